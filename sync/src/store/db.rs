@@ -1,0 +1,417 @@
+//! All of the store's SQL, in one place: connection settings, migrations and the statements
+//! the store runs. Nothing else in this crate writes SQL.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use super::types::{Scope, ShardKey};
+use crate::identity::DeviceId;
+
+/// How hard a commit waits for the disk. `Full` is what acknowledges a librarian's action:
+/// the commit survives a power cut once it returns. `Relaxed` may lose the last commits on a
+/// power cut (never corrupts); it exists for bulk tests and benches that make throwaway data.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Durability {
+    Full,
+    Relaxed,
+}
+
+/// The store's own migrations, in order. Append only.
+const STORE_MIGRATIONS: &[&str] = &[include_str!("migrations/0001_store.sql")];
+
+pub(crate) fn open(path: &Path, durability: Durability) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    configure(&conn, durability)?;
+    Ok(conn)
+}
+
+fn configure(conn: &Connection, durability: Durability) -> rusqlite::Result<()> {
+    // WAL keeps readers and the writer apart and makes a commit one append plus fsync.
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    let synchronous = match durability {
+        Durability::Full => "FULL",
+        Durability::Relaxed => "NORMAL",
+    };
+    conn.pragma_update(None, "synchronous", synchronous)?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    Ok(())
+}
+
+/// Runs the numbered migrations of one component (`store`, or the appliance's own) that this
+/// database has not seen yet, each in its own transaction. Components share one database file
+/// so the domain's query tables commit in the same transaction as the documents.
+pub fn migrate(
+    conn: &mut Connection,
+    component: &str,
+    migrations: &[&str],
+) -> rusqlite::Result<()> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+             component TEXT NOT NULL,
+             version   INTEGER NOT NULL,
+             PRIMARY KEY (component, version)
+         ) WITHOUT ROWID;",
+    )?;
+    let applied: i64 = conn.query_row(
+        "SELECT count(*) FROM schema_migrations WHERE component = ?1",
+        [component],
+        |row| row.get(0),
+    )?;
+    for (index, sql) in migrations.iter().enumerate().skip(applied as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.execute(
+            "INSERT INTO schema_migrations (component, version) VALUES (?1, ?2)",
+            params![component, index as i64 + 1],
+        )?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+pub(crate) fn migrate_store(conn: &mut Connection) -> rusqlite::Result<()> {
+    migrate(conn, "store", STORE_MIGRATIONS)
+}
+
+pub(crate) struct IdentityRow {
+    pub secret: [u8; 32],
+    pub fingerprint: Vec<u8>,
+}
+
+pub(crate) fn current_identity(conn: &Connection) -> rusqlite::Result<Option<IdentityRow>> {
+    conn.query_row(
+        "SELECT secret, fingerprint FROM identities ORDER BY id DESC LIMIT 1",
+        [],
+        |row| {
+            let secret: Vec<u8> = row.get(0)?;
+            let mut fixed = [0u8; 32];
+            if secret.len() == 32 {
+                fixed.copy_from_slice(&secret);
+            }
+            Ok(IdentityRow {
+                secret: fixed,
+                fingerprint: row.get(1)?,
+            })
+        },
+    )
+    .optional()
+}
+
+pub(crate) fn insert_identity(
+    conn: &Connection,
+    device: &DeviceId,
+    secret: &[u8; 32],
+    fingerprint: &[u8; 32],
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO identities (device, secret, fingerprint) VALUES (?1, ?2, ?3)",
+        params![&device.0[..], &secret[..], &fingerprint[..]],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn identity_count(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("SELECT count(*) FROM identities", [], |row| row.get(0))
+}
+
+pub(crate) fn shard_id(conn: &Connection, key: &ShardKey) -> rusqlite::Result<Option<i64>> {
+    conn.query_row(
+        "SELECT id FROM shards WHERE scope = ?1 AND collection = ?2 AND bucket = ?3",
+        params![key.scope.as_str(), key.collection, key.bucket],
+        |row| row.get(0),
+    )
+    .optional()
+}
+
+pub(crate) fn ensure_shard(conn: &Connection, key: &ShardKey) -> rusqlite::Result<i64> {
+    conn.execute(
+        "INSERT OR IGNORE INTO shards (scope, collection, bucket) VALUES (?1, ?2, ?3)",
+        params![key.scope.as_str(), key.collection, key.bucket],
+    )?;
+    conn.query_row(
+        "SELECT id FROM shards WHERE scope = ?1 AND collection = ?2 AND bucket = ?3",
+        params![key.scope.as_str(), key.collection, key.bucket],
+        |row| row.get(0),
+    )
+}
+
+/// Every shard, ordered by key, with its row id.
+pub(crate) fn all_shards(conn: &Connection) -> rusqlite::Result<Vec<(i64, ShardKey)>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, scope, collection, bucket FROM shards ORDER BY scope, collection, bucket",
+    )?;
+    let rows = stmt.query_map([], |row| {
+        let scope: String = row.get(1)?;
+        Ok((row.get(0)?, scope, row.get(2)?, row.get(3)?))
+    })?;
+    let mut shards = Vec::new();
+    for row in rows {
+        let (id, scope, collection, bucket): (i64, String, String, u16) = row?;
+        if let Some(scope) = Scope::new(scope) {
+            shards.push((
+                id,
+                ShardKey {
+                    scope,
+                    collection,
+                    bucket,
+                },
+            ));
+        }
+    }
+    Ok(shards)
+}
+
+pub(crate) struct Chunk {
+    pub codec: i64,
+    pub data: Vec<u8>,
+}
+
+pub(crate) fn shard_chunks(conn: &Connection, shard: i64) -> rusqlite::Result<Vec<Chunk>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT codec, data FROM chunks WHERE shard = ?1 ORDER BY id")?;
+    let rows = stmt.query_map([shard], |row| {
+        Ok(Chunk {
+            codec: row.get(0)?,
+            data: row.get(1)?,
+        })
+    })?;
+    rows.collect()
+}
+
+pub(crate) fn append_chunk(
+    tx: &Transaction<'_>,
+    shard: i64,
+    codec: i64,
+    data: &[u8],
+    new_changes: usize,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached("INSERT INTO chunks (shard, snapshot, codec, data) VALUES (?1, 0, ?2, ?3)")?
+        .execute(params![shard, codec, data])?;
+    tx.prepare_cached(
+        "UPDATE shards SET tail_bytes = tail_bytes + ?2, tail_chunks = tail_chunks + 1,
+                changes = changes + ?3 WHERE id = ?1",
+    )?
+    .execute(params![shard, data.len() as i64, new_changes as i64])?;
+    Ok(())
+}
+
+/// Replaces all of a shard's chunks with one snapshot.
+pub(crate) fn replace_with_snapshot(
+    tx: &Transaction<'_>,
+    shard: i64,
+    codec: i64,
+    data: &[u8],
+    new_changes: usize,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached("DELETE FROM chunks WHERE shard = ?1")?
+        .execute([shard])?;
+    tx.prepare_cached("INSERT INTO chunks (shard, snapshot, codec, data) VALUES (?1, 1, ?2, ?3)")?
+        .execute(params![shard, codec, data])?;
+    tx.prepare_cached(
+        "UPDATE shards SET snapshot_bytes = ?2, tail_bytes = 0, tail_chunks = 0,
+                changes = changes + ?3 WHERE id = ?1",
+    )?
+    .execute(params![shard, data.len() as i64, new_changes as i64])?;
+    Ok(())
+}
+
+pub(crate) struct ShardSizes {
+    pub changes: i64,
+    pub snapshot_bytes: i64,
+    pub tail_bytes: i64,
+    pub tail_chunks: i64,
+}
+
+pub(crate) fn shard_sizes(conn: &Connection, shard: i64) -> rusqlite::Result<ShardSizes> {
+    conn.prepare_cached(
+        "SELECT changes, snapshot_bytes, tail_bytes, tail_chunks FROM shards WHERE id = ?1",
+    )?
+    .query_row([shard], |row| {
+        Ok(ShardSizes {
+            changes: row.get(0)?,
+            snapshot_bytes: row.get(1)?,
+            tail_bytes: row.get(2)?,
+            tail_chunks: row.get(3)?,
+        })
+    })
+}
+
+pub(crate) fn feed_contains(conn: &Connection, hash: &[u8]) -> rusqlite::Result<bool> {
+    conn.prepare_cached("SELECT 1 FROM feed WHERE hash = ?1")?
+        .exists([hash])
+}
+
+pub(crate) fn feed_append(
+    tx: &Transaction<'_>,
+    shard: i64,
+    scope: &Scope,
+    hash: &[u8],
+    origin: &DeviceId,
+    oseq: u64,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT OR IGNORE INTO feed (shard, scope, hash, origin, oseq) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![
+        shard,
+        scope.as_str(),
+        hash,
+        &origin.0[..],
+        oseq as i64
+    ])?;
+    Ok(())
+}
+
+/// Moves the contiguous mark of (scope, origin) forward over every change now held.
+pub(crate) fn advance_mark(
+    tx: &Transaction<'_>,
+    scope: &Scope,
+    origin: &DeviceId,
+) -> rusqlite::Result<u64> {
+    let mut contiguous: i64 = tx
+        .prepare_cached("SELECT contiguous FROM marks WHERE scope = ?1 AND origin = ?2")?
+        .query_row(params![scope.as_str(), &origin.0[..]], |row| row.get(0))
+        .optional()?
+        .unwrap_or(0);
+    let mut next =
+        tx.prepare_cached("SELECT 1 FROM feed WHERE scope = ?1 AND origin = ?2 AND oseq = ?3")?;
+    while next.exists(params![scope.as_str(), &origin.0[..], contiguous + 1])? {
+        contiguous += 1;
+    }
+    tx.prepare_cached(
+        "INSERT INTO marks (scope, origin, contiguous) VALUES (?1, ?2, ?3)
+         ON CONFLICT (scope, origin) DO UPDATE SET contiguous = excluded.contiguous",
+    )?
+    .execute(params![scope.as_str(), &origin.0[..], contiguous])?;
+    Ok(contiguous as u64)
+}
+
+pub(crate) fn mark(conn: &Connection, scope: &Scope, origin: &DeviceId) -> rusqlite::Result<u64> {
+    let value: Option<i64> = conn
+        .prepare_cached("SELECT contiguous FROM marks WHERE scope = ?1 AND origin = ?2")?
+        .query_row(params![scope.as_str(), &origin.0[..]], |row| row.get(0))
+        .optional()?;
+    Ok(value.unwrap_or(0) as u64)
+}
+
+pub(crate) type Vectors = BTreeMap<Scope, BTreeMap<DeviceId, u64>>;
+
+fn collect_vectors(
+    stmt: &mut rusqlite::Statement<'_>,
+    params: impl rusqlite::Params,
+) -> rusqlite::Result<Vectors> {
+    let rows = stmt.query_map(params, |row| {
+        Ok((
+            row.get::<_, String>(0)?,
+            row.get::<_, Vec<u8>>(1)?,
+            row.get::<_, i64>(2)?,
+        ))
+    })?;
+    let mut vectors = Vectors::new();
+    for row in rows {
+        let (scope, origin, n) = row?;
+        if let (Some(scope), Some(origin)) = (Scope::new(scope), DeviceId::from_slice(&origin)) {
+            vectors.entry(scope).or_default().insert(origin, n as u64);
+        }
+    }
+    Ok(vectors)
+}
+
+pub(crate) fn all_marks(conn: &Connection) -> rusqlite::Result<Vectors> {
+    let mut stmt = conn.prepare("SELECT scope, origin, contiguous FROM marks")?;
+    collect_vectors(&mut stmt, [])
+}
+
+pub(crate) fn peer_marks(conn: &Connection, peer: &DeviceId) -> rusqlite::Result<Vectors> {
+    let mut stmt = conn.prepare("SELECT scope, origin, oseq FROM peer_marks WHERE peer = ?1")?;
+    collect_vectors(&mut stmt, [&peer.0[..]])
+}
+
+pub(crate) fn raise_peer_mark(
+    tx: &Transaction<'_>,
+    peer: &DeviceId,
+    scope: &Scope,
+    origin: &DeviceId,
+    oseq: u64,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO peer_marks (peer, scope, origin, oseq) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (peer, scope, origin) DO UPDATE SET oseq = max(oseq, excluded.oseq)",
+    )?
+    .execute(params![
+        &peer.0[..],
+        scope.as_str(),
+        &origin.0[..],
+        oseq as i64
+    ])?;
+    Ok(())
+}
+
+/// A feed entry the peer lacks: where it lives and which change it is.
+pub(crate) struct FeedEntry {
+    pub seq: i64,
+    pub shard: i64,
+    pub hash: Vec<u8>,
+}
+
+/// Feed entries of one origin in one scope past the given counter, in feed order.
+pub(crate) fn feed_after(
+    conn: &Connection,
+    scope: &Scope,
+    origin: &DeviceId,
+    after: u64,
+) -> rusqlite::Result<Vec<FeedEntry>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, shard, hash FROM feed WHERE scope = ?1 AND origin = ?2 AND oseq > ?3",
+    )?;
+    let rows = stmt.query_map(
+        params![scope.as_str(), &origin.0[..], after as i64],
+        |row| {
+            Ok(FeedEntry {
+                seq: row.get(0)?,
+                shard: row.get(1)?,
+                hash: row.get(2)?,
+            })
+        },
+    )?;
+    rows.collect()
+}
+
+/// Origins that wrote anything in a scope, held contiguously or not.
+pub(crate) fn origins_in_scope(
+    conn: &Connection,
+    scope: &Scope,
+) -> rusqlite::Result<Vec<DeviceId>> {
+    let mut stmt = conn.prepare_cached("SELECT DISTINCT origin FROM feed WHERE scope = ?1")?;
+    let rows = stmt.query_map([scope.as_str()], |row| row.get::<_, Vec<u8>>(0))?;
+    let mut origins = Vec::new();
+    for row in rows {
+        if let Some(origin) = DeviceId::from_slice(&row?) {
+            origins.push(origin);
+        }
+    }
+    Ok(origins)
+}
+
+pub(crate) fn scopes(conn: &Connection) -> rusqlite::Result<Vec<Scope>> {
+    let mut stmt = conn.prepare("SELECT DISTINCT scope FROM shards ORDER BY scope")?;
+    let rows = stmt.query_map([], |row| row.get::<_, String>(0))?;
+    let mut scopes = Vec::new();
+    for row in rows {
+        if let Some(scope) = Scope::new(row?) {
+            scopes.push(scope);
+        }
+    }
+    Ok(scopes)
+}
+
+pub(crate) fn feed_len(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("SELECT count(*) FROM feed", [], |row| row.get(0))
+}
+
+pub(crate) fn integrity_check(conn: &Connection) -> rusqlite::Result<String> {
+    conn.query_row("PRAGMA integrity_check", [], |row| row.get(0))
+}

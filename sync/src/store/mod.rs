@@ -1,0 +1,374 @@
+//! The replicated store: entities in automerge shard documents, persisted in SQLite.
+//!
+//! Entities are grouped into shard documents per (scope, collection, bucket) — see
+//! [`types::BUCKETS_PER_COLLECTION`] — because one document per record costs ~18 KiB of RAM each
+//! and makes per-document sync hopeless. A shard is stored as a snapshot chunk followed by
+//! incremental chunks and compacted when the tail outgrows the snapshot. Documents are loaded
+//! lazily into a bounded cache.
+//!
+//! Every commit (a local [`WriteBatch`] or a batch merged from a peer) is one SQLite
+//! transaction that appends the document chunks, the change feed rows and the per-origin marks,
+//! and calls the [`ChangeObserver`] with the entities that changed — so the domain's query
+//! tables commit together with the documents or not at all. With [`Durability::Full`] a commit
+//! is on disk when it returns.
+//!
+//! What the store does not do: decide what a peer should get (that is [`replicate`], driven by
+//! the protocol session), or know what any collection means.
+
+mod codec;
+pub(crate) mod db;
+pub mod replicate;
+mod shard;
+pub mod types;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use automerge::{ActorId, transaction::CommitOptions};
+use rusqlite::{Connection, Transaction, TransactionBehavior};
+use sha2::{Digest, Sha256};
+
+pub use db::{Durability, migrate};
+pub use replicate::{ApplyReport, Batch, Knowledge, OutgoingPlan, Payload, ShardPayload};
+pub use types::{
+    BUCKETS_PER_COLLECTION, ChangeOrigin, Entity, EntityChange, EntityChangeKind, EntityKey, Scope,
+    ShardKey, Value, WriteBatch,
+};
+
+use crate::identity::{self, DeviceId, DeviceKey};
+use shard::ShardCache;
+
+/// Errors of the store. `is_permanent` tells whether retrying the same call can help.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("document error: {0}")]
+    Automerge(#[from] automerge::AutomergeError),
+    #[error("stored data is damaged: {0}")]
+    Corrupt(String),
+    #[error("this edit cannot be applied: {0}")]
+    InvalidEdit(String),
+    #[error("invalid entity key: {0}")]
+    InvalidKey(String),
+    #[error("a received change is not valid: {0}")]
+    InvalidChange(String),
+    #[error("the query tables refused the change: {0}")]
+    Observer(Box<dyn std::error::Error + Send + Sync>),
+    #[error("the operating system gave no randomness for a device key: {0}")]
+    Random(String),
+}
+
+impl StoreError {
+    /// True when the same call will fail again (bad input or damaged data); false for
+    /// passing conditions such as a busy or full disk.
+    pub fn is_permanent(&self) -> bool {
+        !matches!(self, StoreError::Sqlite(_) | StoreError::Random(_))
+    }
+}
+
+/// Told about every entity change inside the transaction that makes it durable.
+pub trait ChangeObserver: Send {
+    fn entities_changed(
+        &mut self,
+        tx: &Transaction<'_>,
+        changes: &[EntityChange],
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>>;
+}
+
+#[derive(Clone, Debug)]
+pub struct StoreOptions {
+    pub durability: Durability,
+    /// How many shard documents may stay loaded. 64 shards of a 100,000-record catalogue use
+    /// roughly 90 MB; 16 keep the appliance well inside its memory budget.
+    pub cache_shards: usize,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            durability: Durability::Full,
+            cache_shards: 16,
+        }
+    }
+}
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+    key: DeviceKey,
+    actor: ActorId,
+    identity_renewed: bool,
+    shard_ids: HashMap<ShardKey, i64>,
+    cache: ShardCache,
+    observer: Option<Box<dyn ChangeObserver>>,
+}
+
+impl Store {
+    /// Opens (or creates) the store in a SQLite file. A database that was copied or restored
+    /// from elsewhere takes a new device identity here, before anything is written.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        Store::open_with(path, StoreOptions::default())
+    }
+
+    pub fn open_with(path: &Path, options: StoreOptions) -> Result<Store, StoreError> {
+        let mut conn = db::open(path, options.durability)?;
+        db::migrate_store(&mut conn)?;
+        let fingerprint = identity::fingerprint(path);
+        let (key, identity_renewed) = match db::current_identity(&conn)? {
+            Some(row) if row.fingerprint == fingerprint => {
+                (DeviceKey::from_secret(&row.secret), false)
+            }
+            existing => {
+                let key = DeviceKey::generate().map_err(|e| StoreError::Random(e.to_string()))?;
+                db::insert_identity(&conn, &key.device_id(), &key.secret_bytes(), &fingerprint)?;
+                (key, existing.is_some())
+            }
+        };
+        let actor = ActorId::from(key.device_id().0.to_vec());
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+            key,
+            actor,
+            identity_renewed,
+            shard_ids: HashMap::new(),
+            cache: ShardCache::new(options.cache_shards),
+            observer: None,
+        })
+    }
+
+    pub fn device_id(&self) -> DeviceId {
+        self.key.device_id()
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// True when this open found the database copied or restored and took a new identity.
+    pub fn identity_renewed(&self) -> bool {
+        self.identity_renewed
+    }
+
+    /// How many identities this database has had (1 unless it was copied or restored).
+    pub fn identity_generations(&self) -> Result<i64, StoreError> {
+        Ok(db::identity_count(&self.conn)?)
+    }
+
+    pub fn set_observer(&mut self, observer: Box<dyn ChangeObserver>) {
+        self.observer = Some(observer);
+    }
+
+    /// The underlying connection, for the domain's own read queries on its query tables.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// The connection for running the domain's own migrations at start-up.
+    pub fn connection_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    /// Applies a batch of edits as one durable commit and returns the entities it changed.
+    /// On error nothing is written, in the database or in memory.
+    pub fn commit(&mut self, batch: &WriteBatch) -> Result<Vec<EntityChange>, StoreError> {
+        let mut by_shard: BTreeMap<ShardKey, Vec<&(EntityKey, types::EntityOp)>> = BTreeMap::new();
+        for entry in &batch.ops {
+            if !entry.0.is_valid() {
+                return Err(StoreError::InvalidKey(format!("{:?}", entry.0)));
+            }
+            by_shard.entry(entry.0.shard()).or_default().push(entry);
+        }
+        let mut touched = Vec::new();
+        let result = self.commit_grouped(&by_shard, &mut touched);
+        if result.is_err() {
+            for shard in touched {
+                self.cache.evict(shard);
+            }
+        }
+        result
+    }
+
+    fn commit_grouped(
+        &mut self,
+        by_shard: &BTreeMap<ShardKey, Vec<&(EntityKey, types::EntityOp)>>,
+        touched: &mut Vec<i64>,
+    ) -> Result<Vec<EntityChange>, StoreError> {
+        let me = self.device_id();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut next_oseq: BTreeMap<Scope, u64> = BTreeMap::new();
+        let mut changes: BTreeMap<EntityKey, EntityChangeKind> = BTreeMap::new();
+        for (key, ops) in by_shard {
+            let shard_id = db::ensure_shard(&tx, key)?;
+            self.shard_ids.insert(key.clone(), shard_id);
+            touched.push(shard_id);
+            let oseq = match next_oseq.get(&key.scope) {
+                Some(n) => n + 1,
+                None => db::mark(&tx, &key.scope, &me)? + 1,
+            };
+            let cached = self.cache.load(&tx, shard_id, key, &self.actor)?;
+            let before = cached.doc.get_heads();
+            let message = oseq.to_string();
+            let outcome = cached.doc.transact_with(
+                |_| CommitOptions::default().with_message(message.clone()),
+                |tx| {
+                    for (entity, op) in ops.iter().map(|e| (&e.0, &e.1)) {
+                        shard::apply_op(tx, &entity.id, op)?;
+                    }
+                    Ok::<(), StoreError>(())
+                },
+            );
+            let hash = match outcome {
+                Ok(success) => success.hash,
+                Err(failure) => return Err(failure.error),
+            };
+            for (entity, op) in ops.iter().map(|e| (&e.0, &e.1)) {
+                let kind = match op {
+                    types::EntityOp::Delete => EntityChangeKind::Deleted,
+                    _ => EntityChangeKind::Upserted,
+                };
+                changes.insert(entity.clone(), kind);
+            }
+            let Some(hash) = hash else { continue };
+            next_oseq.insert(key.scope.clone(), oseq);
+            let tail = cached.doc.save_after(&before);
+            let (codec, data) = codec::encode_chunk(&tail);
+            db::append_chunk(&tx, shard_id, codec, &data, 1)?;
+            db::feed_append(&tx, shard_id, &key.scope, &hash.0, &me, oseq)?;
+            compact_if_due(&tx, shard_id, &mut cached.doc)?;
+        }
+        for scope in next_oseq.keys() {
+            db::advance_mark(&tx, scope, &me)?;
+        }
+        let changes: Vec<EntityChange> = changes
+            .into_iter()
+            .map(|(key, kind)| EntityChange {
+                key,
+                kind,
+                origin: ChangeOrigin::Local,
+            })
+            .collect();
+        if let Some(observer) = self.observer.as_mut() {
+            observer
+                .entities_changed(&tx, &changes)
+                .map_err(StoreError::Observer)?;
+        }
+        tx.commit()?;
+        Ok(changes)
+    }
+
+    fn shard_row(&mut self, key: &ShardKey) -> Result<Option<i64>, StoreError> {
+        if let Some(id) = self.shard_ids.get(key) {
+            return Ok(Some(*id));
+        }
+        let id = db::shard_id(&self.conn, key)?;
+        if let Some(id) = id {
+            self.shard_ids.insert(key.clone(), id);
+        }
+        Ok(id)
+    }
+
+    /// Reads one entity, or `None` if it does not exist.
+    pub fn get(&mut self, key: &EntityKey) -> Result<Option<Entity>, StoreError> {
+        if !key.is_valid() {
+            return Err(StoreError::InvalidKey(format!("{key:?}")));
+        }
+        let shard = key.shard();
+        let Some(shard_id) = self.shard_row(&shard)? else {
+            return Ok(None);
+        };
+        let cached = self.cache.load(&self.conn, shard_id, &shard, &self.actor)?;
+        Ok(shard::read_entity(&cached.doc, &key.id))
+    }
+
+    /// Calls `visit` for every entity of a collection in a scope, shard by shard, so memory
+    /// stays bounded by the cache.
+    pub fn scan(
+        &mut self,
+        scope: &Scope,
+        collection: &str,
+        mut visit: impl FnMut(&str, &Entity),
+    ) -> Result<(), StoreError> {
+        for bucket in 0..BUCKETS_PER_COLLECTION {
+            let key = ShardKey {
+                scope: scope.clone(),
+                collection: collection.to_owned(),
+                bucket,
+            };
+            let Some(shard_id) = self.shard_row(&key)? else {
+                continue;
+            };
+            let cached = self.cache.load(&self.conn, shard_id, &key, &self.actor)?;
+            for id in shard::entity_ids(&cached.doc) {
+                if types::bucket_of(collection, &id) != bucket {
+                    continue;
+                }
+                if let Some(entity) = shard::read_entity(&cached.doc, &id) {
+                    visit(&id, &entity);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A digest of everything this replica holds, as values: two replicas with the same digest
+    /// show the same entities with the same fields. Used by tests and `tusach dev digest`.
+    pub fn content_digest(&mut self) -> Result<[u8; 32], StoreError> {
+        let mut hasher = Sha256::new();
+        for (shard_id, key) in db::all_shards(&self.conn)? {
+            let cached = self.cache.load(&self.conn, shard_id, &key, &self.actor)?;
+            let mut ids = shard::entity_ids(&cached.doc);
+            ids.sort();
+            for id in ids {
+                if types::bucket_of(&key.collection, &id) != key.bucket {
+                    continue;
+                }
+                if let Some(entity) = shard::read_entity(&cached.doc, &id) {
+                    hasher.update(format!(
+                        "{}\0{}\0{}\0{:?}\n",
+                        key.scope, key.collection, id, entity
+                    ));
+                }
+            }
+        }
+        Ok(hasher.finalize().into())
+    }
+
+    /// How many changes the feed holds (local and received).
+    pub fn feed_len(&self) -> Result<i64, StoreError> {
+        Ok(db::feed_len(&self.conn)?)
+    }
+
+    /// `PRAGMA integrity_check`: "ok" for a healthy database file.
+    pub fn integrity_check(&self) -> Result<String, StoreError> {
+        Ok(db::integrity_check(&self.conn)?)
+    }
+
+    /// The scopes this replica holds data in.
+    pub fn scopes(&self) -> Result<BTreeSet<Scope>, StoreError> {
+        Ok(db::scopes(&self.conn)?.into_iter().collect())
+    }
+}
+
+/// Folds a shard's tail into a fresh snapshot once the tail is as large as the snapshot, or
+/// has many small chunks: loading then reads one compact chunk instead of thousands.
+fn compact_if_due(
+    tx: &Transaction<'_>,
+    shard_id: i64,
+    doc: &mut automerge::Automerge,
+) -> Result<(), StoreError> {
+    let sizes = db::shard_sizes(tx, shard_id)?;
+    let due = sizes.tail_chunks >= 256
+        || (sizes.tail_bytes >= 8 * 1024 && sizes.tail_bytes >= sizes.snapshot_bytes);
+    if due {
+        let (codec, data) = codec::encode_chunk(&doc.save());
+        db::replace_with_snapshot(tx, shard_id, codec, &data, 0)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,392 @@
+//! The store's side of replication: what this replica knows (per-scope origin vectors), what a
+//! peer lacks given what it knows, producing batches of that, and merging batches received.
+//!
+//! Knowledge is counted per (scope, origin device): every change carries its origin's counter
+//! for that scope in its commit message, and a replica's mark says "I hold every change of this
+//! origin up to n". A peer's vector is therefore all a sender needs to skip what the peer has,
+//! however it got there — directly, through the hub, a carried laptop or a USB stick.
+//!
+//! A shard the peer lacks entirely travels as its stored chunks (snapshot plus tail) instead of
+//! change by change: that is how a new replica bootstraps cheaply.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use automerge::{Change, ChangeHash, ReadDoc};
+use rusqlite::TransactionBehavior;
+
+use super::shard;
+use super::types::{ChangeOrigin, EntityChange, EntityKey, Scope, ShardKey, bucket_of};
+use super::{Store, StoreError, codec, compact_if_due, db};
+use crate::identity::DeviceId;
+
+/// Per scope, per origin: the highest counter held contiguously from 1.
+#[derive(Clone, Default, PartialEq, Eq, Debug)]
+pub struct Knowledge {
+    pub vectors: BTreeMap<Scope, BTreeMap<DeviceId, u64>>,
+}
+
+impl Knowledge {
+    /// Keeps only the scopes `keep` accepts.
+    pub fn restricted(&self, keep: impl Fn(&Scope) -> bool) -> Knowledge {
+        Knowledge {
+            vectors: self
+                .vectors
+                .iter()
+                .filter(|(scope, _)| keep(scope))
+                .map(|(s, v)| (s.clone(), v.clone()))
+                .collect(),
+        }
+    }
+}
+
+/// What one shard contributes to a batch.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum Payload {
+    /// Raw automerge changes, in an order where dependencies come first.
+    Changes(Vec<Vec<u8>>),
+    /// Stored document chunks (a snapshot and its tail), for a peer that has none of the shard.
+    Document(Vec<u8>),
+}
+
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct ShardPayload {
+    pub shard: ShardKey,
+    pub payload: Payload,
+}
+
+/// A unit of transfer, applied atomically by the receiver.
+#[derive(Clone, Default, PartialEq, Eq, Debug)]
+pub struct Batch {
+    pub shards: Vec<ShardPayload>,
+}
+
+impl Batch {
+    pub fn change_count(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| match &s.payload {
+                Payload::Changes(c) => c.len(),
+                Payload::Document(_) => 1,
+            })
+            .sum()
+    }
+}
+
+enum PlanItem {
+    Document {
+        shard_id: i64,
+        key: ShardKey,
+    },
+    Changes {
+        shard_id: i64,
+        key: ShardKey,
+        hashes: VecDeque<Vec<u8>>,
+    },
+}
+
+/// What remains to be sent to one peer; batches are cut from its front on demand so a large
+/// transfer never sits in memory at once.
+#[derive(Default)]
+pub struct OutgoingPlan {
+    items: VecDeque<PlanItem>,
+    /// Individual changes planned, plus whole documents counted once each.
+    pub planned_changes: usize,
+    pub planned_documents: usize,
+}
+
+impl OutgoingPlan {
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+}
+
+/// What merging a batch did.
+#[derive(Clone, Default, Debug, PartialEq, Eq)]
+pub struct ApplyReport {
+    /// Changes new to this replica.
+    pub new_changes: usize,
+    /// Changes received that were already here (another path brought them first).
+    pub duplicates: usize,
+    /// Entities changed, as the observer was told.
+    pub entities: usize,
+}
+
+impl std::ops::AddAssign for ApplyReport {
+    fn add_assign(&mut self, other: ApplyReport) {
+        self.new_changes += other.new_changes;
+        self.duplicates += other.duplicates;
+        self.entities += other.entities;
+    }
+}
+
+impl Store {
+    /// This replica's knowledge, for the scopes `keep` accepts.
+    pub fn knowledge(&self, keep: impl Fn(&Scope) -> bool) -> Result<Knowledge, StoreError> {
+        Ok(Knowledge {
+            vectors: db::all_marks(&self.conn)?,
+        }
+        .restricted(keep))
+    }
+
+    /// What this replica last knew a peer to hold (empty for a stranger).
+    pub fn peer_knowledge(&self, peer: &DeviceId) -> Result<Knowledge, StoreError> {
+        Ok(Knowledge {
+            vectors: db::peer_marks(&self.conn, peer)?,
+        })
+    }
+
+    /// Remembers that `peer` holds at least `knowledge`.
+    pub fn record_peer_knowledge(
+        &mut self,
+        peer: &DeviceId,
+        knowledge: &Knowledge,
+    ) -> Result<(), StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for (scope, vector) in &knowledge.vectors {
+            for (origin, n) in vector {
+                db::raise_peer_mark(&tx, peer, scope, origin, *n)?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Everything in the allowed scopes that a peer with `theirs` lacks.
+    pub fn plan_for(
+        &mut self,
+        theirs: &Knowledge,
+        allowed: impl Fn(&Scope) -> bool,
+    ) -> Result<OutgoingPlan, StoreError> {
+        let keys: BTreeMap<i64, ShardKey> = db::all_shards(&self.conn)?.into_iter().collect();
+        let mut by_shard: BTreeMap<i64, Vec<(i64, Vec<u8>)>> = BTreeMap::new();
+        for scope in db::scopes(&self.conn)? {
+            if !allowed(&scope) {
+                continue;
+            }
+            let vector = theirs.vectors.get(&scope);
+            for origin in db::origins_in_scope(&self.conn, &scope)? {
+                let held = vector.and_then(|v| v.get(&origin)).copied().unwrap_or(0);
+                for entry in db::feed_after(&self.conn, &scope, &origin, held)? {
+                    by_shard
+                        .entry(entry.shard)
+                        .or_default()
+                        .push((entry.seq, entry.hash));
+                }
+            }
+        }
+        let mut items: Vec<(i64, PlanItem)> = Vec::new();
+        let mut plan = OutgoingPlan::default();
+        for (shard_id, mut entries) in by_shard {
+            let Some(key) = keys.get(&shard_id).cloned() else {
+                continue;
+            };
+            entries.sort_by_key(|(seq, _)| *seq);
+            let first_seq = entries.first().map(|(seq, _)| *seq).unwrap_or(0);
+            let total = db::shard_sizes(&self.conn, shard_id)?.changes;
+            // A peer lacking every change of a shard gets the stored document: automerge's
+            // columnar encoding is several times smaller than the same changes one by one.
+            if entries.len() > 1 && entries.len() as i64 >= total {
+                plan.planned_documents += 1;
+                items.push((first_seq, PlanItem::Document { shard_id, key }));
+            } else {
+                plan.planned_changes += entries.len();
+                let hashes = entries.into_iter().map(|(_, hash)| hash).collect();
+                items.push((
+                    first_seq,
+                    PlanItem::Changes {
+                        shard_id,
+                        key,
+                        hashes,
+                    },
+                ));
+            }
+        }
+        items.sort_by_key(|(seq, _)| *seq);
+        plan.items = items.into_iter().map(|(_, item)| item).collect();
+        Ok(plan)
+    }
+
+    /// Cuts the next batch of about `max_bytes` from the front of a plan.
+    pub fn next_batch(
+        &mut self,
+        plan: &mut OutgoingPlan,
+        max_bytes: usize,
+    ) -> Result<Option<Batch>, StoreError> {
+        let mut batch = Batch::default();
+        let mut size = 0usize;
+        while size < max_bytes {
+            let Some(item) = plan.items.front_mut() else {
+                break;
+            };
+            match item {
+                PlanItem::Document { shard_id, key } => {
+                    let mut bytes = Vec::new();
+                    for chunk in db::shard_chunks(&self.conn, *shard_id)? {
+                        bytes.extend_from_slice(&codec::decode_chunk(chunk.codec, &chunk.data)?);
+                    }
+                    size += bytes.len();
+                    batch.shards.push(ShardPayload {
+                        shard: key.clone(),
+                        payload: super::Payload::Document(bytes),
+                    });
+                    plan.items.pop_front();
+                }
+                PlanItem::Changes {
+                    shard_id,
+                    key,
+                    hashes,
+                } => {
+                    let cached = self.cache.load(&self.conn, *shard_id, key, &self.actor)?;
+                    let mut changes = Vec::new();
+                    while size < max_bytes {
+                        let Some(hash) = hashes.pop_front() else {
+                            break;
+                        };
+                        let hash = ChangeHash::try_from(hash.as_slice())
+                            .map_err(|e| StoreError::Corrupt(format!("feed hash: {e}")))?;
+                        let change = cached.doc.get_change_by_hash(&hash).ok_or_else(|| {
+                            StoreError::Corrupt(format!("feed names a change not in {key:?}"))
+                        })?;
+                        size += change.raw_bytes().len();
+                        changes.push(change.raw_bytes().to_vec());
+                    }
+                    batch.shards.push(ShardPayload {
+                        shard: key.clone(),
+                        payload: super::Payload::Changes(changes),
+                    });
+                    if hashes.is_empty() {
+                        plan.items.pop_front();
+                    }
+                }
+            }
+        }
+        Ok((!batch.shards.is_empty()).then_some(batch))
+    }
+
+    /// Merges a batch from a peer as one durable commit. On error nothing of it is kept.
+    pub fn apply_batch(&mut self, batch: &Batch) -> Result<ApplyReport, StoreError> {
+        let mut touched = Vec::new();
+        let result = self.apply_batch_inner(batch, &mut touched);
+        if result.is_err() {
+            for shard in touched {
+                self.cache.evict(shard);
+            }
+        }
+        result
+    }
+
+    fn apply_batch_inner(
+        &mut self,
+        batch: &Batch,
+        touched: &mut Vec<i64>,
+    ) -> Result<ApplyReport, StoreError> {
+        let mut report = ApplyReport::default();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut origins: BTreeSet<(Scope, DeviceId)> = BTreeSet::new();
+        let mut changes: BTreeMap<EntityKey, super::EntityChangeKind> = BTreeMap::new();
+        for item in &batch.shards {
+            let key = &item.shard;
+            if !key.is_valid() {
+                return Err(StoreError::InvalidChange(format!("invalid shard {key:?}")));
+            }
+            let shard_id = db::ensure_shard(&tx, key)?;
+            self.shard_ids.insert(key.clone(), shard_id);
+            touched.push(shard_id);
+            let cached = self.cache.load(&tx, shard_id, key, &self.actor)?;
+            let before = cached.doc.get_heads();
+            match &item.payload {
+                super::Payload::Changes(raw) => {
+                    let mut fresh = Vec::new();
+                    for bytes in raw {
+                        let change = Change::from_bytes(bytes.clone())
+                            .map_err(|e| StoreError::InvalidChange(e.to_string()))?;
+                        if db::feed_contains(&tx, &change.hash().0)? {
+                            report.duplicates += 1;
+                        } else {
+                            fresh.push(change);
+                        }
+                    }
+                    if fresh.is_empty() {
+                        continue;
+                    }
+                    cached
+                        .doc
+                        .apply_changes(fresh)
+                        .map_err(|e| StoreError::InvalidChange(e.to_string()))?;
+                }
+                super::Payload::Document(bytes) => {
+                    cached
+                        .doc
+                        .load_incremental(bytes)
+                        .map_err(|e| StoreError::InvalidChange(e.to_string()))?;
+                }
+            }
+            let after = cached.doc.get_heads();
+            if after == before {
+                if let super::Payload::Document(_) = item.payload {
+                    report.duplicates += 1;
+                }
+                continue;
+            }
+            let mut new_changes = 0usize;
+            for meta in cached.doc.get_changes_meta(&before) {
+                let origin = DeviceId::from_slice(meta.actor.to_bytes()).ok_or_else(|| {
+                    StoreError::InvalidChange("a change's actor is not a device id".into())
+                })?;
+                let oseq: u64 = meta
+                    .message
+                    .as_deref()
+                    .and_then(|m| m.parse().ok())
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| {
+                        StoreError::InvalidChange("a change carries no origin counter".into())
+                    })?;
+                db::feed_append(&tx, shard_id, &key.scope, &meta.hash.0, &origin, oseq)?;
+                origins.insert((key.scope.clone(), origin));
+                new_changes += 1;
+            }
+            report.new_changes += new_changes;
+            if before.is_empty() {
+                let (codec, data) = codec::encode_chunk(&cached.doc.save());
+                db::replace_with_snapshot(&tx, shard_id, codec, &data, new_changes)?;
+            } else {
+                let (codec, data) = codec::encode_chunk(&cached.doc.save_after(&before));
+                db::append_chunk(&tx, shard_id, codec, &data, new_changes)?;
+                compact_if_due(&tx, shard_id, &mut cached.doc)?;
+            }
+            for (id, kind) in shard::touched_entities(&cached.doc, &before, &after) {
+                // An entity filed under the wrong bucket can only come from a faulty or hostile
+                // peer; it stays inert in the document and is never shown.
+                if bucket_of(&key.collection, &id) == key.bucket {
+                    let entity = EntityKey::new(&key.scope, &key.collection, id);
+                    changes.insert(entity, kind);
+                }
+            }
+        }
+        for (scope, origin) in &origins {
+            db::advance_mark(&tx, scope, origin)?;
+        }
+        let changes: Vec<EntityChange> = changes
+            .into_iter()
+            .map(|(key, kind)| EntityChange {
+                key,
+                kind,
+                origin: ChangeOrigin::Merged,
+            })
+            .collect();
+        report.entities = changes.len();
+        if !changes.is_empty() {
+            if let Some(observer) = self.observer.as_mut() {
+                observer
+                    .entities_changed(&tx, &changes)
+                    .map_err(StoreError::Observer)?;
+            }
+        }
+        tx.commit()?;
+        Ok(report)
+    }
+}

@@ -1,0 +1,285 @@
+//! Shard documents in memory: loading them from their chunks, a bounded cache, and the mapping
+//! between automerge's object model and entities (the document root maps entity id → a map of
+//! fields).
+
+use std::collections::{BTreeMap, HashMap};
+
+use automerge::{
+    ActorId, Automerge, ChangeHash, ObjId, ObjType, Prop, ROOT, ReadDoc, ScalarValue,
+    transaction::Transactable,
+};
+use rusqlite::Connection;
+
+use super::StoreError;
+use super::codec;
+use super::db;
+use super::types::{Entity, EntityChangeKind, EntityOp, ShardKey, Value};
+
+pub(crate) struct CachedShard {
+    pub doc: Automerge,
+    last_used: u64,
+}
+
+/// Loaded shard documents, at most `capacity` of them; the least recently used is dropped
+/// first. Dropping is always safe: every document is persisted before a commit returns.
+pub(crate) struct ShardCache {
+    docs: HashMap<i64, CachedShard>,
+    capacity: usize,
+    clock: u64,
+}
+
+impl ShardCache {
+    pub fn new(capacity: usize) -> ShardCache {
+        ShardCache {
+            docs: HashMap::new(),
+            capacity: capacity.max(1),
+            clock: 0,
+        }
+    }
+
+    /// The document of a shard, loaded from its chunks if it is not in memory.
+    pub fn load(
+        &mut self,
+        conn: &Connection,
+        shard: i64,
+        key: &ShardKey,
+        actor: &ActorId,
+    ) -> Result<&mut CachedShard, StoreError> {
+        self.clock += 1;
+        if !self.docs.contains_key(&shard) {
+            let doc = load_document(conn, shard, key, actor)?;
+            self.make_room();
+            self.docs.insert(shard, CachedShard { doc, last_used: 0 });
+        }
+        let clock = self.clock;
+        match self.docs.get_mut(&shard) {
+            Some(cached) => {
+                cached.last_used = clock;
+                Ok(cached)
+            }
+            None => Err(StoreError::Corrupt(format!(
+                "shard {key:?} vanished from the cache"
+            ))),
+        }
+    }
+
+    fn make_room(&mut self) {
+        while self.docs.len() >= self.capacity {
+            let oldest = self
+                .docs
+                .iter()
+                .min_by_key(|(_, cached)| cached.last_used)
+                .map(|(id, _)| *id);
+            match oldest {
+                Some(id) => {
+                    self.docs.remove(&id);
+                }
+                None => break,
+            }
+        }
+    }
+
+    /// Forgets a shard so the next use reloads it from disk: after a failed commit the
+    /// in-memory document may hold changes the database does not.
+    pub fn evict(&mut self, shard: i64) {
+        self.docs.remove(&shard);
+    }
+}
+
+fn load_document(
+    conn: &Connection,
+    shard: i64,
+    key: &ShardKey,
+    actor: &ActorId,
+) -> Result<Automerge, StoreError> {
+    let mut bytes = Vec::new();
+    for chunk in db::shard_chunks(conn, shard)? {
+        bytes.extend_from_slice(&codec::decode_chunk(chunk.codec, &chunk.data)?);
+    }
+    let doc = if bytes.is_empty() {
+        Automerge::new()
+    } else {
+        Automerge::load(&bytes)
+            .map_err(|e| StoreError::Corrupt(format!("shard {key:?} does not load: {e}")))?
+    };
+    Ok(doc.with_actor(actor.clone()))
+}
+
+/// Applies one entity edit inside an automerge transaction.
+pub(crate) fn apply_op(
+    tx: &mut impl Transactable,
+    id: &str,
+    op: &EntityOp,
+) -> Result<(), StoreError> {
+    if let EntityOp::Delete = op {
+        if tx.get(ROOT, id)?.is_some() {
+            tx.delete(ROOT, id)?;
+        }
+        return Ok(());
+    }
+    let entity = match tx.get(ROOT, id)? {
+        Some((automerge::Value::Object(ObjType::Map), obj)) => obj,
+        _ => tx.put_object(ROOT, id, ObjType::Map)?,
+    };
+    match op {
+        EntityOp::Put { field, value } => match value {
+            Value::List(items) => {
+                let list = tx.put_object(&entity, field.as_str(), ObjType::List)?;
+                for (index, item) in items.iter().enumerate() {
+                    tx.insert(&list, index, scalar(item)?)?;
+                }
+            }
+            other => tx.put(&entity, field.as_str(), scalar(other)?)?,
+        },
+        EntityOp::Increment { field, by } => match tx.get(&entity, field.as_str())? {
+            Some((automerge::Value::Scalar(s), _)) if matches!(*s, ScalarValue::Counter(_)) => {
+                tx.increment(&entity, field.as_str(), *by)?
+            }
+            None => tx.put(&entity, field.as_str(), ScalarValue::counter(*by))?,
+            Some(_) => {
+                return Err(StoreError::InvalidEdit(format!(
+                    "field {field} is not a counter"
+                )));
+            }
+        },
+        EntityOp::ListInsert {
+            field,
+            index,
+            value,
+        } => {
+            let list = list_of(tx, &entity, field, true)?;
+            if *index > tx.length(&list) {
+                return Err(StoreError::InvalidEdit(format!(
+                    "index {index} is past the end of list {field}"
+                )));
+            }
+            tx.insert(&list, *index, scalar(value)?)?;
+        }
+        EntityOp::ListRemove { field, index } => {
+            let list = list_of(tx, &entity, field, false)?;
+            if *index >= tx.length(&list) {
+                return Err(StoreError::InvalidEdit(format!(
+                    "index {index} is past the end of list {field}"
+                )));
+            }
+            tx.delete(&list, *index)?;
+        }
+        EntityOp::Delete => {}
+    }
+    Ok(())
+}
+
+fn list_of(
+    tx: &mut impl Transactable,
+    entity: &ObjId,
+    field: &str,
+    create: bool,
+) -> Result<ObjId, StoreError> {
+    match tx.get(entity, field)? {
+        Some((automerge::Value::Object(ObjType::List), list)) => Ok(list),
+        None if create => Ok(tx.put_object(entity, field, ObjType::List)?),
+        _ => Err(StoreError::InvalidEdit(format!(
+            "field {field} is not a list"
+        ))),
+    }
+}
+
+fn scalar(value: &Value) -> Result<ScalarValue, StoreError> {
+    Ok(match value {
+        Value::Null => ScalarValue::Null,
+        Value::Bool(b) => ScalarValue::Boolean(*b),
+        Value::Int(n) => ScalarValue::Int(*n),
+        Value::Float(f) => ScalarValue::F64(*f),
+        Value::Str(s) => ScalarValue::Str(s.as_str().into()),
+        Value::Bytes(b) => ScalarValue::Bytes(b.clone()),
+        Value::Counter(n) => ScalarValue::counter(*n),
+        Value::List(_) => {
+            return Err(StoreError::InvalidEdit(
+                "lists hold plain values, not other lists".into(),
+            ));
+        }
+    })
+}
+
+fn from_automerge(value: &automerge::Value<'_>, doc: &Automerge, obj: &ObjId) -> Value {
+    match value {
+        automerge::Value::Object(ObjType::List) => Value::List(
+            doc.list_range(obj, ..)
+                .map(|item| match item.value.into_value() {
+                    automerge::Value::Scalar(s) => from_scalar(&s),
+                    _ => Value::Null,
+                })
+                .collect(),
+        ),
+        automerge::Value::Object(_) => Value::Null,
+        automerge::Value::Scalar(s) => from_scalar(s),
+    }
+}
+
+fn from_scalar(s: &ScalarValue) -> Value {
+    match s {
+        ScalarValue::Null => Value::Null,
+        ScalarValue::Boolean(b) => Value::Bool(*b),
+        ScalarValue::Int(n) => Value::Int(*n),
+        ScalarValue::Uint(n) => Value::Int(i64::try_from(*n).unwrap_or(i64::MAX)),
+        ScalarValue::F64(f) => Value::Float(*f),
+        ScalarValue::Str(s) => Value::Str(s.to_string()),
+        ScalarValue::Bytes(b) => Value::Bytes(b.clone()),
+        ScalarValue::Counter(c) => Value::Counter(i64::from(c)),
+        ScalarValue::Timestamp(t) => Value::Int(*t),
+        _ => Value::Null,
+    }
+}
+
+/// Reads one entity from a shard document.
+pub(crate) fn read_entity(doc: &Automerge, id: &str) -> Option<Entity> {
+    let Ok(Some((automerge::Value::Object(ObjType::Map), obj))) = doc.get(ROOT, id) else {
+        return None;
+    };
+    let mut entity = Entity::new();
+    for field in doc.keys(&obj) {
+        if let Ok(Some((value, child))) = doc.get(&obj, field.as_str()) {
+            entity.insert(field.to_string(), from_automerge(&value, doc, &child));
+        }
+    }
+    Some(entity)
+}
+
+pub(crate) fn entity_ids(doc: &Automerge) -> Vec<String> {
+    doc.keys(ROOT).map(|k| k.to_string()).collect()
+}
+
+/// The entities touched between two versions of a document, and whether each still exists.
+pub(crate) fn touched_entities(
+    doc: &Automerge,
+    before: &[ChangeHash],
+    after: &[ChangeHash],
+) -> BTreeMap<String, EntityChangeKind> {
+    let mut touched = BTreeMap::new();
+    let ids: Vec<String> = if before.is_empty() {
+        entity_ids(doc)
+    } else {
+        doc.diff(before, after)
+            .into_iter()
+            .filter_map(|patch| match patch.path.first() {
+                Some((_, Prop::Map(id))) => Some(id.clone()),
+                Some(_) => None,
+                None => match patch.action {
+                    automerge::PatchAction::PutMap { key, .. } => Some(key),
+                    automerge::PatchAction::DeleteMap { key } => Some(key),
+                    _ => None,
+                },
+            })
+            .collect()
+    };
+    for id in ids {
+        let exists = matches!(doc.get(ROOT, id.as_str()), Ok(Some(_)));
+        let kind = if exists {
+            EntityChangeKind::Upserted
+        } else {
+            EntityChangeKind::Deleted
+        };
+        touched.insert(id, kind);
+    }
+    touched
+}
