@@ -74,6 +74,9 @@ pub struct LinkOutcome {
     /// The link was cut before both sessions finished.
     pub cut: bool,
     pub bytes_delivered: u64,
+    /// Scheduling steps in which bytes moved. On a link without delay or splitting each step
+    /// is one one-way trip (both directions at once), so round trips = steps / 2.
+    pub delivery_steps: u64,
 }
 
 impl LinkOutcome {
@@ -180,6 +183,7 @@ pub fn run(
     let mut result_b: Option<SideOutcome> = None;
     let mut delivered: u64 = 0;
     let mut cut = false;
+    let mut delivery_steps: u64 = 0;
 
     for step in 0..MAX_STEPS {
         for (store, session, pipe, result) in [
@@ -225,11 +229,15 @@ pub fn run(
             }
             progressed = true;
             delivered += chunk.len() as u64;
+
             if result.is_none() {
                 if let Err(e) = session.receive(store, &chunk) {
                     *result = Some(SideOutcome::Failed(e));
                 }
             }
+        }
+        if progressed {
+            delivery_steps += 1;
         }
         if cut_after.is_some_and(|limit| delivered >= limit) {
             cut = true;
@@ -247,5 +255,6 @@ pub fn run(
         b: result_b.unwrap_or(SideOutcome::Disconnected),
         cut,
         bytes_delivered: delivered,
+        delivery_steps,
     }
 }
