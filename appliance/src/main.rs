@@ -1,1 +1,69 @@
-fn main() {}
+//! The `tusach` command: parses arguments and hands over to the library. Nothing here decides
+//! anything about libraries or sync.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use tusach::{bench, data_dir::DataDir, dev, serve, sync_cmd};
+
+#[derive(Parser)]
+#[command(
+    name = "tusach",
+    version,
+    about = "Tủ Sách — thư viện ngoại tuyến / offline-first library appliance"
+)]
+struct Cli {
+    /// The data folder (database, keys). Made on first use.
+    #[arg(long, global = true, default_value = "tusach-data")]
+    data: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the appliance: health endpoint and sync listener.
+    Serve {
+        /// Where the web server listens.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Where the sync listener accepts peers.
+        #[arg(long, default_value = "127.0.0.1:7654")]
+        sync_listen: SocketAddr,
+        /// Seed an empty data folder with a sample Vietnamese library.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Print this device's id (what `sync --bundle-out --for` takes).
+    Id,
+    /// Exchange data with a peer, a bundle file, or answer peers.
+    Sync(sync_cmd::SyncArgs),
+    /// Run a benchmark and print one JSON object.
+    Bench(bench::BenchArgs),
+    /// Tools for tests and diagnosis.
+    #[command(hide = true)]
+    Dev(dev::DevArgs),
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let data = DataDir::new(cli.data);
+    match cli.command {
+        Command::Serve {
+            listen,
+            sync_listen,
+            demo,
+        } => serve::run_until_signal(&data, listen, sync_listen, demo),
+        Command::Id => {
+            let store = data.open_store().context("opening the data folder")?;
+            println!("{}", store.device_id());
+            Ok(())
+        }
+        Command::Sync(args) => sync_cmd::run(&data, args),
+        Command::Bench(args) => bench::run(args),
+        Command::Dev(args) => dev::run(&data, args),
+    }
+}

@@ -1,0 +1,21 @@
+//! Tủ Sách, the appliance: everything the `tusach` binary does, as a library so tests can
+//! drive it in-process.
+//!
+//! Module map:
+//! - [`data_dir`]: the data folder and opening the store in it.
+//! - [`catalogue`]: bibliographic records as entities of the replicated store.
+//! - [`sample`]: realistic, deterministic Vietnamese sample data (benches, tests, `--demo`).
+//! - [`sync_cmd`]: `tusach sync`: one-shot sessions, bundles and the sync listener.
+//! - [`serve`]: `tusach serve`: the long-running appliance.
+//! - [`bench`]: `tusach bench NAME --json`.
+//! - [`dev`]: hidden tools that process-level tests drive (acknowledged write streams, seeding).
+//! - [`process`]: facts about this process (peak memory) for benches.
+
+pub mod bench;
+pub mod catalogue;
+pub mod data_dir;
+pub mod dev;
+pub mod process;
+pub mod sample;
+pub mod serve;
+pub mod sync_cmd;

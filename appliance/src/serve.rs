@@ -1,0 +1,112 @@
+//! `tusach serve`: the long-running appliance. For now it answers `/healthz` and runs the sync
+//! listener; the library's web app joins it here.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Context;
+use tusach_sync::protocol::session::SessionOptions;
+use tusach_sync::transport::tcp;
+use tusach_sync::{AllowAll, ScopePolicy, SessionReport, Store, WriteBatch};
+use warp::Filter;
+
+use crate::data_dir::DataDir;
+
+/// Resolves on Ctrl-C or SIGTERM (what systemd sends), so the stores close cleanly.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+pub fn run_until_signal(
+    data: &DataDir,
+    listen: SocketAddr,
+    sync_listen: SocketAddr,
+    demo: bool,
+) -> anyhow::Result<()> {
+    let mut store = data.open_store()?;
+    if demo {
+        seed_demo(&mut store)?;
+    }
+    let device = store.device_id();
+    let store = Arc::new(Mutex::new(store));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let sync_listener = tokio::net::TcpListener::bind(sync_listen)
+            .await
+            .with_context(|| format!("cannot listen for sync on {sync_listen}"))?;
+        let web_listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("cannot listen on {listen}"))?;
+        println!(
+            "Tủ Sách is running: http://{} (sync on {}), device {device}",
+            web_listener.local_addr()?,
+            sync_listener.local_addr()?
+        );
+        let policy: Arc<dyn ScopePolicy> = Arc::new(AllowAll);
+        let on_session = Arc::new(
+            |peer: SocketAddr, result: Result<SessionReport, tcp::TcpSyncError>| {
+                if let Err(error) = result {
+                    eprintln!("sync session with {peer} failed: {error}");
+                }
+            },
+        );
+        let sync = tcp::serve(
+            sync_listener,
+            store,
+            policy,
+            SessionOptions::default(),
+            Duration::from_secs(60),
+            on_session,
+            shutdown_signal(),
+        );
+        let health = warp::path("healthz").and(warp::path::end()).map(move || {
+            warp::reply::json(&serde_json::json!({"status": "ok", "device": device.to_hex()}))
+        });
+        let web = warp::serve(health)
+            .incoming(web_listener)
+            .graceful(shutdown_signal())
+            .run();
+        let (sync, ()) = tokio::join!(sync, web);
+        sync.context("sync listener")?;
+        Ok(())
+    })
+}
+
+/// Fills an empty store with a sample Vietnamese catalogue so a newcomer sees a living library.
+fn seed_demo(store: &mut Store) -> anyhow::Result<()> {
+    if store.feed_len()? > 0 {
+        return Ok(());
+    }
+    let library = crate::sample::SampleLibrary::new(2026);
+    for start in (0..2_000u64).step_by(100) {
+        let mut batch = WriteBatch::new();
+        for n in start..start + 100 {
+            crate::catalogue::put_record(&mut batch, &library.record(n));
+        }
+        store.commit(&batch)?;
+    }
+    println!("demo library seeded: 2000 records");
+    Ok(())
+}
