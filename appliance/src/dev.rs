@@ -59,7 +59,11 @@ pub fn run(data: &DataDir, args: DevArgs) -> anyhow::Result<()> {
             start,
             per_commit,
             relaxed,
-        } => seed(data, start, records, per_commit, relaxed),
+        } => {
+            seed(data, start, records, per_commit, relaxed)?;
+            println!("seeded {records} records");
+            Ok(())
+        }
         DevCommand::Edit { records, round } => edit(data, records, round),
         DevCommand::Digest => digest(data),
     }
@@ -112,7 +116,6 @@ pub fn seed(
         store.commit(&batch)?;
         n += per_commit;
     }
-    println!("seeded {records} records");
     Ok(())
 }
 

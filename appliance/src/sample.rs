@@ -508,7 +508,9 @@ impl SampleLibrary {
         }
     }
 
-    /// A one-field correction a librarian would make to record n in edit round `round`.
+    /// A one-field correction a librarian would make to record n in edit round `round`
+    /// (rounds from 1). Every round's value differs from every other round's, so each edit is a
+    /// real change whatever was edited before.
     pub fn edit(&self, n: u64, round: u64) -> (&'static str, String) {
         let mut rng = self.rng(n, 1000 + round);
         let record = self.record(n);
@@ -517,19 +519,21 @@ impl SampleLibrary {
                 "title",
                 format!("{} (tái bản lần {})", record.title, round + 1),
             ),
-            1 => ("pages", (record.pages + rng.i64(1..40)).to_string()),
+            1 => ("pages", (record.pages + round as i64).to_string()),
             2 => (
                 "summary",
-                format!("Bản bổ sung năm {}: {}", 2020 + round % 7, record.summary),
+                format!("Bổ sung lần {round}: {}", record.summary),
             ),
             _ => {
-                // Always a different publisher, so every edit is a real change.
                 let current = PUBLISHERS
                     .iter()
                     .position(|p| *p == record.publisher)
                     .unwrap_or(0);
-                let other = (current + rng.usize(1..PUBLISHERS.len())) % PUBLISHERS.len();
-                ("publisher", PUBLISHERS[other].to_owned())
+                let shift = 1 + (round.saturating_sub(1) as usize) % (PUBLISHERS.len() - 1);
+                (
+                    "publisher",
+                    PUBLISHERS[(current + shift) % PUBLISHERS.len()].to_owned(),
+                )
             }
         }
     }
