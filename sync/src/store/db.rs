@@ -19,7 +19,10 @@ pub enum Durability {
 }
 
 /// The store's own migrations, in order. Append only.
-const STORE_MIGRATIONS: &[&str] = &[include_str!("migrations/0001_store.sql")];
+const STORE_MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_store.sql"),
+    include_str!("migrations/0002_feed_hash_per_shard.sql"),
+];
 
 pub(crate) fn open(path: &Path, durability: Durability) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;
@@ -239,9 +242,11 @@ pub(crate) fn shard_sizes(conn: &Connection, shard: i64) -> rusqlite::Result<Sha
     })
 }
 
-pub(crate) fn feed_contains(conn: &Connection, hash: &[u8]) -> rusqlite::Result<bool> {
-    conn.prepare_cached("SELECT 1 FROM feed WHERE hash = ?1")?
-        .exists([hash])
+/// Whether a shard already holds a change. Hashes are unique per shard document only: two
+/// shards can hold byte-identical changes.
+pub(crate) fn feed_contains(conn: &Connection, shard: i64, hash: &[u8]) -> rusqlite::Result<bool> {
+    conn.prepare_cached("SELECT 1 FROM feed WHERE shard = ?1 AND hash = ?2")?
+        .exists(params![shard, hash])
 }
 
 pub(crate) fn feed_append(

@@ -304,7 +304,7 @@ impl Store {
                     for bytes in raw {
                         let change = Change::from_bytes(bytes.clone())
                             .map_err(|e| StoreError::InvalidChange(e.to_string()))?;
-                        if db::feed_contains(&tx, &change.hash().0)? {
+                        if db::feed_contains(&tx, shard_id, &change.hash().0)? {
                             report.duplicates += 1;
                         } else {
                             fresh.push(change);

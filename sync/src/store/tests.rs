@@ -114,3 +114,138 @@ fn many_edits_compact_into_a_snapshot_and_still_load() {
     let entity = store.get(&key).expect("get").expect("exists");
     assert_eq!(entity["title"], Value::Str("Tập 599".into()));
 }
+
+/// Keeps a query table of titles, as the domain's search tables will, inside the store's
+/// transaction; fails on demand to prove a refused change leaves nothing behind.
+struct TitleIndex {
+    fail_on: Option<String>,
+}
+
+impl ChangeObserver for TitleIndex {
+    fn entities_changed(
+        &mut self,
+        tx: &Transaction<'_>,
+        changes: &[EntityChange],
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        for change in changes {
+            if self.fail_on.as_deref() == Some(change.key.id.as_str()) {
+                return Err("the index refuses this id".into());
+            }
+            let origin = format!("{:?}", change.origin);
+            match change.kind {
+                EntityChangeKind::Upserted => tx.execute(
+                    "INSERT OR REPLACE INTO titles (id, origin) VALUES (?1, ?2)",
+                    rusqlite::params![change.key.id, origin],
+                )?,
+                EntityChangeKind::Deleted => {
+                    tx.execute("DELETE FROM titles WHERE id = ?1", [&change.key.id])?
+                }
+            };
+        }
+        Ok(())
+    }
+}
+
+fn indexed_store(dir: &tempfile::TempDir, name: &str, fail_on: Option<&str>) -> Store {
+    let mut store = open(dir, name);
+    store
+        .connection()
+        .execute_batch("CREATE TABLE IF NOT EXISTS titles (id TEXT PRIMARY KEY, origin TEXT)")
+        .expect("query table");
+    store.set_observer(Box::new(TitleIndex {
+        fail_on: fail_on.map(str::to_owned),
+    }));
+    store
+}
+
+fn indexed(store: &Store) -> Vec<(String, String)> {
+    let mut stmt = store
+        .connection()
+        .prepare("SELECT id, origin FROM titles ORDER BY id")
+        .expect("prepare");
+    stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows")
+}
+
+#[test]
+fn the_observer_sees_local_and_merged_changes_in_the_same_transaction() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut a = indexed_store(&dir, "a.db", None);
+    let mut b = indexed_store(&dir, "b.db", None);
+    let one = EntityKey::new(&network(), "records", "one");
+    let two = EntityKey::new(&network(), "records", "two");
+    let mut batch = WriteBatch::new();
+    batch.put(&one, "title", "Một").put(&two, "title", "Hai");
+    a.commit(&batch).expect("commit");
+    assert_eq!(
+        indexed(&a),
+        vec![
+            ("one".into(), "Local".into()),
+            ("two".into(), "Local".into())
+        ]
+    );
+
+    let mut plan = a
+        .plan_for(&b.knowledge(|_| true).expect("k"), |_| true)
+        .expect("plan");
+    while let Some(batch) = a.next_batch(&mut plan, 1 << 20).expect("batch") {
+        b.apply_batch(&batch).expect("apply");
+    }
+    assert_eq!(
+        indexed(&b),
+        vec![
+            ("one".into(), "Merged".into()),
+            ("two".into(), "Merged".into())
+        ]
+    );
+
+    let mut delete = WriteBatch::new();
+    delete.delete(&one);
+    a.commit(&delete).expect("delete");
+    let mut plan = a
+        .plan_for(&b.knowledge(|_| true).expect("k"), |_| true)
+        .expect("plan");
+    while let Some(batch) = a.next_batch(&mut plan, 1 << 20).expect("batch") {
+        b.apply_batch(&batch).expect("apply");
+    }
+    assert_eq!(indexed(&b), vec![("two".into(), "Merged".into())]);
+    assert_eq!(b.get(&one).expect("get"), None);
+}
+
+#[test]
+fn a_change_the_observer_refuses_is_not_written_anywhere() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut source = open(&dir, "source.db");
+    let mut store = indexed_store(&dir, "a.db", Some("bad"));
+    let good = EntityKey::new(&network(), "records", "good");
+    let bad = EntityKey::new(&network(), "records", "bad");
+
+    let mut batch = WriteBatch::new();
+    batch.put(&good, "title", "Tốt").put(&bad, "title", "Xấu");
+    assert!(matches!(store.commit(&batch), Err(StoreError::Observer(_))));
+    assert_eq!(store.get(&good).expect("get"), None);
+    assert_eq!(store.feed_len().expect("feed"), 0);
+    assert!(indexed(&store).is_empty());
+
+    // The same for a merged batch: nothing of it lands, and the store stays usable.
+    source.commit(&batch).expect("source commit");
+    let mut plan = source
+        .plan_for(&Knowledge::default(), |_| true)
+        .expect("plan");
+    let merged = source
+        .next_batch(&mut plan, 1 << 20)
+        .expect("batch")
+        .expect("some");
+    assert!(matches!(
+        store.apply_batch(&merged),
+        Err(StoreError::Observer(_))
+    ));
+    assert_eq!(store.get(&good).expect("get"), None);
+    assert_eq!(store.feed_len().expect("feed"), 0);
+    let mut fine = WriteBatch::new();
+    fine.put(&good, "title", "Tốt");
+    store.commit(&fine).expect("a later commit works");
+    assert_eq!(indexed(&store), vec![("good".into(), "Local".into())]);
+}

@@ -1,0 +1,170 @@
+//! The sync one-shots as a district engineer runs them: real `tusach` processes, real TCP on
+//! loopback, real bundle files.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn tusach_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target directory");
+    let binary = dir.join("tusach");
+    assert!(
+        binary.exists(),
+        "{} is missing: run `cargo build --workspace --bins` first (tests/run does)",
+        binary.display()
+    );
+    binary
+}
+
+fn tusach(data: &Path, args: &[&str]) -> Output {
+    Command::new(tusach_binary())
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .output()
+        .expect("run tusach")
+}
+
+fn ok(data: &Path, args: &[&str]) -> String {
+    let output = tusach(data, args);
+    assert!(
+        output.status.success(),
+        "tusach {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn digest(data: &Path) -> String {
+    let out = ok(data, &["dev", "digest"]);
+    assert!(out.contains("integrity ok"), "{out}");
+    out.lines()
+        .find(|l| l.starts_with("digest "))
+        .expect("digest line")
+        .to_owned()
+}
+
+fn device_id(data: &Path) -> String {
+    ok(data, &["id"]).trim().to_owned()
+}
+
+#[test]
+fn a_bundle_carries_what_its_destination_lacks_and_imports_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (commune, hub) = (dir.path().join("commune"), dir.path().join("hub"));
+    ok(&commune, &["dev", "seed", "--records", "300"]);
+    let hub_id = device_id(&hub);
+    let file = dir.path().join("for-hub.tsb");
+    let file = file.to_str().expect("utf-8 path");
+
+    ok(&commune, &["sync", "--bundle-out", file, "--for", &hub_id]);
+    let first = ok(&hub, &["sync", "--bundle-in", file, "--json"]);
+    assert_eq!(digest(&commune), digest(&hub));
+    assert!(first.contains("\"duplicates\":0"), "{first}");
+
+    let again = ok(&hub, &["sync", "--bundle-in", file, "--json"]);
+    assert!(
+        again.contains("\"new_changes\":0"),
+        "importing twice is harmless: {again}"
+    );
+    assert_eq!(digest(&commune), digest(&hub));
+}
+
+#[test]
+fn a_bundle_for_another_device_is_refused_with_a_clear_message() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (commune, hub, stranger) = (
+        dir.path().join("commune"),
+        dir.path().join("hub"),
+        dir.path().join("stranger"),
+    );
+    ok(&commune, &["dev", "seed", "--records", "20"]);
+    let file = dir.path().join("for-hub.tsb");
+    let file = file.to_str().expect("utf-8 path");
+    ok(
+        &commune,
+        &["sync", "--bundle-out", file, "--for", &device_id(&hub)],
+    );
+    let before = digest(&stranger);
+    let refused = tusach(&stranger, &["sync", "--bundle-in", file]);
+    assert!(!refused.status.success());
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert!(message.contains("is for device"), "{message}");
+    assert_eq!(digest(&stranger), before, "nothing was applied");
+
+    let nonsense = tusach(
+        &stranger,
+        &["sync", "--bundle-out", file, "--for", "not-an-id"],
+    );
+    assert!(!nonsense.status.success());
+    assert!(String::from_utf8_lossy(&nonsense.stderr).contains("not a device id"));
+}
+
+#[test]
+fn two_appliances_converge_over_tcp_and_a_second_sync_sends_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (commune, hub) = (dir.path().join("commune"), dir.path().join("hub"));
+    ok(&commune, &["dev", "seed", "--records", "400"]);
+    ok(
+        &hub,
+        &["dev", "seed", "--records", "100", "--start", "1000"],
+    );
+
+    let mut listener = Command::new(tusach_binary())
+        .arg("--data")
+        .arg(&hub)
+        .args(["sync", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start listener");
+    let mut line = String::new();
+    let stdout = listener.stdout.take().expect("stdout");
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)
+        .expect("listening line");
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .expect("address")
+        .to_owned();
+
+    let first = ok(&commune, &["sync", "--peer", &addr, "--json"]);
+    let second = ok(&commune, &["sync", "--peer", &addr, "--json"]);
+    listener.kill().expect("stop listener");
+    listener.wait().expect("listener exit");
+
+    assert!(!first.contains("\"new_changes\":0,"), "{first}");
+    assert!(second.contains("\"changes_sent\":0"), "{second}");
+    assert!(second.contains("\"new_changes\":0"), "{second}");
+    assert_eq!(digest(&commune), digest(&hub));
+
+    // The commune now knows what the hub holds: a bundle for it carries nothing.
+    let file = dir.path().join("for-hub.tsb");
+    let bundle = ok(
+        &commune,
+        &[
+            "sync",
+            "--bundle-out",
+            file.to_str().expect("utf-8"),
+            "--for",
+            &device_id(&hub),
+            "--json",
+        ],
+    );
+    assert!(bundle.contains("\"changes\":0"), "{bundle}");
+}
+
+#[test]
+fn a_peer_that_is_not_there_is_a_clear_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = tusach(
+        &dir.path().join("commune"),
+        &["sync", "--peer", "127.0.0.1:1", "--timeout-secs", "2"],
+    );
+    assert!(!output.status.success());
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert!(message.contains("could not connect"), "{message}");
+}
