@@ -17,7 +17,10 @@ pub enum DataDirError {
         source: std::io::Error,
     },
     #[error("cannot open the database in {path}: {source}")]
-    Open { path: PathBuf, source: StoreError },
+    Open {
+        path: PathBuf,
+        source: Box<StoreError>,
+    },
 }
 
 impl DataDir {
@@ -43,8 +46,10 @@ impl DataDir {
             source,
         })?;
         let path = self.database_path();
-        let store = Store::open_with(&path, options)
-            .map_err(|source| DataDirError::Open { path, source })?;
+        let store = Store::open_with(&path, options).map_err(|source| DataDirError::Open {
+            path,
+            source: Box::new(source),
+        })?;
         if store.identity_renewed() {
             eprintln!(
                 "note: this database was copied or restored; this device now writes as {}",

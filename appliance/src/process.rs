@@ -10,9 +10,9 @@ pub fn peak_rss_kb() -> Option<u64> {
 /// When `TUSACH_REPORT_PEAK_RSS` is set, prints `peak_rss_kb N` on stderr: the bootstrap bench
 /// reads it from the sender and receiver processes it starts.
 pub fn report_peak_rss_if_asked() {
-    if std::env::var_os("TUSACH_REPORT_PEAK_RSS").is_some() {
-        if let Some(kb) = peak_rss_kb() {
-            eprintln!("peak_rss_kb {kb}");
-        }
+    if std::env::var_os("TUSACH_REPORT_PEAK_RSS").is_some()
+        && let Some(kb) = peak_rss_kb()
+    {
+        eprintln!("peak_rss_kb {kb}");
     }
 }

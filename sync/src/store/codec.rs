@@ -10,12 +10,11 @@ pub(crate) const ZSTD: i64 = 1;
 const LEVEL: i32 = 3;
 
 pub(crate) fn encode_chunk(bytes: &[u8]) -> (i64, Vec<u8>) {
-    if bytes.len() >= 256 {
-        if let Ok(compressed) = zstd::bulk::compress(bytes, LEVEL) {
-            if compressed.len() < bytes.len() {
-                return (ZSTD, compressed);
-            }
-        }
+    if bytes.len() >= 256
+        && let Ok(compressed) = zstd::bulk::compress(bytes, LEVEL)
+        && compressed.len() < bytes.len()
+    {
+        return (ZSTD, compressed);
     }
     (RAW, bytes.to_vec())
 }

@@ -57,13 +57,26 @@ pub enum StoreError {
     Observer(Box<dyn std::error::Error + Send + Sync>),
     #[error("the operating system gave no randomness for a device key: {0}")]
     Random(String),
+    #[error("another tusach process is using {0}; stop it first (only one may use a data folder)")]
+    InUse(PathBuf),
+    #[error("cannot lock {path}: {source}")]
+    Lock {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 impl StoreError {
     /// True when the same call will fail again (bad input or damaged data); false for
     /// passing conditions such as a busy or full disk.
     pub fn is_permanent(&self) -> bool {
-        !matches!(self, StoreError::Sqlite(_) | StoreError::Random(_))
+        !matches!(
+            self,
+            StoreError::Sqlite(_)
+                | StoreError::Random(_)
+                | StoreError::InUse(_)
+                | StoreError::Lock { .. }
+        )
     }
 }
 
@@ -95,6 +108,9 @@ impl Default for StoreOptions {
 
 pub struct Store {
     conn: Connection,
+    /// Held open for the store's lifetime: the operating system releases the lock when the
+    /// process ends, even on kill -9.
+    _lock: std::fs::File,
     path: PathBuf,
     key: DeviceKey,
     actor: ActorId,
@@ -112,6 +128,9 @@ impl Store {
     }
 
     pub fn open_with(path: &Path, options: StoreOptions) -> Result<Store, StoreError> {
+        // One process per database: each keeps documents in memory and writes as the same
+        // actor, so a second writer would corrupt documents or overwrite acknowledged work.
+        let lock = lock_exclusively(path)?;
         let mut conn = db::open(path, options.durability)?;
         db::migrate_store(&mut conn)?;
         let fingerprint = identity::fingerprint(path);
@@ -128,6 +147,7 @@ impl Store {
         let actor = ActorId::from(key.device_id().0.to_vec());
         Ok(Store {
             conn,
+            _lock: lock,
             path: path.to_path_buf(),
             key,
             actor,
@@ -183,9 +203,7 @@ impl Store {
         let mut touched = Vec::new();
         let result = self.commit_grouped(&by_shard, &mut touched);
         if result.is_err() {
-            for shard in touched {
-                self.cache.evict(shard);
-            }
+            self.forget_shards(&touched);
         }
         result
     }
@@ -258,6 +276,16 @@ impl Store {
         }
         tx.commit()?;
         Ok(changes)
+    }
+
+    /// After a failed transaction: its documents in memory may hold changes the database does
+    /// not, and shard rows it created are rolled back — SQLite may hand their ids to the next
+    /// new shard, so a remembered id would read another shard's document.
+    fn forget_shards(&mut self, touched: &[i64]) {
+        for shard in touched {
+            self.cache.evict(*shard);
+        }
+        self.shard_ids.retain(|_, id| !touched.contains(id));
     }
 
     fn shard_row(&mut self, key: &ShardKey) -> Result<Option<i64>, StoreError> {
@@ -350,6 +378,27 @@ impl Store {
     /// The scopes this replica holds data in.
     pub fn scopes(&self) -> Result<BTreeSet<Scope>, StoreError> {
         Ok(db::scopes(&self.conn)?.into_iter().collect())
+    }
+}
+
+/// Takes the exclusive lock on `<database>.lock`, or says who holds it.
+fn lock_exclusively(database: &Path) -> Result<std::fs::File, StoreError> {
+    let mut name = database.as_os_str().to_owned();
+    name.push(".lock");
+    let path = PathBuf::from(name);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|source| StoreError::Lock {
+            path: path.clone(),
+            source,
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::InUse(database.to_path_buf())),
+        Err(std::fs::TryLockError::Error(source)) => Err(StoreError::Lock { path, source }),
     }
 }
 

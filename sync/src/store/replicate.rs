@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use automerge::{Change, ChangeHash, ReadDoc};
+use automerge::{Automerge, Change, ChangeHash, ReadDoc};
 use rusqlite::TransactionBehavior;
 
 use super::shard;
@@ -270,9 +270,7 @@ impl Store {
         let mut touched = Vec::new();
         let result = self.apply_batch_inner(batch, &mut touched);
         if result.is_err() {
-            for shard in touched {
-                self.cache.evict(shard);
-            }
+            self.forget_shards(&touched);
         }
         result
     }
@@ -319,10 +317,18 @@ impl Store {
                         .map_err(|e| StoreError::InvalidChange(e.to_string()))?;
                 }
                 super::Payload::Document(bytes) => {
-                    cached
-                        .doc
-                        .load_incremental(bytes)
+                    // `load_incremental` keeps whatever part of the bytes parses and drops the
+                    // rest without a word; a document from a peer must load whole or be refused.
+                    let incoming = Automerge::load(bytes)
                         .map_err(|e| StoreError::InvalidChange(e.to_string()))?;
+                    if before.is_empty() {
+                        cached.doc = incoming.with_actor(self.actor.clone());
+                    } else {
+                        cached
+                            .doc
+                            .load_incremental(bytes)
+                            .map_err(|e| StoreError::InvalidChange(e.to_string()))?;
+                    }
                 }
             }
             let after = cached.doc.get_heads();
@@ -379,12 +385,12 @@ impl Store {
             })
             .collect();
         report.entities = changes.len();
-        if !changes.is_empty() {
-            if let Some(observer) = self.observer.as_mut() {
-                observer
-                    .entities_changed(&tx, &changes)
-                    .map_err(StoreError::Observer)?;
-            }
+        if !changes.is_empty()
+            && let Some(observer) = self.observer.as_mut()
+        {
+            observer
+                .entities_changed(&tx, &changes)
+                .map_err(StoreError::Observer)?;
         }
         tx.commit()?;
         Ok(report)

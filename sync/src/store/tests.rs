@@ -249,3 +249,17 @@ fn a_change_the_observer_refuses_is_not_written_anywhere() {
     store.commit(&fine).expect("a later commit works");
     assert_eq!(indexed(&store), vec![("good".into(), "Local".into())]);
 }
+
+#[test]
+fn a_second_store_on_the_same_file_is_refused_until_the_first_closes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let first = open(&dir, "a.db");
+    match Store::open(&dir.path().join("a.db")) {
+        Err(StoreError::InUse(path)) => assert_eq!(path, dir.path().join("a.db")),
+        Err(other) => panic!("expected InUse, got {other}"),
+        Ok(_) => panic!("two stores opened the same database"),
+    }
+    drop(first);
+    let again = open(&dir, "a.db");
+    assert!(!again.identity_renewed());
+}

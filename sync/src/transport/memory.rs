@@ -230,10 +230,10 @@ pub fn run(
             progressed = true;
             delivered += chunk.len() as u64;
 
-            if result.is_none() {
-                if let Err(e) = session.receive(store, &chunk) {
-                    *result = Some(SideOutcome::Failed(e));
-                }
+            if result.is_none()
+                && let Err(e) = session.receive(store, &chunk)
+            {
+                *result = Some(SideOutcome::Failed(e));
             }
         }
         if progressed {
