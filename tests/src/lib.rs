@@ -110,6 +110,12 @@ impl Replica {
 
     fn open_again(&mut self) {
         let path = self.store.path().to_path_buf();
+        // A database admits one open store at a time, so the current one must close before
+        // the file opens again; a throwaway store in the same folder holds its place meanwhile.
+        let placeholder =
+            Store::open_with(&path.with_extension("placeholder.db"), self.options.clone())
+                .expect("a placeholder store opens");
+        drop(std::mem::replace(&mut self.store, placeholder));
         self.store = Store::open_with(&path, self.options.clone()).expect("the store reopens");
     }
 
