@@ -123,3 +123,145 @@ fn edits_after_a_sync_travel_as_individual_changes() {
         b.store.content_digest().expect("digest")
     );
 }
+
+fn session_pair(a: &Replica, b: &Replica, options: &SessionOptions) -> (Session, Session) {
+    let policy: Arc<dyn ScopePolicy> = Arc::new(AllowAll);
+    let sa =
+        Session::new(Role::Initiator, &a.store, policy.clone(), options.clone()).expect("session");
+    let sb = Session::new(Role::Responder, &b.store, policy, options.clone()).expect("session");
+    (sa, sb)
+}
+
+#[test]
+fn after_a_cut_at_any_point_nothing_acknowledged_is_sent_again() {
+    use tusach_sync::transport::memory::Fault;
+    let small_batches = SessionOptions {
+        batch_bytes: 2_000,
+        window: 2,
+    };
+    let edits = 120;
+    // A commune edits 120 records its hub already has; the link drops somewhere.
+    let setup = || {
+        let mut commune = replica();
+        let mut hub = replica();
+        write_records(&mut commune.store, 0..edits, "Nhật ký trong tù");
+        sync(&mut commune, &mut hub);
+        write_records(&mut commune.store, 0..edits, "bản sửa");
+        (commune, hub)
+    };
+    let total_bytes = {
+        let (mut commune, mut hub) = setup();
+        let (mut sa, mut sb) = session_pair(&commune, &hub, &small_batches);
+        let outcome = memory::run(
+            &mut commune.store,
+            &mut sa,
+            &mut hub.store,
+            &mut sb,
+            &FaultyLink::perfect(),
+        );
+        assert!(outcome.both_finished());
+        assert!(
+            sa.report().batches_sent > 5,
+            "the test needs several batches"
+        );
+        outcome.bytes_delivered
+    };
+    for cut in (1..25).map(|i| total_bytes * i / 25) {
+        let (mut commune, mut hub) = setup();
+        let (mut sa, mut sb) = session_pair(&commune, &hub, &small_batches);
+        let link = FaultyLink {
+            faults: vec![Fault::CutAfter(cut)],
+            max_chunk: 97,
+            max_delay: 0,
+            seed: cut,
+        };
+        let outcome = memory::run(&mut commune.store, &mut sa, &mut hub.store, &mut sb, &link);
+        assert!(outcome.cut, "cut at {cut} of {total_bytes}");
+        let applied_before_cut = sb.report().received.new_changes;
+
+        let (mut sa, mut sb) = session_pair(&commune, &hub, &small_batches);
+        let outcome = memory::run(
+            &mut commune.store,
+            &mut sa,
+            &mut hub.store,
+            &mut sb,
+            &FaultyLink::perfect(),
+        );
+        assert!(outcome.both_finished(), "resume after a cut at {cut}");
+        assert_eq!(
+            sb.report().received.duplicates,
+            0,
+            "cut at {cut}: acknowledged changes came again"
+        );
+        assert_eq!(
+            applied_before_cut + sa.report().changes_sent,
+            edits as usize,
+            "cut at {cut}: the resumed session sent exactly the rest"
+        );
+        assert_eq!(
+            commune.store.content_digest().expect("digest"),
+            hub.store.content_digest().expect("digest")
+        );
+    }
+}
+
+#[test]
+fn a_bootstrap_cut_midway_resumes_without_sending_applied_shards_again() {
+    use tusach_sync::transport::memory::Fault;
+    let small_batches = SessionOptions {
+        batch_bytes: 4_000,
+        window: 2,
+    };
+    let setup = || {
+        let mut hub = replica();
+        write_records(&mut hub.store, 0..400, "Truyện cổ tích Việt Nam");
+        (hub, replica())
+    };
+    let total_bytes = {
+        let (mut hub, mut fresh) = setup();
+        let (mut sa, mut sb) = session_pair(&hub, &fresh, &small_batches);
+        let outcome = memory::run(
+            &mut hub.store,
+            &mut sa,
+            &mut fresh.store,
+            &mut sb,
+            &FaultyLink::perfect(),
+        );
+        assert!(outcome.both_finished());
+        assert!(
+            sa.report().batches_sent > 5,
+            "the test needs several batches"
+        );
+        outcome.bytes_delivered
+    };
+    for cut in (1..10).map(|i| total_bytes * i / 10) {
+        let (mut hub, mut fresh) = setup();
+        let (mut sa, mut sb) = session_pair(&hub, &fresh, &small_batches);
+        let link = FaultyLink {
+            faults: vec![Fault::CutAfter(cut)],
+            max_chunk: 211,
+            max_delay: 0,
+            seed: cut,
+        };
+        let outcome = memory::run(&mut hub.store, &mut sa, &mut fresh.store, &mut sb, &link);
+        assert!(outcome.cut);
+        let (mut sa, mut sb) = session_pair(&hub, &fresh, &small_batches);
+        let outcome = memory::run(
+            &mut hub.store,
+            &mut sa,
+            &mut fresh.store,
+            &mut sb,
+            &FaultyLink::perfect(),
+        );
+        assert!(outcome.both_finished(), "resume after a cut at {cut}");
+        assert_eq!(
+            sb.report().received.duplicates,
+            0,
+            "cut at {cut} of {total_bytes}: shards applied before the cut were sent again"
+        );
+        assert_eq!(
+            hub.store.content_digest().expect("digest"),
+            fresh.store.content_digest().expect("digest")
+        );
+    }
+}

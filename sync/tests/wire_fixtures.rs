@@ -32,7 +32,15 @@ fn sample_knowledge() -> Knowledge {
         BTreeMap::from([(device(0xA1), 7), (device(0xB2), 300)]),
     );
     vectors.insert(scope("network"), BTreeMap::from([(device(0xA1), 12_345)]));
-    Knowledge { vectors }
+    let shards = BTreeMap::from([(
+        ShardKey {
+            scope: scope("network"),
+            collection: "records".into(),
+            bucket: 5,
+        },
+        0x0123_4567_89AB_CDEF,
+    )]);
+    Knowledge { vectors, shards }
 }
 
 fn sample_batch() -> Batch {

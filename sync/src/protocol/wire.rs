@@ -296,17 +296,7 @@ fn decode_batch_body(raw: &[u8]) -> Result<Batch, WireError> {
     let count = r.count()?;
     let mut shards = Vec::with_capacity(count.min(1024));
     for _ in 0..count {
-        let scope = Scope::new(r.string()?).ok_or(WireError::Malformed("invalid scope"))?;
-        let collection = r.string()?;
-        let bucket = u16::try_from(r.varint()?).map_err(|_| WireError::Malformed("bucket"))?;
-        let shard = ShardKey {
-            scope,
-            collection,
-            bucket,
-        };
-        if !shard.is_valid() {
-            return Err(WireError::Malformed("invalid shard"));
-        }
+        let shard = r.shard_key()?;
         let payload = match r.u8()? {
             PAYLOAD_CHANGES => {
                 let n = r.count()?;
@@ -336,6 +326,13 @@ fn put_knowledge(out: &mut Vec<u8>, knowledge: &Knowledge) {
             out.extend_from_slice(&origin.0);
             put_varint(out, *n);
         }
+    }
+    put_varint(out, knowledge.shards.len() as u64);
+    for (shard, digest) in &knowledge.shards {
+        put_str(out, shard.scope.as_str());
+        put_str(out, &shard.collection);
+        put_varint(out, u64::from(shard.bucket));
+        out.extend_from_slice(&digest.to_le_bytes());
     }
 }
 
@@ -435,6 +432,29 @@ impl<'a> Reader<'a> {
             }
             vectors.insert(scope, vector);
         }
-        Ok(Knowledge { vectors })
+        let mut shards = BTreeMap::new();
+        for _ in 0..self.count()? {
+            let shard = self.shard_key()?;
+            let digest = self.take(8)?;
+            let mut fixed = [0u8; 8];
+            fixed.copy_from_slice(digest);
+            shards.insert(shard, u64::from_le_bytes(fixed));
+        }
+        Ok(Knowledge { vectors, shards })
+    }
+
+    fn shard_key(&mut self) -> Result<ShardKey, WireError> {
+        let scope = Scope::new(self.string()?).ok_or(WireError::Malformed("invalid scope"))?;
+        let collection = self.string()?;
+        let bucket = u16::try_from(self.varint()?).map_err(|_| WireError::Malformed("bucket"))?;
+        let shard = ShardKey {
+            scope,
+            collection,
+            bucket,
+        };
+        if !shard.is_valid() {
+            return Err(WireError::Malformed("invalid shard"));
+        }
+        Ok(shard)
     }
 }

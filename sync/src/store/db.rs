@@ -22,6 +22,7 @@ pub enum Durability {
 const STORE_MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_store.sql"),
     include_str!("migrations/0002_feed_hash_per_shard.sql"),
+    include_str!("migrations/0003_feed_bytes_and_heads.sql"),
 ];
 
 pub(crate) fn open(path: &Path, durability: Durability) -> rusqlite::Result<Connection> {
@@ -249,25 +250,89 @@ pub(crate) fn feed_contains(conn: &Connection, shard: i64, hash: &[u8]) -> rusql
         .exists(params![shard, hash])
 }
 
-pub(crate) fn feed_append(
-    tx: &Transaction<'_>,
-    shard: i64,
-    scope: &Scope,
-    hash: &[u8],
-    origin: &DeviceId,
-    oseq: u64,
-) -> rusqlite::Result<()> {
+/// A change to record in the feed.
+pub(crate) struct NewFeedEntry<'a> {
+    pub shard: i64,
+    pub scope: &'a Scope,
+    pub hash: &'a [u8],
+    pub origin: &'a DeviceId,
+    pub oseq: u64,
+    /// Raw change bytes, when the change was made here or arrived on its own.
+    pub change: Option<&'a [u8]>,
+}
+
+pub(crate) fn feed_append(tx: &Transaction<'_>, entry: &NewFeedEntry<'_>) -> rusqlite::Result<()> {
     tx.prepare_cached(
-        "INSERT OR IGNORE INTO feed (shard, scope, hash, origin, oseq) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT OR IGNORE INTO feed (shard, scope, hash, origin, oseq, change)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
     .execute(params![
-        shard,
-        scope.as_str(),
-        hash,
-        &origin.0[..],
-        oseq as i64
+        entry.shard,
+        entry.scope.as_str(),
+        entry.hash,
+        &entry.origin.0[..],
+        entry.oseq as i64,
+        entry.change
     ])?;
     Ok(())
+}
+
+/// The stored bytes of a feed entry (None when it arrived inside a whole document).
+pub(crate) fn feed_change(conn: &Connection, seq: i64) -> rusqlite::Result<Option<Vec<u8>>> {
+    conn.prepare_cached("SELECT change FROM feed WHERE seq = ?1")?
+        .query_row([seq], |row| row.get(0))
+        .optional()
+        .map(Option::flatten)
+}
+
+/// True when some change is held beyond its origin's contiguous mark: the counters alone then
+/// under-state what this replica holds.
+pub(crate) fn has_gaps(conn: &Connection) -> rusqlite::Result<bool> {
+    conn.prepare_cached(
+        "SELECT 1 FROM feed f JOIN marks m ON m.scope = f.scope AND m.origin = f.origin
+         WHERE f.oseq > m.contiguous LIMIT 1",
+    )?
+    .exists([])
+}
+
+pub(crate) fn set_heads_digest(
+    tx: &Transaction<'_>,
+    shard: i64,
+    digest: u64,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached("UPDATE shards SET heads_digest = ?2 WHERE id = ?1")?
+        .execute(params![shard, digest.to_le_bytes().to_vec()])?;
+    Ok(())
+}
+
+/// Every shard with its heads digest, for the manifest.
+pub(crate) fn heads_digests(conn: &Connection) -> rusqlite::Result<Vec<(ShardKey, u64)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT scope, collection, bucket, heads_digest FROM shards WHERE heads_digest IS NOT NULL",
+    )?;
+    let rows = stmt.query_map([], |row| {
+        Ok((
+            row.get::<_, String>(0)?,
+            row.get::<_, String>(1)?,
+            row.get::<_, u16>(2)?,
+            row.get::<_, Vec<u8>>(3)?,
+        ))
+    })?;
+    let mut manifest = Vec::new();
+    for row in rows {
+        let (scope, collection, bucket, digest) = row?;
+        let (Some(scope), Ok(digest)) = (Scope::new(scope), <[u8; 8]>::try_from(digest.as_slice()))
+        else {
+            continue;
+        };
+        let shard = ShardKey {
+            scope,
+            collection,
+            bucket,
+        };
+        manifest.push((shard, u64::from_le_bytes(digest)));
+    }
+    Ok(manifest)
 }
 
 /// Moves the contiguous mark of (scope, origin) forward over every change now held.

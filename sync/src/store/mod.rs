@@ -255,7 +255,18 @@ impl Store {
             let tail = cached.doc.save_after(&before);
             let (codec, data) = codec::encode_chunk(&tail);
             db::append_chunk(&tx, shard_id, codec, &data, 1)?;
-            db::feed_append(&tx, shard_id, &key.scope, &hash.0, &me, oseq)?;
+            db::feed_append(
+                &tx,
+                &db::NewFeedEntry {
+                    shard: shard_id,
+                    scope: &key.scope,
+                    hash: &hash.0,
+                    origin: &me,
+                    oseq,
+                    change: Some(&tail),
+                },
+            )?;
+            db::set_heads_digest(&tx, shard_id, shard::heads_digest(&cached.doc.get_heads()))?;
             compact_if_due(&tx, shard_id, &mut cached.doc)?;
         }
         for scope in next_oseq.keys() {

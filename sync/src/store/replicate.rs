@@ -9,7 +9,7 @@
 //! A shard the peer lacks entirely travels as its stored chunks (snapshot plus tail) instead of
 //! change by change: that is how a new replica bootstraps cheaply.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use automerge::{Automerge, Change, ChangeHash, ReadDoc};
 use rusqlite::TransactionBehavior;
@@ -19,10 +19,14 @@ use super::types::{ChangeOrigin, EntityChange, EntityKey, Scope, ShardKey, bucke
 use super::{Store, StoreError, codec, compact_if_due, db};
 use crate::identity::DeviceId;
 
-/// Per scope, per origin: the highest counter held contiguously from 1.
+/// What a replica holds, compactly: per scope, per origin, the highest counter held
+/// contiguously from 1. When the replica also holds changes beyond those counters (data that
+/// arrived as whole documents, in an order other than the counters'), `shards` adds a manifest
+/// of shard heads digests so a sender can skip shards the replica already has in full.
 #[derive(Clone, Default, PartialEq, Eq, Debug)]
 pub struct Knowledge {
     pub vectors: BTreeMap<Scope, BTreeMap<DeviceId, u64>>,
+    pub shards: BTreeMap<ShardKey, u64>,
 }
 
 impl Knowledge {
@@ -34,6 +38,12 @@ impl Knowledge {
                 .iter()
                 .filter(|(scope, _)| keep(scope))
                 .map(|(s, v)| (s.clone(), v.clone()))
+                .collect(),
+            shards: self
+                .shards
+                .iter()
+                .filter(|(shard, _)| keep(&shard.scope))
+                .map(|(k, d)| (k.clone(), *d))
                 .collect(),
         }
     }
@@ -72,31 +82,31 @@ impl Batch {
     }
 }
 
-enum PlanItem {
-    Document {
-        shard_id: i64,
-        key: ShardKey,
-    },
-    Changes {
-        shard_id: i64,
-        key: ShardKey,
-        hashes: VecDeque<Vec<u8>>,
-    },
+/// A change to send: where it is in the feed and which shard it belongs to.
+struct PlannedChange {
+    seq: i64,
+    shard_id: i64,
+    hash: Vec<u8>,
 }
 
 /// What remains to be sent to one peer; batches are cut from its front on demand so a large
-/// transfer never sits in memory at once.
+/// transfer never sits in memory at once. Whole documents go first, then single changes in
+/// feed order: feed order is causal, and per origin it is counter order, so whatever prefix the
+/// peer applied before a cut leaves its counters contiguous and nothing applied is sent again.
 #[derive(Default)]
 pub struct OutgoingPlan {
-    items: VecDeque<PlanItem>,
-    /// Individual changes planned, plus whole documents counted once each.
+    documents: VecDeque<(i64, ShardKey)>,
+    changes: VecDeque<PlannedChange>,
+    keys: BTreeMap<i64, ShardKey>,
+    /// Single changes planned.
     pub planned_changes: usize,
+    /// Whole shard documents planned.
     pub planned_documents: usize,
 }
 
 impl OutgoingPlan {
     pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
+        self.documents.is_empty() && self.changes.is_empty()
     }
 }
 
@@ -120,10 +130,17 @@ impl std::ops::AddAssign for ApplyReport {
 }
 
 impl Store {
-    /// This replica's knowledge, for the scopes `keep` accepts.
+    /// This replica's knowledge, for the scopes `keep` accepts. The shard manifest is added
+    /// only when the counters leave gaps; otherwise they say everything.
     pub fn knowledge(&self, keep: impl Fn(&Scope) -> bool) -> Result<Knowledge, StoreError> {
+        let shards = if db::has_gaps(&self.conn)? {
+            db::heads_digests(&self.conn)?.into_iter().collect()
+        } else {
+            BTreeMap::new()
+        };
         Ok(Knowledge {
             vectors: db::all_marks(&self.conn)?,
+            shards,
         }
         .restricted(keep))
     }
@@ -132,6 +149,7 @@ impl Store {
     pub fn peer_knowledge(&self, peer: &DeviceId) -> Result<Knowledge, StoreError> {
         Ok(Knowledge {
             vectors: db::peer_marks(&self.conn, peer)?,
+            shards: BTreeMap::new(),
         })
     }
 
@@ -160,6 +178,11 @@ impl Store {
         allowed: impl Fn(&Scope) -> bool,
     ) -> Result<OutgoingPlan, StoreError> {
         let keys: BTreeMap<i64, ShardKey> = db::all_shards(&self.conn)?.into_iter().collect();
+        let ours: BTreeMap<ShardKey, u64> = if theirs.shards.is_empty() {
+            BTreeMap::new()
+        } else {
+            db::heads_digests(&self.conn)?.into_iter().collect()
+        };
         let mut by_shard: BTreeMap<i64, Vec<(i64, Vec<u8>)>> = BTreeMap::new();
         for scope in db::scopes(&self.conn)? {
             if !allowed(&scope) {
@@ -176,35 +199,38 @@ impl Store {
                 }
             }
         }
-        let mut items: Vec<(i64, PlanItem)> = Vec::new();
         let mut plan = OutgoingPlan::default();
-        for (shard_id, mut entries) in by_shard {
-            let Some(key) = keys.get(&shard_id).cloned() else {
+        let mut changes = Vec::new();
+        for (shard_id, entries) in by_shard {
+            let Some(key) = keys.get(&shard_id) else {
                 continue;
             };
-            entries.sort_by_key(|(seq, _)| *seq);
-            let first_seq = entries.first().map(|(seq, _)| *seq).unwrap_or(0);
+            // The peer's manifest says it holds this shard exactly as we do.
+            if theirs
+                .shards
+                .get(key)
+                .is_some_and(|d| ours.get(key) == Some(d))
+            {
+                continue;
+            }
             let total = db::shard_sizes(&self.conn, shard_id)?.changes;
             // A peer lacking every change of a shard gets the stored document: automerge's
             // columnar encoding is several times smaller than the same changes one by one.
             if entries.len() > 1 && entries.len() as i64 >= total {
                 plan.planned_documents += 1;
-                items.push((first_seq, PlanItem::Document { shard_id, key }));
+                plan.documents.push_back((shard_id, key.clone()));
             } else {
                 plan.planned_changes += entries.len();
-                let hashes = entries.into_iter().map(|(_, hash)| hash).collect();
-                items.push((
-                    first_seq,
-                    PlanItem::Changes {
-                        shard_id,
-                        key,
-                        hashes,
-                    },
-                ));
+                changes.extend(entries.into_iter().map(|(seq, hash)| PlannedChange {
+                    seq,
+                    shard_id,
+                    hash,
+                }));
             }
         }
-        items.sort_by_key(|(seq, _)| *seq);
-        plan.items = items.into_iter().map(|(_, item)| item).collect();
+        changes.sort_by_key(|c| c.seq);
+        plan.changes = changes.into();
+        plan.keys = keys;
         Ok(plan)
     }
 
@@ -217,49 +243,57 @@ impl Store {
         let mut batch = Batch::default();
         let mut size = 0usize;
         while size < max_bytes {
-            let Some(item) = plan.items.front_mut() else {
+            let Some((shard_id, key)) = plan.documents.pop_front() else {
                 break;
             };
-            match item {
-                PlanItem::Document { shard_id, key } => {
-                    let mut bytes = Vec::new();
-                    for chunk in db::shard_chunks(&self.conn, *shard_id)? {
-                        bytes.extend_from_slice(&codec::decode_chunk(chunk.codec, &chunk.data)?);
-                    }
-                    size += bytes.len();
-                    batch.shards.push(ShardPayload {
-                        shard: key.clone(),
-                        payload: super::Payload::Document(bytes),
-                    });
-                    plan.items.pop_front();
+            let mut bytes = Vec::new();
+            for chunk in db::shard_chunks(&self.conn, shard_id)? {
+                bytes.extend_from_slice(&codec::decode_chunk(chunk.codec, &chunk.data)?);
+            }
+            size += bytes.len();
+            batch.shards.push(ShardPayload {
+                shard: key,
+                payload: Payload::Document(bytes),
+            });
+        }
+        // Within a batch, changes are grouped per shard in feed order; shards are independent
+        // documents, so the batch (applied atomically) keeps every dependency satisfied.
+        let mut groups: BTreeMap<i64, usize> = BTreeMap::new();
+        while size < max_bytes {
+            let Some(planned) = plan.changes.pop_front() else {
+                break;
+            };
+            let Some(key) = plan.keys.get(&planned.shard_id) else {
+                return Err(StoreError::Corrupt(format!(
+                    "the feed names unknown shard {}",
+                    planned.shard_id
+                )));
+            };
+            let bytes = match db::feed_change(&self.conn, planned.seq)? {
+                Some(bytes) => bytes,
+                // Arrived inside a whole document: read it back from there.
+                None => {
+                    let hash = ChangeHash::try_from(planned.hash.as_slice())
+                        .map_err(|e| StoreError::Corrupt(format!("feed hash: {e}")))?;
+                    let cached = self
+                        .cache
+                        .load(&self.conn, planned.shard_id, key, &self.actor)?;
+                    let change = cached.doc.get_change_by_hash(&hash).ok_or_else(|| {
+                        StoreError::Corrupt(format!("the feed names a change not in {key:?}"))
+                    })?;
+                    change.raw_bytes().to_vec()
                 }
-                PlanItem::Changes {
-                    shard_id,
-                    key,
-                    hashes,
-                } => {
-                    let cached = self.cache.load(&self.conn, *shard_id, key, &self.actor)?;
-                    let mut changes = Vec::new();
-                    while size < max_bytes {
-                        let Some(hash) = hashes.pop_front() else {
-                            break;
-                        };
-                        let hash = ChangeHash::try_from(hash.as_slice())
-                            .map_err(|e| StoreError::Corrupt(format!("feed hash: {e}")))?;
-                        let change = cached.doc.get_change_by_hash(&hash).ok_or_else(|| {
-                            StoreError::Corrupt(format!("feed names a change not in {key:?}"))
-                        })?;
-                        size += change.raw_bytes().len();
-                        changes.push(change.raw_bytes().to_vec());
-                    }
-                    batch.shards.push(ShardPayload {
-                        shard: key.clone(),
-                        payload: super::Payload::Changes(changes),
-                    });
-                    if hashes.is_empty() {
-                        plan.items.pop_front();
-                    }
-                }
+            };
+            size += bytes.len();
+            let index = *groups.entry(planned.shard_id).or_insert_with(|| {
+                batch.shards.push(ShardPayload {
+                    shard: key.clone(),
+                    payload: Payload::Changes(Vec::new()),
+                });
+                batch.shards.len() - 1
+            });
+            if let Payload::Changes(list) = &mut batch.shards[index].payload {
+                list.push(bytes);
             }
         }
         Ok((!batch.shards.is_empty()).then_some(batch))
@@ -296,6 +330,7 @@ impl Store {
             touched.push(shard_id);
             let cached = self.cache.load(&tx, shard_id, key, &self.actor)?;
             let before = cached.doc.get_heads();
+            let mut arrived: HashMap<ChangeHash, &[u8]> = HashMap::new();
             match &item.payload {
                 super::Payload::Changes(raw) => {
                     let mut fresh = Vec::new();
@@ -305,6 +340,7 @@ impl Store {
                         if db::feed_contains(&tx, shard_id, &change.hash().0)? {
                             report.duplicates += 1;
                         } else {
+                            arrived.insert(change.hash(), bytes.as_slice());
                             fresh.push(change);
                         }
                     }
@@ -351,11 +387,22 @@ impl Store {
                     .ok_or_else(|| {
                         StoreError::InvalidChange("a change carries no origin counter".into())
                     })?;
-                db::feed_append(&tx, shard_id, &key.scope, &meta.hash.0, &origin, oseq)?;
+                db::feed_append(
+                    &tx,
+                    &db::NewFeedEntry {
+                        shard: shard_id,
+                        scope: &key.scope,
+                        hash: &meta.hash.0,
+                        origin: &origin,
+                        oseq,
+                        change: arrived.get(&meta.hash).copied(),
+                    },
+                )?;
                 origins.insert((key.scope.clone(), origin));
                 new_changes += 1;
             }
             report.new_changes += new_changes;
+            db::set_heads_digest(&tx, shard_id, shard::heads_digest(&after))?;
             if before.is_empty() {
                 let (codec, data) = codec::encode_chunk(&cached.doc.save());
                 db::replace_with_snapshot(&tx, shard_id, codec, &data, new_changes)?;

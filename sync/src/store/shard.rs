@@ -249,6 +249,22 @@ pub(crate) fn entity_ids(doc: &Automerge) -> Vec<String> {
     doc.keys(ROOT).map(|k| k.to_string()).collect()
 }
 
+/// A short digest of a document's heads: equal digests mean (with overwhelming probability)
+/// the same set of changes, so a shard whose digest matches the peer's needs nothing sent.
+pub(crate) fn heads_digest(heads: &[ChangeHash]) -> u64 {
+    use sha2::{Digest, Sha256};
+    let mut sorted = heads.to_vec();
+    sorted.sort();
+    let mut hasher = Sha256::new();
+    for head in &sorted {
+        hasher.update(head.0);
+    }
+    let digest = hasher.finalize();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    u64::from_le_bytes(first)
+}
+
 /// The entities touched between two versions of a document, and whether each still exists.
 pub(crate) fn touched_entities(
     doc: &Automerge,
