@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
-use automerge::{Automerge, Change, ChangeHash, ReadDoc};
+use automerge::{Automerge, Change, ChangeHash, PatchLog, ReadDoc};
 use rusqlite::TransactionBehavior;
 
 use super::shard;
@@ -331,6 +331,7 @@ impl Store {
             let cached = self.cache.load(&tx, shard_id, key, &self.actor)?;
             let before = cached.doc.get_heads();
             let mut arrived: HashMap<ChangeHash, &[u8]> = HashMap::new();
+            let mut patch_log = PatchLog::active();
             match &item.payload {
                 super::Payload::Changes(raw) => {
                     let mut fresh = Vec::new();
@@ -349,7 +350,7 @@ impl Store {
                     }
                     cached
                         .doc
-                        .apply_changes(fresh)
+                        .apply_changes_log_patches(fresh, &mut patch_log)
                         .map_err(|e| StoreError::InvalidChange(e.to_string()))?;
                 }
                 super::Payload::Document(bytes) => {
@@ -362,7 +363,7 @@ impl Store {
                     } else {
                         cached
                             .doc
-                            .load_incremental(bytes)
+                            .load_incremental_log_patches(bytes, &mut patch_log)
                             .map_err(|e| StoreError::InvalidChange(e.to_string()))?;
                     }
                 }
@@ -411,7 +412,8 @@ impl Store {
                 db::append_chunk(&tx, shard_id, codec, &data, new_changes)?;
                 compact_if_due(&tx, shard_id, &mut cached.doc)?;
             }
-            for (id, kind) in shard::touched_entities(&cached.doc, &before, &after) {
+            let patches = (!before.is_empty()).then(|| cached.doc.make_patches(&mut patch_log));
+            for (id, kind) in shard::touched_entities(&cached.doc, patches) {
                 // An entity filed under the wrong bucket can only come from a faulty or hostile
                 // peer; it stays inert in the document and is never shown.
                 if bucket_of(&key.collection, &id) == key.bucket {

@@ -265,17 +265,18 @@ pub(crate) fn heads_digest(heads: &[ChangeHash]) -> u64 {
     u64::from_le_bytes(first)
 }
 
-/// The entities touched between two versions of a document, and whether each still exists.
+/// The entities a merge touched, and whether each still exists. `patches` come from a
+/// [`automerge::PatchLog`] kept while applying, which costs in proportion to the change (a
+/// `diff` between heads walks the whole document); `None` means the document was empty before,
+/// so every entity in it is new.
 pub(crate) fn touched_entities(
     doc: &Automerge,
-    before: &[ChangeHash],
-    after: &[ChangeHash],
+    patches: Option<Vec<automerge::Patch>>,
 ) -> BTreeMap<String, EntityChangeKind> {
     let mut touched = BTreeMap::new();
-    let ids: Vec<String> = if before.is_empty() {
-        entity_ids(doc)
-    } else {
-        doc.diff(before, after)
+    let ids: Vec<String> = match patches {
+        None => entity_ids(doc),
+        Some(patches) => patches
             .into_iter()
             .filter_map(|patch| match patch.path.first() {
                 Some((_, Prop::Map(id))) => Some(id.clone()),
@@ -286,7 +287,7 @@ pub(crate) fn touched_entities(
                     _ => None,
                 },
             })
-            .collect()
+            .collect(),
     };
     for id in ids {
         let exists = matches!(doc.get(ROOT, id.as_str()), Ok(Some(_)));
