@@ -168,3 +168,56 @@ fn a_peer_that_is_not_there_is_a_clear_error() {
     let message = String::from_utf8_lossy(&output.stderr);
     assert!(message.contains("could not connect"), "{message}");
 }
+
+#[test]
+fn a_listener_answers_garbage_with_an_error_and_keeps_serving() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (commune, hub) = (dir.path().join("commune"), dir.path().join("hub"));
+    ok(&hub, &["dev", "seed", "--records", "50"]);
+    let mut listener = Command::new(tusach_binary())
+        .arg("--data")
+        .arg(&hub)
+        .args(["sync", "--listen", "127.0.0.1:0", "--timeout-secs", "5"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start listener");
+    let mut line = String::new();
+    let stdout = listener.stdout.take().expect("stdout");
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)
+        .expect("listening line");
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .expect("address")
+        .to_owned();
+
+    let strangers: [&[u8]; 4] = [
+        b"GET / HTTP/1.1\r\nHost: tusach\r\n\r\n",
+        b"TSYN\x09",
+        b"TSYN\x01\x01\xff\xff\xff\x7f",
+        b"TSYN\x01\x01\x05\x00\x00\x00abcde\x00\x00\x00\x00",
+    ];
+    for garbage in strangers {
+        let mut stream = std::net::TcpStream::connect(&addr).expect("connect");
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .expect("timeout");
+        stream.write_all(garbage).expect("write");
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        assert!(
+            answer.starts_with(b"TSYN\x01\x05"),
+            "a stranger sending {garbage:?} gets a preamble and an ERROR frame, got {answer:?}"
+        );
+    }
+    assert!(
+        listener.try_wait().expect("status").is_none(),
+        "the listener is still running"
+    );
+    ok(&commune, &["sync", "--peer", &addr]);
+    listener.kill().expect("stop listener");
+    listener.wait().expect("listener exit");
+    assert_eq!(digest(&commune), digest(&hub));
+}
