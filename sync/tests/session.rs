@@ -132,13 +132,74 @@ fn session_pair(a: &Replica, b: &Replica, options: &SessionOptions) -> (Session,
     (sa, sb)
 }
 
+/// What one cut-and-resume run observed.
+struct Resumed {
+    cut: u64,
+    total_bytes: u64,
+    applied_before_cut: usize,
+    resumed_sender: SessionReport,
+    resumed_receiver: SessionReport,
+}
+
+/// Syncs `setup()`'s sender into its receiver, cut at `pieces - 1` points spread over the whole
+/// exchange (each on a fresh setup), then resumed over a perfect link; checks that both end
+/// identical and hands each run to `check`.
+fn cut_and_resume(
+    setup: impl Fn() -> (Replica, Replica),
+    options: &SessionOptions,
+    pieces: u64,
+    max_chunk: usize,
+    check: impl Fn(&Resumed),
+) {
+    use tusach_sync::transport::memory::Fault;
+    let run = |sender: &mut Replica, receiver: &mut Replica, link: &FaultyLink| {
+        let (mut sa, mut sb) = session_pair(sender, receiver, options);
+        let outcome = memory::run(
+            &mut sender.store,
+            &mut sa,
+            &mut receiver.store,
+            &mut sb,
+            link,
+        );
+        (outcome, sa.report().clone(), sb.report().clone())
+    };
+    let total_bytes = {
+        let (mut sender, mut receiver) = setup();
+        let (outcome, sent, _) = run(&mut sender, &mut receiver, &FaultyLink::perfect());
+        assert!(outcome.both_finished());
+        assert!(sent.batches_sent > 5, "the test needs several batches");
+        outcome.bytes_delivered
+    };
+    for cut in (1..pieces).map(|i| total_bytes * i / pieces) {
+        let (mut sender, mut receiver) = setup();
+        let link = FaultyLink {
+            faults: vec![Fault::CutAfter(cut)],
+            max_chunk,
+            max_delay: 0,
+            seed: cut,
+        };
+        let (outcome, _, received) = run(&mut sender, &mut receiver, &link);
+        assert!(outcome.cut, "cut at {cut} of {total_bytes}");
+        let (outcome, resumed_sender, resumed_receiver) =
+            run(&mut sender, &mut receiver, &FaultyLink::perfect());
+        assert!(outcome.both_finished(), "resume after a cut at {cut}");
+        assert_eq!(
+            sender.store.content_digest().expect("digest"),
+            receiver.store.content_digest().expect("digest"),
+            "cut at {cut}"
+        );
+        check(&Resumed {
+            cut,
+            total_bytes,
+            applied_before_cut: received.received.new_changes,
+            resumed_sender,
+            resumed_receiver,
+        });
+    }
+}
+
 #[test]
 fn after_a_cut_at_any_point_nothing_acknowledged_is_sent_again() {
-    use tusach_sync::transport::memory::Fault;
-    let small_batches = SessionOptions {
-        batch_bytes: 2_000,
-        window: 2,
-    };
     let edits = 120;
     // A commune edits 120 records its hub already has; the link drops somewhere.
     let setup = || {
@@ -149,119 +210,41 @@ fn after_a_cut_at_any_point_nothing_acknowledged_is_sent_again() {
         write_records(&mut commune.store, 0..edits, "bản sửa");
         (commune, hub)
     };
-    let total_bytes = {
-        let (mut commune, mut hub) = setup();
-        let (mut sa, mut sb) = session_pair(&commune, &hub, &small_batches);
-        let outcome = memory::run(
-            &mut commune.store,
-            &mut sa,
-            &mut hub.store,
-            &mut sb,
-            &FaultyLink::perfect(),
-        );
-        assert!(outcome.both_finished());
-        assert!(
-            sa.report().batches_sent > 5,
-            "the test needs several batches"
-        );
-        outcome.bytes_delivered
+    let options = SessionOptions {
+        batch_bytes: 2_000,
+        window: 2,
     };
-    for cut in (1..25).map(|i| total_bytes * i / 25) {
-        let (mut commune, mut hub) = setup();
-        let (mut sa, mut sb) = session_pair(&commune, &hub, &small_batches);
-        let link = FaultyLink {
-            faults: vec![Fault::CutAfter(cut)],
-            max_chunk: 97,
-            max_delay: 0,
-            seed: cut,
-        };
-        let outcome = memory::run(&mut commune.store, &mut sa, &mut hub.store, &mut sb, &link);
-        assert!(outcome.cut, "cut at {cut} of {total_bytes}");
-        let applied_before_cut = sb.report().received.new_changes;
-
-        let (mut sa, mut sb) = session_pair(&commune, &hub, &small_batches);
-        let outcome = memory::run(
-            &mut commune.store,
-            &mut sa,
-            &mut hub.store,
-            &mut sb,
-            &FaultyLink::perfect(),
-        );
-        assert!(outcome.both_finished(), "resume after a cut at {cut}");
+    cut_and_resume(setup, &options, 25, 97, |run| {
         assert_eq!(
-            sb.report().received.duplicates,
-            0,
-            "cut at {cut}: acknowledged changes came again"
+            run.resumed_receiver.received.duplicates, 0,
+            "cut at {}: acknowledged changes came again",
+            run.cut
         );
         assert_eq!(
-            applied_before_cut + sa.report().changes_sent,
+            run.applied_before_cut + run.resumed_sender.changes_sent,
             edits as usize,
-            "cut at {cut}: the resumed session sent exactly the rest"
+            "cut at {}: the resumed session sent exactly the rest",
+            run.cut
         );
-        assert_eq!(
-            commune.store.content_digest().expect("digest"),
-            hub.store.content_digest().expect("digest")
-        );
-    }
+    });
 }
 
 #[test]
 fn a_bootstrap_cut_midway_resumes_without_sending_applied_shards_again() {
-    use tusach_sync::transport::memory::Fault;
-    let small_batches = SessionOptions {
-        batch_bytes: 4_000,
-        window: 2,
-    };
     let setup = || {
         let mut hub = replica();
         write_records(&mut hub.store, 0..400, "Truyện cổ tích Việt Nam");
         (hub, replica())
     };
-    let total_bytes = {
-        let (mut hub, mut fresh) = setup();
-        let (mut sa, mut sb) = session_pair(&hub, &fresh, &small_batches);
-        let outcome = memory::run(
-            &mut hub.store,
-            &mut sa,
-            &mut fresh.store,
-            &mut sb,
-            &FaultyLink::perfect(),
-        );
-        assert!(outcome.both_finished());
-        assert!(
-            sa.report().batches_sent > 5,
-            "the test needs several batches"
-        );
-        outcome.bytes_delivered
+    let options = SessionOptions {
+        batch_bytes: 4_000,
+        window: 2,
     };
-    for cut in (1..10).map(|i| total_bytes * i / 10) {
-        let (mut hub, mut fresh) = setup();
-        let (mut sa, mut sb) = session_pair(&hub, &fresh, &small_batches);
-        let link = FaultyLink {
-            faults: vec![Fault::CutAfter(cut)],
-            max_chunk: 211,
-            max_delay: 0,
-            seed: cut,
-        };
-        let outcome = memory::run(&mut hub.store, &mut sa, &mut fresh.store, &mut sb, &link);
-        assert!(outcome.cut);
-        let (mut sa, mut sb) = session_pair(&hub, &fresh, &small_batches);
-        let outcome = memory::run(
-            &mut hub.store,
-            &mut sa,
-            &mut fresh.store,
-            &mut sb,
-            &FaultyLink::perfect(),
-        );
-        assert!(outcome.both_finished(), "resume after a cut at {cut}");
+    cut_and_resume(setup, &options, 10, 211, |run| {
         assert_eq!(
-            sb.report().received.duplicates,
-            0,
-            "cut at {cut} of {total_bytes}: shards applied before the cut were sent again"
+            run.resumed_receiver.received.duplicates, 0,
+            "cut at {} of {}: shards applied before the cut were sent again",
+            run.cut, run.total_bytes
         );
-        assert_eq!(
-            hub.store.content_digest().expect("digest"),
-            fresh.store.content_digest().expect("digest")
-        );
-    }
+    });
 }

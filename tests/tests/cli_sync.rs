@@ -1,22 +1,19 @@
 //! The sync one-shots as a district engineer runs them: real `tusach` processes, real TCP on
 //! loopback, real bundle files.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::Duration;
 
-fn tusach_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target directory");
-    let binary = dir.join("tusach");
-    assert!(
-        binary.exists(),
-        "{} is missing: run `cargo build --workspace --bins` first (tests/run does)",
-        binary.display()
-    );
-    binary
+use tusach_tests::process::{Tusach, tusach_binary};
+
+/// Starts `tusach sync --listen` on a free loopback port for `data`; the guard stops it.
+fn listener(data: &Path, extra: &[&str]) -> (Tusach, String) {
+    let mut args = vec!["sync", "--listen", "127.0.0.1:0"];
+    args.extend_from_slice(extra);
+    let mut process = Tusach::spawn(data, &args);
+    let addr = process.listening_address();
+    (process, addr)
 }
 
 fn tusach(data: &Path, args: &[&str]) -> Output {
@@ -113,28 +110,11 @@ fn two_appliances_converge_over_tcp_and_a_second_sync_sends_nothing() {
         &["dev", "seed", "--records", "100", "--start", "1000"],
     );
 
-    let mut listener = Command::new(tusach_binary())
-        .arg("--data")
-        .arg(&hub)
-        .args(["sync", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start listener");
-    let mut line = String::new();
-    let stdout = listener.stdout.take().expect("stdout");
-    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)
-        .expect("listening line");
-    let addr = line
-        .trim()
-        .strip_prefix("listening on ")
-        .expect("address")
-        .to_owned();
+    let (mut listener, addr) = listener(&hub, &[]);
 
     let first = ok(&commune, &["sync", "--peer", &addr, "--json"]);
     let second = ok(&commune, &["sync", "--peer", &addr, "--json"]);
-    listener.kill().expect("stop listener");
-    listener.wait().expect("listener exit");
+    listener.terminate(Duration::from_secs(10));
 
     assert!(!first.contains("\"new_changes\":0,"), "{first}");
     assert!(second.contains("\"changes_sent\":0"), "{second}");
@@ -175,23 +155,7 @@ fn a_listener_answers_garbage_with_an_error_and_keeps_serving() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (commune, hub) = (dir.path().join("commune"), dir.path().join("hub"));
     ok(&hub, &["dev", "seed", "--records", "50"]);
-    let mut listener = Command::new(tusach_binary())
-        .arg("--data")
-        .arg(&hub)
-        .args(["sync", "--listen", "127.0.0.1:0", "--timeout-secs", "5"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start listener");
-    let mut line = String::new();
-    let stdout = listener.stdout.take().expect("stdout");
-    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)
-        .expect("listening line");
-    let addr = line
-        .trim()
-        .strip_prefix("listening on ")
-        .expect("address")
-        .to_owned();
+    let (mut listener, addr) = listener(&hub, &["--timeout-secs", "5"]);
 
     let strangers: [&[u8]; 4] = [
         b"GET / HTTP/1.1\r\nHost: tusach\r\n\r\n",
@@ -213,11 +177,10 @@ fn a_listener_answers_garbage_with_an_error_and_keeps_serving() {
         );
     }
     assert!(
-        listener.try_wait().expect("status").is_none(),
+        listener.try_wait().is_none(),
         "the listener is still running"
     );
     ok(&commune, &["sync", "--peer", &addr]);
-    listener.kill().expect("stop listener");
-    listener.wait().expect("listener exit");
+    listener.terminate(Duration::from_secs(10));
     assert_eq!(digest(&commune), digest(&hub));
 }
