@@ -46,10 +46,13 @@ impl DataDir {
             source,
         })?;
         let path = self.database_path();
-        let store = Store::open_with(&path, options).map_err(|source| DataDirError::Open {
-            path,
-            source: Box::new(source),
-        })?;
+        // Every opener keeps the catalogue's query tables in step, whatever it writes.
+        let store = Store::open_with(&path, options)
+            .and_then(|mut store| crate::search::attach(&mut store).map(|()| store))
+            .map_err(|source| DataDirError::Open {
+                path,
+                source: Box::new(source),
+            })?;
         if store.identity_renewed() {
             eprintln!(
                 "note: this database was copied or restored; this device now writes as {}",

@@ -4,6 +4,9 @@
 //! Module map:
 //! - [`data_dir`]: the data folder and opening the store in it.
 //! - [`catalogue`]: bibliographic records as entities of the replicated store.
+//! - [`search`]: Vietnamese-aware catalogue search and the query tables behind it.
+//! - [`db`]: the appliance's own SQL (migrations and query-table statements).
+//! - [`http`]: the web server's routes; the only module that knows JSON and HTML.
 //! - [`sample`]: realistic, deterministic Vietnamese sample data (benches, tests, `--demo`).
 //! - [`sync_cmd`]: `tusach sync`: one-shot sessions, bundles and the sync listener.
 //! - [`serve`]: `tusach serve`: the long-running appliance.
@@ -14,8 +17,11 @@
 pub mod bench;
 pub mod catalogue;
 pub mod data_dir;
+pub mod db;
 pub mod dev;
+pub mod http;
 pub mod process;
 pub mod sample;
+pub mod search;
 pub mod serve;
 pub mod sync_cmd;

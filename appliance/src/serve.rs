@@ -1,5 +1,5 @@
-//! `tusach serve`: the long-running appliance. For now it answers `/healthz` and runs the sync
-//! listener; the library's web app joins it here.
+//! `tusach serve`: the long-running appliance: the web server (readers' search, JSON API,
+//! health) and the sync listener, until SIGTERM or Ctrl-C.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -9,7 +9,6 @@ use anyhow::Context;
 use tusach_sync::protocol::session::SessionOptions;
 use tusach_sync::transport::tcp;
 use tusach_sync::{AllowAll, ScopePolicy, SessionReport, Store, WriteBatch};
-use warp::Filter;
 
 use crate::data_dir::DataDir;
 
@@ -46,6 +45,7 @@ pub fn run_until_signal(
         seed_demo(&mut store)?;
     }
     let device = store.device_id();
+    let database = data.database_path();
     let store = Arc::new(Mutex::new(store));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -81,10 +81,11 @@ pub fn run_until_signal(
             on_session,
             shutdown_signal(),
         );
-        let health = warp::path("healthz").and(warp::path::end()).map(move || {
-            warp::reply::json(&serde_json::json!({"status": "ok", "device": device.to_hex()}))
-        });
-        let web = warp::serve(health)
+        let state = Arc::new(
+            crate::http::AppState::open(&database, device)
+                .context("opening the catalogue for reading")?,
+        );
+        let web = warp::serve(crate::http::routes(state))
             .incoming(web_listener)
             .graceful(shutdown_signal())
             .run();

@@ -218,7 +218,8 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut next_oseq: BTreeMap<Scope, u64> = BTreeMap::new();
-        let mut changes: BTreeMap<EntityKey, EntityChangeKind> = BTreeMap::new();
+        let mut changes: BTreeMap<EntityKey, (EntityChangeKind, Option<Entity>)> = BTreeMap::new();
+        let want_fields = self.observer.is_some();
         for (key, ops) in by_shard {
             let shard_id = db::ensure_shard(&tx, key)?;
             self.shard_ids.insert(key.clone(), shard_id);
@@ -243,12 +244,11 @@ impl Store {
                 Ok(success) => success.hash,
                 Err(failure) => return Err(failure.error),
             };
-            for (entity, op) in ops.iter().map(|e| (&e.0, &e.1)) {
-                let kind = match op {
-                    types::EntityOp::Delete => EntityChangeKind::Deleted,
-                    _ => EntityChangeKind::Upserted,
-                };
-                changes.insert(entity.clone(), kind);
+            for entity in ops.iter().map(|e| &e.0) {
+                changes.insert(
+                    entity.clone(),
+                    shard::entity_state(&cached.doc, &entity.id, want_fields),
+                );
             }
             let Some(hash) = hash else { continue };
             next_oseq.insert(key.scope.clone(), oseq);
@@ -274,10 +274,11 @@ impl Store {
         }
         let changes: Vec<EntityChange> = changes
             .into_iter()
-            .map(|(key, kind)| EntityChange {
+            .map(|(key, (kind, fields))| EntityChange {
                 key,
                 kind,
                 origin: ChangeOrigin::Local,
+                fields,
             })
             .collect();
         if let Some(observer) = self.observer.as_mut() {

@@ -319,7 +319,9 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut origins: BTreeSet<(Scope, DeviceId)> = BTreeSet::new();
-        let mut changes: BTreeMap<EntityKey, super::EntityChangeKind> = BTreeMap::new();
+        let mut changes: BTreeMap<EntityKey, (super::EntityChangeKind, Option<super::Entity>)> =
+            BTreeMap::new();
+        let want_fields = self.observer.is_some();
         for item in &batch.shards {
             let key = &item.shard;
             if !key.is_valid() {
@@ -413,12 +415,12 @@ impl Store {
                 compact_if_due(&tx, shard_id, &mut cached.doc)?;
             }
             let patches = (!before.is_empty()).then(|| cached.doc.make_patches(&mut patch_log));
-            for (id, kind) in shard::touched_entities(&cached.doc, patches) {
+            for id in shard::touched_entities(&cached.doc, patches) {
                 // An entity filed under the wrong bucket can only come from a faulty or hostile
                 // peer; it stays inert in the document and is never shown.
                 if bucket_of(&key.collection, &id) == key.bucket {
-                    let entity = EntityKey::new(&key.scope, &key.collection, id);
-                    changes.insert(entity, kind);
+                    let state = shard::entity_state(&cached.doc, &id, want_fields);
+                    changes.insert(EntityKey::new(&key.scope, &key.collection, id), state);
                 }
             }
         }
@@ -427,10 +429,11 @@ impl Store {
         }
         let changes: Vec<EntityChange> = changes
             .into_iter()
-            .map(|(key, kind)| EntityChange {
+            .map(|(key, (kind, fields))| EntityChange {
                 key,
                 kind,
                 origin: ChangeOrigin::Merged,
+                fields,
             })
             .collect();
         report.entities = changes.len();

@@ -2,7 +2,7 @@
 //! between automerge's object model and entities (the document root maps entity id → a map of
 //! fields).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeSet, HashMap};
 
 use automerge::{
     ActorId, Automerge, ChangeHash, ObjId, ObjType, Prop, ROOT, ReadDoc, ScalarValue,
@@ -265,17 +265,33 @@ pub(crate) fn heads_digest(heads: &[ChangeHash]) -> u64 {
     u64::from_le_bytes(first)
 }
 
-/// The entities a merge touched, and whether each still exists. `patches` come from a
+/// Whether an entity exists after a change and, if asked, its fields.
+pub(crate) fn entity_state(
+    doc: &Automerge,
+    id: &str,
+    with_fields: bool,
+) -> (EntityChangeKind, Option<Entity>) {
+    let exists = matches!(
+        doc.get(ROOT, id),
+        Ok(Some((automerge::Value::Object(ObjType::Map), _)))
+    );
+    match (exists, with_fields) {
+        (false, _) => (EntityChangeKind::Deleted, None),
+        (true, false) => (EntityChangeKind::Upserted, None),
+        (true, true) => (EntityChangeKind::Upserted, read_entity(doc, id)),
+    }
+}
+
+/// The entities a merge touched. `patches` come from a
 /// [`automerge::PatchLog`] kept while applying, which costs in proportion to the change (a
 /// `diff` between heads walks the whole document); `None` means the document was empty before,
 /// so every entity in it is new.
 pub(crate) fn touched_entities(
     doc: &Automerge,
     patches: Option<Vec<automerge::Patch>>,
-) -> BTreeMap<String, EntityChangeKind> {
-    let mut touched = BTreeMap::new();
-    let ids: Vec<String> = match patches {
-        None => entity_ids(doc),
+) -> BTreeSet<String> {
+    match patches {
+        None => entity_ids(doc).into_iter().collect(),
         Some(patches) => patches
             .into_iter()
             .filter_map(|patch| match patch.path.first() {
@@ -288,15 +304,5 @@ pub(crate) fn touched_entities(
                 },
             })
             .collect(),
-    };
-    for id in ids {
-        let exists = matches!(doc.get(ROOT, id.as_str()), Ok(Some(_)));
-        let kind = if exists {
-            EntityChangeKind::Upserted
-        } else {
-            EntityChangeKind::Deleted
-        };
-        touched.insert(id, kind);
     }
-    touched
 }

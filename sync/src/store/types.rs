@@ -267,9 +267,12 @@ pub enum EntityChangeKind {
 }
 
 /// What the observer learns: this entity changed, and how.
-#[derive(Clone, PartialEq, Eq, Debug)]
+#[derive(Clone, PartialEq, Debug)]
 pub struct EntityChange {
     pub key: EntityKey,
     pub kind: EntityChangeKind,
     pub origin: ChangeOrigin,
+    /// The entity's fields after the change (None when deleted, or when no observer is set:
+    /// only an observer needs them, and reading costs a little per entity).
+    pub fields: Option<Entity>,
 }

@@ -1,0 +1,23 @@
+//! `GET /healthz`: the appliance answers and its catalogue index can be read.
+
+use warp::Reply;
+use warp::http::StatusCode;
+
+use super::AppState;
+
+pub fn get(state: &AppState) -> warp::reply::Response {
+    let records = state.with_reader(crate::db::record_count);
+    match records {
+        Ok(Ok(count)) => warp::reply::json(&serde_json::json!({
+            "status": "ok",
+            "device": state.device.to_hex(),
+            "records": count,
+        }))
+        .into_response(),
+        _ => warp::reply::with_status(
+            warp::reply::json(&serde_json::json!({"status": "unavailable"})),
+            StatusCode::SERVICE_UNAVAILABLE,
+        )
+        .into_response(),
+    }
+}

@@ -1,0 +1,204 @@
+//! Catalogue search: query tables kept in step with the store, and the query a reader types.
+//!
+//! Readers type Vietnamese without diacritics on cheap phones ("nguyen du"), or with them, and
+//! old and new tone placement both occur ("hòa"/"hoà"). So every record is indexed twice: a
+//! folded key ([`fold::fold`]) in an FTS5 table matches regardless of marks, and a toned key
+//! ([`fold::toned`]) ranks exact accented forms first when the query has marks, because
+//! dương, đương and đường are different words. Queries match as prefixes, so results appear
+//! while typing; a query of 10 or 13 digits is looked up as an ISBN.
+//!
+//! [`CatalogueIndex`] is the store observer that writes these tables inside the store's own
+//! transactions. This module knows nothing about HTTP.
+
+pub mod fold;
+
+use rusqlite::{Connection, Transaction};
+use tusach_sync::{
+    ChangeObserver, Entity, EntityChange, EntityChangeKind, Store, StoreError, Value,
+};
+
+use crate::catalogue::{RECORDS, network_scope};
+use crate::db::{self, RecordRow};
+
+/// The most words of a query that are searched; the rest are ignored.
+const MAX_QUERY_WORDS: usize = 8;
+/// How many candidates an accented query re-ranks by exact form.
+const RERANK_CANDIDATES: usize = 200;
+
+/// Keeps `record_index` and `record_search` in step with the `records` entities.
+pub struct CatalogueIndex;
+
+impl ChangeObserver for CatalogueIndex {
+    fn entities_changed(
+        &mut self,
+        tx: &Transaction<'_>,
+        changes: &[EntityChange],
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        for change in changes {
+            if change.key.collection != RECORDS || change.key.scope != network_scope() {
+                continue;
+            }
+            match (&change.kind, &change.fields) {
+                (EntityChangeKind::Upserted, Some(fields)) => {
+                    index_record(tx, &record_row(&change.key.id, fields))?
+                }
+                _ => db::delete_record(tx, &change.key.id)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+fn index_record(tx: &Transaction<'_>, row: &RecordRow) -> rusqlite::Result<()> {
+    let text = searchable_text(row);
+    db::upsert_record(tx, row, &fold::fold(&text), &fold::toned(&text))
+}
+
+fn searchable_text(row: &RecordRow) -> String {
+    let mut text = row.title.clone();
+    for part in row.authors.iter().chain(row.subjects.iter()) {
+        text.push(' ');
+        text.push_str(part);
+    }
+    text.push(' ');
+    text.push_str(&row.publisher);
+    text
+}
+
+fn text(fields: &Entity, name: &str) -> Option<String> {
+    fields.get(name).and_then(Value::as_str).map(str::to_owned)
+}
+
+fn texts(fields: &Entity, name: &str) -> Vec<String> {
+    match fields.get(name) {
+        Some(Value::List(items)) => items
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect(),
+        Some(Value::Str(s)) => vec![s.clone()],
+        _ => Vec::new(),
+    }
+}
+
+/// A record entity as the query tables hold it. Missing fields stay empty: a record merged
+/// from an older or careless device must still be findable by what it has.
+pub fn record_row(id: &str, fields: &Entity) -> RecordRow {
+    RecordRow {
+        id: id.to_owned(),
+        title: text(fields, "title").unwrap_or_default(),
+        authors: texts(fields, "authors"),
+        publisher: text(fields, "publisher").unwrap_or_default(),
+        year: fields.get("year").and_then(Value::as_int),
+        isbn: text(fields, "isbn").filter(|s| !s.is_empty()),
+        language: text(fields, "language"),
+        ddc: text(fields, "ddc"),
+        subjects: texts(fields, "subjects"),
+    }
+}
+
+/// Opens the query tables on a store: runs the appliance's migrations, fills the index from
+/// the documents if it is empty (a database that predates it), and attaches the observer.
+pub fn attach(store: &mut Store) -> Result<(), StoreError> {
+    db::migrate(store.connection_mut())?;
+    if db::record_count(store.connection())? == 0 {
+        let mut rows = Vec::new();
+        store.scan(&network_scope(), RECORDS, |id, fields| {
+            rows.push(record_row(id, fields))
+        })?;
+        let tx = store.connection_mut().transaction()?;
+        for row in &rows {
+            index_record(&tx, row)?;
+        }
+        tx.commit()?;
+    }
+    store.set_observer(Box::new(CatalogueIndex));
+    Ok(())
+}
+
+/// Why a search could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("the catalogue index cannot be read: {0}")]
+    Database(#[from] rusqlite::Error),
+}
+
+/// A search as asked: the text typed and how many results are wanted.
+pub struct SearchQuery<'a> {
+    pub text: &'a str,
+    pub limit: usize,
+}
+
+/// An ISBN typed with or without hyphens or spaces, as 10 or 13 digits (an ISBN-10 may end
+/// in X).
+fn as_isbn(text: &str) -> Option<String> {
+    let compact: String = text.chars().filter(|c| !matches!(c, '-' | ' ')).collect();
+    let digits = compact.chars().filter(char::is_ascii_digit).count();
+    let valid = match compact.len() {
+        13 => digits == 13,
+        10 => digits == 10 || (digits == 9 && compact.ends_with(['X', 'x'])),
+        _ => false,
+    };
+    valid.then(|| compact.to_uppercase())
+}
+
+/// The FTS5 query for a folded key: every word as a prefix, all required. Folded words are
+/// letters and digits only, so quoting them is enough to keep FTS5 syntax out.
+pub fn fts_query(folded: &str) -> Option<String> {
+    let terms: Vec<String> = fold::words(folded)
+        .take(MAX_QUERY_WORDS)
+        .map(|w| format!("\"{w}\"*"))
+        .collect();
+    (!terms.is_empty()).then(|| terms.join(" "))
+}
+
+/// Finds records for what a reader typed.
+pub fn search(conn: &Connection, query: &SearchQuery<'_>) -> Result<Vec<RecordRow>, SearchError> {
+    let text = query.text.trim();
+    let limit = query.limit.clamp(1, 200);
+    if let Some(isbn) = as_isbn(text) {
+        let found = db::records_by_isbn(conn, &isbn)?;
+        if !found.is_empty() {
+            return Ok(found);
+        }
+    }
+    let Some(fts) = fts_query(&fold::fold(text)) else {
+        return Ok(Vec::new());
+    };
+    if !fold::has_marks(text) {
+        let rows = db::search_folded(conn, &fts, limit)?;
+        return Ok(rows.into_iter().map(|(row, _)| row).collect());
+    }
+    // Accented query: take the best folded matches, then put first those containing the
+    // words exactly as typed (tone placement aside), keeping FTS5's order among equals.
+    let wanted: Vec<String> = fold::words(&fold::toned(text))
+        .take(MAX_QUERY_WORDS)
+        .map(str::to_owned)
+        .collect();
+    let mut rows = db::search_folded(conn, &fts, RERANK_CANDIDATES.max(limit))?;
+    rows.sort_by_cached_key(|(_, toned)| std::cmp::Reverse(exactness(&wanted, toned)));
+    rows.truncate(limit);
+    Ok(rows.into_iter().map(|(row, _)| row).collect())
+}
+
+/// How exactly a record's toned key contains the words typed: 2 per word present as typed,
+/// 1 for a last word that is only the start of a word (still being typed). A whole word beats a
+/// prefix, so "đương" puts "Đương đầu" before "Con đường".
+fn exactness(wanted: &[String], toned: &str) -> usize {
+    let words: Vec<&str> = fold::words(toned).collect();
+    wanted
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            if words.iter().any(|c| c == w) {
+                2
+            } else if i + 1 == wanted.len() && words.iter().any(|c| c.starts_with(w.as_str())) {
+                1
+            } else {
+                0
+            }
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests;

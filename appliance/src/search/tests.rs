@@ -1,0 +1,200 @@
+//! Search on a real store with its query tables: what a reader types and what comes back.
+
+use tusach_sync::{Store, WriteBatch};
+
+use super::*;
+use crate::catalogue::{put_record, record_key};
+use crate::sample::SampleRecord;
+
+fn record(id: &str, title: &str, author: &str) -> SampleRecord {
+    SampleRecord {
+        id: id.into(),
+        title: title.into(),
+        authors: vec![author.into()],
+        publisher: "NXB Văn học".into(),
+        year: 2015,
+        isbn: String::new(),
+        language: "vie".into(),
+        ddc: "895.9221".into(),
+        subjects: vec!["Văn học Việt Nam".into()],
+        pages: 200,
+        summary: String::new(),
+    }
+}
+
+struct Library {
+    store: Store,
+    _dir: tempfile::TempDir,
+}
+
+fn library(records: &[SampleRecord]) -> Library {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut store = Store::open(&dir.path().join("tusach.db")).expect("open");
+    attach(&mut store).expect("attach");
+    let mut batch = WriteBatch::new();
+    for r in records {
+        put_record(&mut batch, r);
+    }
+    store.commit(&batch).expect("commit");
+    Library { store, _dir: dir }
+}
+
+fn ids(library: &Library, text: &str) -> Vec<String> {
+    search(library.store.connection(), &SearchQuery { text, limit: 20 })
+        .expect("search")
+        .into_iter()
+        .map(|r| r.id)
+        .collect()
+}
+
+fn classics() -> Vec<SampleRecord> {
+    vec![
+        record("kieu", "Truyện Kiều", "Nguyễn Du"),
+        record("de-men", "Dế Mèn phiêu lưu ký", "Tô Hoài"),
+        record("duong", "Con đường làng", "Trần Văn Nam"),
+        record("dương", "Dương liễu", "Lê Thị Hoa"),
+        record("đương", "Đương đầu", "Phạm Văn An"),
+        record("hoa-old", "Hòa bình", "Nguyễn Văn Bình"),
+        record("thuy", "Thuý Kiều", "Hồ Xuân Hương"),
+    ]
+}
+
+#[test]
+fn an_unaccented_query_finds_accented_text() {
+    let library = library(&classics());
+    assert_eq!(ids(&library, "nguyen du"), vec!["kieu"]);
+    assert_eq!(ids(&library, "NGUYEN DU"), vec!["kieu"]);
+    assert_eq!(ids(&library, "truyen kieu"), vec!["kieu"]);
+    assert_eq!(ids(&library, "de men"), vec!["de-men"]);
+}
+
+#[test]
+fn an_accented_query_finds_the_same_and_typed_prefixes_match() {
+    let library = library(&classics());
+    assert_eq!(ids(&library, "Nguyễn Du"), vec!["kieu"]);
+    assert_eq!(ids(&library, "truy"), vec!["kieu"]);
+    assert_eq!(ids(&library, "Dế M"), vec!["de-men"]);
+}
+
+#[test]
+fn old_and_new_tone_placement_are_the_same_word() {
+    let library = library(&classics());
+    assert_eq!(ids(&library, "hoà bình"), vec!["hoa-old"]);
+    assert_eq!(ids(&library, "hòa bình"), vec!["hoa-old"]);
+    assert_eq!(ids(&library, "thúy kiều"), vec!["thuy"]);
+}
+
+#[test]
+fn an_accented_query_ranks_the_exact_word_first() {
+    let library = library(&classics());
+    // All three fold to "duong"; the accented query puts its own word first.
+    let found = ids(&library, "đường");
+    assert_eq!(
+        found.first().map(String::as_str),
+        Some("duong"),
+        "{found:?}"
+    );
+    let found = ids(&library, "đương");
+    assert_eq!(
+        found.first().map(String::as_str),
+        Some("đương"),
+        "{found:?}"
+    );
+    let found = ids(&library, "dương");
+    assert_eq!(
+        found.first().map(String::as_str),
+        Some("dương"),
+        "{found:?}"
+    );
+    assert_eq!(ids(&library, "duong").len(), 3);
+}
+
+#[test]
+fn an_isbn_is_looked_up_with_or_without_hyphens() {
+    let mut with_isbn = record("isbn", "Kỹ thuật trồng lúa nước", "Lê Văn Nam");
+    with_isbn.isbn = "9786040123456".into();
+    let library = library(&[with_isbn]);
+    assert_eq!(ids(&library, "9786040123456"), vec!["isbn"]);
+    assert_eq!(ids(&library, "978-604-01-2345-6"), vec!["isbn"]);
+}
+
+#[test]
+fn odd_input_is_harmless() {
+    let library = library(&classics());
+    for text in [
+        "",
+        "   ",
+        "\"",
+        "AND OR NOT",
+        "*",
+        "kieu\" OR \"x",
+        "NEAR(a b)",
+        "(((",
+        "\u{0301}",
+    ] {
+        let result = search(library.store.connection(), &SearchQuery { text, limit: 20 });
+        assert!(result.is_ok(), "{text:?}: {result:?}");
+    }
+    assert_eq!(ids(&library, "kieu\" OR \"x"), Vec::<String>::new());
+}
+
+#[test]
+fn edits_deletes_and_merged_records_keep_the_index_in_step() {
+    let mut library = library(&classics());
+    let mut batch = WriteBatch::new();
+    batch.put(&record_key("kieu"), "title", "Đoạn trường tân thanh");
+    batch.delete(&record_key("de-men"));
+    library.store.commit(&batch).expect("commit");
+    assert_eq!(ids(&library, "doan truong"), vec!["kieu"]);
+    assert!(ids(&library, "truyen kieu").is_empty());
+    assert!(ids(&library, "de men").is_empty());
+
+    // A second device receives everything through a sync and can search it at once.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut other = Store::open(&dir.path().join("tusach.db")).expect("open");
+    attach(&mut other).expect("attach");
+    let mut plan = library
+        .store
+        .plan_for(&other.knowledge(|_| true).expect("knowledge"), |_| true)
+        .expect("plan");
+    while let Some(batch) = library.store.next_batch(&mut plan, 1 << 20).expect("batch") {
+        other.apply_batch(&batch).expect("apply");
+    }
+    let found: Vec<String> = search(
+        other.connection(),
+        &SearchQuery {
+            text: "doan truong",
+            limit: 5,
+        },
+    )
+    .expect("search")
+    .into_iter()
+    .map(|r| r.id)
+    .collect();
+    assert_eq!(found, vec!["kieu"]);
+}
+
+#[test]
+fn attaching_to_a_store_that_predates_the_index_fills_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("tusach.db");
+    {
+        let mut store = Store::open(&path).expect("open");
+        let mut batch = WriteBatch::new();
+        for r in classics() {
+            put_record(&mut batch, &r);
+        }
+        store.commit(&batch).expect("commit");
+    }
+    let mut store = Store::open(&path).expect("reopen");
+    attach(&mut store).expect("attach");
+    let found = search(
+        store.connection(),
+        &SearchQuery {
+            text: "nguyen du",
+            limit: 5,
+        },
+    )
+    .expect("search");
+    assert_eq!(found.len(), 1);
+}
