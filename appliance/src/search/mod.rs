@@ -141,17 +141,21 @@ fn as_isbn(text: &str) -> Option<String> {
     valid.then(|| compact.to_uppercase())
 }
 
-/// The FTS5 query for a folded key: every word as a prefix, all required. Folded words are
-/// letters and digits only, so quoting them is enough to keep FTS5 syntax out.
-pub fn fts_query(folded: &str) -> Option<String> {
+/// The FTS5 query for a folded key: every word required, as a whole word or, with `prefix`,
+/// as the start of one. Folded words are letters and digits only, so quoting them is enough to
+/// keep FTS5 syntax out.
+pub fn fts_query(folded: &str, prefix: bool) -> Option<String> {
+    let star = if prefix { "*" } else { "" };
     let terms: Vec<String> = fold::words(folded)
         .take(MAX_QUERY_WORDS)
-        .map(|w| format!("\"{w}\"*"))
+        .map(|w| format!("\"{w}\"{star}"))
         .collect();
     (!terms.is_empty()).then(|| terms.join(" "))
 }
 
-/// Finds records for what a reader typed.
+/// Finds records for what a reader typed. Whole-word matches come first ("nguyen du" is the
+/// poet before every Nguyễn … Dương), then matches of words still being typed; an accented
+/// query then puts its exact accented words first.
 pub fn search(conn: &Connection, query: &SearchQuery<'_>) -> Result<Vec<RecordRow>, SearchError> {
     let text = query.text.trim();
     let limit = query.limit.clamp(1, 200);
@@ -161,21 +165,35 @@ pub fn search(conn: &Connection, query: &SearchQuery<'_>) -> Result<Vec<RecordRo
             return Ok(found);
         }
     }
-    let Some(fts) = fts_query(&fold::fold(text)) else {
+    let folded = fold::fold(text);
+    let (Some(whole), Some(started)) = (fts_query(&folded, false), fts_query(&folded, true)) else {
         return Ok(Vec::new());
     };
-    if !fold::has_marks(text) {
-        let rows = db::search_folded(conn, &fts, limit)?;
-        return Ok(rows.into_iter().map(|(row, _)| row).collect());
+    let accented = fold::has_marks(text);
+    let wanted = if accented {
+        RERANK_CANDIDATES.max(limit)
+    } else {
+        limit
+    };
+    let mut rows = db::search_folded(conn, &whole, wanted)?;
+    if rows.len() < wanted {
+        let seen: std::collections::HashSet<String> =
+            rows.iter().map(|(r, _)| r.id.clone()).collect();
+        let more = db::search_folded(conn, &started, wanted)?;
+        rows.extend(
+            more.into_iter()
+                .filter(|(r, _)| !seen.contains(&r.id))
+                .take(wanted - rows.len()),
+        );
     }
-    // Accented query: take the best folded matches, then put first those containing the
-    // words exactly as typed (tone placement aside), keeping FTS5's order among equals.
-    let wanted: Vec<String> = fold::words(&fold::toned(text))
-        .take(MAX_QUERY_WORDS)
-        .map(str::to_owned)
-        .collect();
-    let mut rows = db::search_folded(conn, &fts, RERANK_CANDIDATES.max(limit))?;
-    rows.sort_by_cached_key(|(_, toned)| std::cmp::Reverse(exactness(&wanted, toned)));
+    if accented {
+        let typed: Vec<String> = fold::words(&fold::toned(text))
+            .take(MAX_QUERY_WORDS)
+            .map(str::to_owned)
+            .collect();
+        // Stable: among equally exact records the order above stands.
+        rows.sort_by_cached_key(|(_, toned)| std::cmp::Reverse(exactness(&typed, toned)));
+    }
     rows.truncate(limit);
     Ok(rows.into_iter().map(|(row, _)| row).collect())
 }

@@ -198,3 +198,13 @@ fn attaching_to_a_store_that_predates_the_index_fills_it() {
     .expect("search");
     assert_eq!(found.len(), 1);
 }
+
+#[test]
+fn whole_words_rank_before_words_still_being_typed() {
+    let library = library(&[
+        record("many-nguyen", "Nguyễn Nguyễn Nguyễn", "Nguyễn Văn Dương"),
+        record("poet", "Thơ chọn lọc", "Nguyễn Du"),
+    ]);
+    assert_eq!(ids(&library, "nguyen du"), vec!["poet", "many-nguyen"]);
+    assert_eq!(ids(&library, "nguyen duo"), vec!["many-nguyen"]);
+}
