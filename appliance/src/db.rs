@@ -5,7 +5,10 @@
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 /// The appliance's migrations, in order. Append only.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_catalogue_index.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_catalogue_index.sql"),
+    include_str!("migrations/0002_toned_search_column.sql"),
+];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     tusach_sync::store::migrate(conn, "appliance", MIGRATIONS)
@@ -92,8 +95,8 @@ pub fn upsert_record(
             tx.last_insert_rowid()
         }
     };
-    tx.prepare_cached("INSERT INTO record_search (rowid, folded) VALUES (?1, ?2)")?
-        .execute(params![rowid, folded])?;
+    tx.prepare_cached("INSERT INTO record_search (rowid, folded, toned) VALUES (?1, ?2, ?3)")?
+        .execute(params![rowid, folded, toned])?;
     Ok(())
 }
 
@@ -115,39 +118,57 @@ pub fn record_count(conn: &Connection) -> rusqlite::Result<i64> {
     conn.query_row("SELECT count(*) FROM record_index", [], |r| r.get(0))
 }
 
-const RECORD_COLUMNS: &str = "ri.id, ri.title, ri.authors, ri.publisher, ri.year, ri.isbn, ri.language, ri.ddc, ri.subjects, ri.toned";
+const RECORD_COLUMNS: &str =
+    "ri.id, ri.title, ri.authors, ri.publisher, ri.year, ri.isbn, ri.language, ri.ddc, ri.subjects";
 
-fn record_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(RecordRow, String)> {
-    Ok((
-        RecordRow {
-            id: row.get(0)?,
-            title: row.get(1)?,
-            authors: split_list(row.get(2)?),
-            publisher: row.get(3)?,
-            year: row.get(4)?,
-            isbn: row.get(5)?,
-            language: row.get(6)?,
-            ddc: row.get(7)?,
-            subjects: split_list(row.get(8)?),
-        },
-        row.get(9)?,
-    ))
+fn record_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RecordRow> {
+    Ok(RecordRow {
+        id: row.get(0)?,
+        title: row.get(1)?,
+        authors: split_list(row.get(2)?),
+        publisher: row.get(3)?,
+        year: row.get(4)?,
+        isbn: row.get(5)?,
+        language: row.get(6)?,
+        ddc: row.get(7)?,
+        subjects: split_list(row.get(8)?),
+    })
 }
 
-/// Records matching an FTS5 query on the folded text, best first, with their toned keys.
-pub fn search_folded(
+fn search_ordered(
     conn: &Connection,
     fts_query: &str,
+    order: &str,
     limit: usize,
-) -> rusqlite::Result<Vec<(RecordRow, String)>> {
+) -> rusqlite::Result<Vec<RecordRow>> {
     let sql = format!(
         "SELECT {RECORD_COLUMNS} FROM record_search
          JOIN record_index ri ON ri.rowid = record_search.rowid
-         WHERE record_search MATCH ?1 ORDER BY record_search.rank LIMIT ?2"
+         WHERE record_search MATCH ?1 ORDER BY {order} LIMIT ?2"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(params![fts_query, limit as i64], record_from_row)?;
     rows.collect()
+}
+
+/// Records matching an FTS5 query, most relevant first (bm25).
+pub fn search_ranked(
+    conn: &Connection,
+    fts_query: &str,
+    limit: usize,
+) -> rusqlite::Result<Vec<RecordRow>> {
+    search_ordered(conn, fts_query, "record_search.rank", limit)
+}
+
+/// Records matching an FTS5 query, newest first. Used for words still being typed: a short
+/// prefix matches a large part of the catalogue, and ranking all of it by relevance costs tens
+/// of milliseconds, while rowid order lets FTS5 stop after `limit` matches.
+pub fn search_newest(
+    conn: &Connection,
+    fts_query: &str,
+    limit: usize,
+) -> rusqlite::Result<Vec<RecordRow>> {
+    search_ordered(conn, fts_query, "record_search.rowid DESC", limit)
 }
 
 /// The bare FTS5 query the search bench compares against: the same MATCH, rowids only.
@@ -163,5 +184,5 @@ pub fn records_by_isbn(conn: &Connection, isbn: &str) -> rusqlite::Result<Vec<Re
     let sql = format!("SELECT {RECORD_COLUMNS} FROM record_index ri WHERE ri.isbn = ?1 LIMIT 50");
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map([isbn], record_from_row)?;
-    rows.map(|r| r.map(|(row, _)| row)).collect()
+    rows.collect()
 }

@@ -6,9 +6,11 @@
 //!   changes compressed and against automerge's own per-document sync.
 //! - `bootstrap`: a new replica receiving 100,000 records over loopback TCP, two processes.
 //! - `apply`: merging a feed of 100,000 changes.
+//! - `search`: catalogue queries on 100,000 records against bare FTS5 on the same table.
 
 mod apply;
 mod bootstrap;
+mod search;
 mod sync_delta;
 
 use anyhow::bail;
@@ -19,7 +21,7 @@ use crate::sample::SampleLibrary;
 
 #[derive(clap::Args)]
 pub struct BenchArgs {
-    /// sync-delta, bootstrap or apply.
+    /// sync-delta, bootstrap, apply or search.
     name: String,
     /// Print one JSON object (the default output is the same object, indented).
     #[arg(long)]
@@ -42,7 +44,8 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
             args.records.unwrap_or(10_000),
             args.changes.unwrap_or(100_000),
         )?,
-        other => bail!("unknown bench '{other}': try sync-delta, bootstrap or apply"),
+        "search" => search::run(args.records.unwrap_or(100_000))?,
+        other => bail!("unknown bench '{other}': try sync-delta, bootstrap, apply or search"),
     };
     if args.json {
         println!("{result}");

@@ -22,8 +22,6 @@ use crate::db::{self, RecordRow};
 
 /// The most words of a query that are searched; the rest are ignored.
 const MAX_QUERY_WORDS: usize = 8;
-/// How many candidates an accented query re-ranks by exact form.
-const RERANK_CANDIDATES: usize = 200;
 
 /// Keeps `record_index` and `record_search` in step with the `records` entities.
 pub struct CatalogueIndex;
@@ -141,21 +139,36 @@ fn as_isbn(text: &str) -> Option<String> {
     valid.then(|| compact.to_uppercase())
 }
 
-/// The FTS5 query for a folded key: every word required, as a whole word or, with `prefix`,
-/// as the start of one. Folded words are letters and digits only, so quoting them is enough to
-/// keep FTS5 syntax out.
-pub fn fts_query(folded: &str, prefix: bool) -> Option<String> {
+/// Which indexed key a query searches.
+#[derive(Clone, Copy)]
+pub enum Key {
+    /// Accent-free: matches however the reader typed.
+    Folded,
+    /// Accents kept, tone placement normalised: matches the exact accented words.
+    Toned,
+}
+
+/// The FTS5 query for a key's words, limited to that key's column: every word required, as a
+/// whole word or, with `prefix`, as the start of one. Keys hold letters and digits only, so
+/// quoting the words is enough to keep FTS5 syntax out.
+pub fn fts_query(key: &str, column: Key, prefix: bool) -> Option<String> {
     let star = if prefix { "*" } else { "" };
-    let terms: Vec<String> = fold::words(folded)
+    let terms: Vec<String> = fold::words(key)
         .take(MAX_QUERY_WORDS)
         .map(|w| format!("\"{w}\"{star}"))
         .collect();
-    (!terms.is_empty()).then(|| terms.join(" "))
+    let column = match column {
+        Key::Folded => "folded",
+        Key::Toned => "toned",
+    };
+    (!terms.is_empty()).then(|| format!("{column} : ({})", terms.join(" ")))
 }
 
-/// Finds records for what a reader typed. Whole-word matches come first ("nguyen du" is the
-/// poet before every Nguyễn … Dương), then matches of words still being typed; an accented
-/// query then puts its exact accented words first.
+/// Finds records for what a reader typed, best first:
+/// 1. for an accented query, records with the words exactly as typed (tone placement aside);
+/// 2. records with the words whatever their accents ("nguyen du" is the poet before every
+///    Nguyễn … Dương);
+/// 3. if still short, records with words that start so (the reader is still typing).
 pub fn search(conn: &Connection, query: &SearchQuery<'_>) -> Result<Vec<RecordRow>, SearchError> {
     let text = query.text.trim();
     let limit = query.limit.clamp(1, 200);
@@ -166,56 +179,55 @@ pub fn search(conn: &Connection, query: &SearchQuery<'_>) -> Result<Vec<RecordRo
         }
     }
     let folded = fold::fold(text);
-    let (Some(whole), Some(started)) = (fts_query(&folded, false), fts_query(&folded, true)) else {
-        return Ok(Vec::new());
-    };
-    let accented = fold::has_marks(text);
-    let wanted = if accented {
-        RERANK_CANDIDATES.max(limit)
-    } else {
-        limit
-    };
-    let mut rows = db::search_folded(conn, &whole, wanted)?;
-    if rows.len() < wanted {
-        let seen: std::collections::HashSet<String> =
-            rows.iter().map(|(r, _)| r.id.clone()).collect();
-        let more = db::search_folded(conn, &started, wanted)?;
-        rows.extend(
-            more.into_iter()
-                .filter(|(r, _)| !seen.contains(&r.id))
-                .take(wanted - rows.len()),
-        );
+    let mut found = Found::new(limit);
+    if fold::has_marks(text)
+        && let Some(exact) = fts_query(&fold::toned(text), Key::Toned, false)
+    {
+        found.add(db::search_ranked(conn, &exact, limit)?);
     }
-    if accented {
-        let typed: Vec<String> = fold::words(&fold::toned(text))
-            .take(MAX_QUERY_WORDS)
-            .map(str::to_owned)
-            .collect();
-        // Stable: among equally exact records the order above stands.
-        rows.sort_by_cached_key(|(_, toned)| std::cmp::Reverse(exactness(&typed, toned)));
+    if !found.is_full()
+        && let Some(whole) = fts_query(&folded, Key::Folded, false)
+    {
+        found.add(db::search_ranked(conn, &whole, limit)?);
     }
-    rows.truncate(limit);
-    Ok(rows.into_iter().map(|(row, _)| row).collect())
+    if !found.is_full()
+        && let Some(started) = fts_query(&folded, Key::Folded, true)
+    {
+        found.add(db::search_newest(conn, &started, limit)?);
+    }
+    Ok(found.rows)
 }
 
-/// How exactly a record's toned key contains the words typed: 2 per word present as typed,
-/// 1 for a last word that is only the start of a word (still being typed). A whole word beats a
-/// prefix, so "đương" puts "Đương đầu" before "Con đường".
-fn exactness(wanted: &[String], toned: &str) -> usize {
-    let words: Vec<&str> = fold::words(toned).collect();
-    wanted
-        .iter()
-        .enumerate()
-        .map(|(i, w)| {
-            if words.iter().any(|c| c == w) {
-                2
-            } else if i + 1 == wanted.len() && words.iter().any(|c| c.starts_with(w.as_str())) {
-                1
-            } else {
-                0
+/// Results gathered from several queries, without repeats, up to a limit.
+struct Found {
+    rows: Vec<RecordRow>,
+    seen: std::collections::HashSet<String>,
+    limit: usize,
+}
+
+impl Found {
+    fn new(limit: usize) -> Found {
+        Found {
+            rows: Vec::new(),
+            seen: std::collections::HashSet::new(),
+            limit,
+        }
+    }
+
+    fn is_full(&self) -> bool {
+        self.rows.len() >= self.limit
+    }
+
+    fn add(&mut self, more: Vec<RecordRow>) {
+        for row in more {
+            if self.is_full() {
+                return;
             }
-        })
-        .sum()
+            if self.seen.insert(row.id.clone()) {
+                self.rows.push(row);
+            }
+        }
+    }
 }
 
 #[cfg(test)]
