@@ -7,10 +7,12 @@
 //! - `bootstrap`: a new replica receiving 100,000 records over loopback TCP, two processes.
 //! - `apply`: merging a feed of 100,000 changes.
 //! - `search`: catalogue queries on 100,000 records against bare FTS5 on the same table.
+//! - `startup`: a cold `tusach serve` on 100,000 records until its first search page.
 
 mod apply;
 mod bootstrap;
 mod search;
+mod startup;
 mod sync_delta;
 
 use anyhow::bail;
@@ -21,7 +23,7 @@ use crate::sample::SampleLibrary;
 
 #[derive(clap::Args)]
 pub struct BenchArgs {
-    /// sync-delta, bootstrap, apply or search.
+    /// sync-delta, bootstrap, apply, search or startup.
     name: String,
     /// Print one JSON object (the default output is the same object, indented).
     #[arg(long)]
@@ -45,7 +47,10 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
             args.changes.unwrap_or(100_000),
         )?,
         "search" => search::run(args.records.unwrap_or(100_000))?,
-        other => bail!("unknown bench '{other}': try sync-delta, bootstrap, apply or search"),
+        "startup" => startup::run(args.records.unwrap_or(100_000))?,
+        other => {
+            bail!("unknown bench '{other}': try sync-delta, bootstrap, apply, search or startup")
+        }
     };
     if args.json {
         println!("{result}");
