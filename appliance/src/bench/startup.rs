@@ -76,10 +76,11 @@ fn first_answer(
     };
     let deadline = started + Duration::from_secs(60);
     while Instant::now() < deadline {
-        if let Ok(page) = get(addr, "/search?q=nguyen+du") {
-            if page.starts_with("HTTP/1.1 200") && page.contains("Nguyễn Du") {
-                return Ok((started.elapsed().as_secs_f64(), page.len()));
-            }
+        if let Ok(page) = get(addr, "/search?q=nguyen+du")
+            && page.starts_with("HTTP/1.1 200")
+            && page.contains("Nguyễn Du")
+        {
+            return Ok((started.elapsed().as_secs_f64(), page.len()));
         }
         std::thread::sleep(Duration::from_millis(5));
     }
