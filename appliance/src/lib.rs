@@ -4,6 +4,7 @@
 //! Module map:
 //! - [`data_dir`]: the data folder and opening the store in it.
 //! - [`catalogue`]: bibliographic records as entities of the replicated store.
+//! - [`circulation`]: loan rules, desk decisions and the exceptions inbox.
 //! - [`search`]: Vietnamese-aware catalogue search and the query tables behind it.
 //! - [`db`]: the appliance's own SQL (migrations and query-table statements).
 //! - [`http`]: the web server's routes; the only module that knows JSON and HTML.
@@ -16,6 +17,7 @@
 
 pub mod bench;
 pub mod catalogue;
+pub mod circulation;
 pub mod data_dir;
 pub mod db;
 pub mod dev;
