@@ -48,7 +48,7 @@ impl DataDir {
         let path = self.database_path();
         // Every opener keeps the catalogue's query tables in step, whatever it writes.
         let store = Store::open_with(&path, options)
-            .and_then(|mut store| crate::search::attach(&mut store).map(|()| store))
+            .and_then(|mut store| crate::query_tables::attach(&mut store).map(|()| store))
             .map_err(|source| DataDirError::Open {
                 path,
                 source: Box::new(source),

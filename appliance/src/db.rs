@@ -1,6 +1,6 @@
 //! All of the appliance's own SQL: its numbered migrations and the statements on its query
 //! tables. The documents themselves belong to the store; these tables are derived from them
-//! and written only inside the store's transactions (see [`crate::search::CatalogueIndex`]).
+//! and written only inside the store's transactions (see [`crate::query_tables::QueryTables`]).
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
@@ -8,6 +8,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_catalogue_index.sql"),
     include_str!("migrations/0002_toned_search_column.sql"),
+    include_str!("migrations/0003_circulation_index.sql"),
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
@@ -184,5 +185,140 @@ pub fn records_by_isbn(conn: &Connection, isbn: &str) -> rusqlite::Result<Vec<Re
     let sql = format!("SELECT {RECORD_COLUMNS} FROM record_index ri WHERE ri.isbn = ?1 LIMIT 50");
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map([isbn], record_from_row)?;
+    rows.collect()
+}
+
+/// A loan as the circulation query table holds it (dates as ISO text).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoanRow {
+    pub id: String,
+    pub scope: String,
+    pub copy: String,
+    pub reader: String,
+    pub out: String,
+    pub due: String,
+    pub returned: Option<String>,
+    pub renewals: i64,
+    pub desk: String,
+}
+
+pub fn upsert_loan(tx: &Transaction<'_>, row: &LoanRow) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO loan_index
+            (id, scope, copy, reader, out, due, returned, renewals, desk)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        row.id,
+        row.scope,
+        row.copy,
+        row.reader,
+        row.out,
+        row.due,
+        row.returned,
+        row.renewals,
+        row.desk
+    ])?;
+    Ok(())
+}
+
+pub fn delete_loan(tx: &Transaction<'_>, id: &str) -> rusqlite::Result<()> {
+    tx.prepare_cached("DELETE FROM loan_index WHERE id = ?1")?
+        .execute([id])?;
+    Ok(())
+}
+
+fn loan_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<LoanRow> {
+    Ok(LoanRow {
+        id: row.get(0)?,
+        scope: row.get(1)?,
+        copy: row.get(2)?,
+        reader: row.get(3)?,
+        out: row.get(4)?,
+        due: row.get(5)?,
+        returned: row.get(6)?,
+        renewals: row.get(7)?,
+        desk: row.get(8)?,
+    })
+}
+
+const LOAN_COLUMNS: &str = "id, scope, copy, reader, out, due, returned, renewals, desk";
+
+fn loans_where(
+    conn: &Connection,
+    condition: &str,
+    args: impl rusqlite::Params,
+) -> rusqlite::Result<Vec<LoanRow>> {
+    let sql = format!("SELECT {LOAN_COLUMNS} FROM loan_index WHERE {condition} ORDER BY out, id");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(args, loan_from_row)?;
+    rows.collect()
+}
+
+pub fn open_loans_of_copy(
+    conn: &Connection,
+    scope: &str,
+    copy: &str,
+) -> rusqlite::Result<Vec<LoanRow>> {
+    loans_where(
+        conn,
+        "scope = ?1 AND copy = ?2 AND returned IS NULL",
+        params![scope, copy],
+    )
+}
+
+pub fn open_loans_of_reader(
+    conn: &Connection,
+    scope: &str,
+    reader: &str,
+) -> rusqlite::Result<Vec<LoanRow>> {
+    loans_where(
+        conn,
+        "scope = ?1 AND reader = ?2 AND returned IS NULL",
+        params![scope, reader],
+    )
+}
+
+pub fn all_loans(conn: &Connection, scope: &str) -> rusqlite::Result<Vec<LoanRow>> {
+    loans_where(conn, "scope = ?1", params![scope])
+}
+
+/// A stray return as the query table holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StrayReturnRow {
+    pub id: String,
+    pub scope: String,
+    pub copy: String,
+    pub day: String,
+    pub desk: String,
+}
+
+pub fn upsert_stray_return(tx: &Transaction<'_>, row: &StrayReturnRow) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO stray_return_index (id, scope, copy, day, desk) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![row.id, row.scope, row.copy, row.day, row.desk])?;
+    Ok(())
+}
+
+pub fn delete_stray_return(tx: &Transaction<'_>, id: &str) -> rusqlite::Result<()> {
+    tx.prepare_cached("DELETE FROM stray_return_index WHERE id = ?1")?
+        .execute([id])?;
+    Ok(())
+}
+
+pub fn stray_returns(conn: &Connection, scope: &str) -> rusqlite::Result<Vec<StrayReturnRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, scope, copy, day, desk FROM stray_return_index WHERE scope = ?1 ORDER BY day, id",
+    )?;
+    let rows = stmt.query_map([scope], |row| {
+        Ok(StrayReturnRow {
+            id: row.get(0)?,
+            scope: row.get(1)?,
+            copy: row.get(2)?,
+            day: row.get(3)?,
+            desk: row.get(4)?,
+        })
+    })?;
     rows.collect()
 }

@@ -6,6 +6,7 @@
 //! - [`catalogue`]: bibliographic records as entities of the replicated store.
 //! - [`circulation`]: loan rules, desk decisions and the exceptions inbox.
 //! - [`search`]: Vietnamese-aware catalogue search and the query tables behind it.
+//! - [`query_tables`]: the store observer that keeps every query table in step.
 //! - [`db`]: the appliance's own SQL (migrations and query-table statements).
 //! - [`http`]: the web server's routes; the only module that knows JSON and HTML.
 //! - [`sample`]: realistic, deterministic Vietnamese sample data (benches, tests, `--demo`).
@@ -23,6 +24,7 @@ pub mod db;
 pub mod dev;
 pub mod http;
 pub mod process;
+pub mod query_tables;
 pub mod sample;
 pub mod search;
 pub mod serve;

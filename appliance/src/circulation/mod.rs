@@ -6,11 +6,13 @@
 //!   offline.
 //! - [`exceptions`]: double loans, returns without a loan, loans despite a block, each with
 //!   its resolutions.
+//! - [`library`]: copies, readers, loans and returns as store entities, and the [`library::Desk`]
+//!   that turns a scan into a decision and a durable write.
 //!
 //! Status is derived, never stored: a copy is on loan because an open loan exists. Not yet
-//! here: loans, copies and readers as store entities with their query tables, and the desk's
-//! HTTP pages.
+//! here: the desk's HTTP pages.
 
 pub mod desk;
 pub mod exceptions;
+pub mod library;
 pub mod policy;

@@ -7,15 +7,13 @@
 //! dương, đương and đường are different words. Queries match as prefixes, so results appear
 //! while typing; a query of 10 or 13 digits is looked up as an ISBN.
 //!
-//! [`CatalogueIndex`] is the store observer that writes these tables inside the store's own
-//! transactions. This module knows nothing about HTTP.
+//! [`crate::query_tables::QueryTables`] writes these tables inside the store's own
+//! transactions, through [`index_record`]. This module knows nothing about HTTP.
 
 pub mod fold;
 
 use rusqlite::{Connection, Transaction};
-use tusach_sync::{
-    ChangeObserver, Entity, EntityChange, EntityChangeKind, Store, StoreError, Value,
-};
+use tusach_sync::{Entity, Store, StoreError, Value};
 
 use crate::catalogue::{RECORDS, network_scope};
 use crate::db::{self, RecordRow};
@@ -23,31 +21,8 @@ use crate::db::{self, RecordRow};
 /// The most words of a query that are searched; the rest are ignored.
 const MAX_QUERY_WORDS: usize = 8;
 
-/// Keeps `record_index` and `record_search` in step with the `records` entities.
-pub struct CatalogueIndex;
-
-impl ChangeObserver for CatalogueIndex {
-    fn entities_changed(
-        &mut self,
-        tx: &Transaction<'_>,
-        changes: &[EntityChange],
-    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-        for change in changes {
-            if change.key.collection != RECORDS || change.key.scope != network_scope() {
-                continue;
-            }
-            match (&change.kind, &change.fields) {
-                (EntityChangeKind::Upserted, Some(fields)) => {
-                    index_record(tx, &record_row(&change.key.id, fields))?
-                }
-                _ => db::delete_record(tx, &change.key.id)?,
-            }
-        }
-        Ok(())
-    }
-}
-
-fn index_record(tx: &Transaction<'_>, row: &RecordRow) -> rusqlite::Result<()> {
+/// Writes a record's row and search keys (called by [`crate::query_tables::QueryTables`]).
+pub(crate) fn index_record(tx: &Transaction<'_>, row: &RecordRow) -> rusqlite::Result<()> {
     let text = searchable_text(row);
     db::upsert_record(tx, row, &fold::fold(&text), &fold::toned(&text))
 }
@@ -94,22 +69,21 @@ pub fn record_row(id: &str, fields: &Entity) -> RecordRow {
     }
 }
 
-/// Opens the query tables on a store: runs the appliance's migrations, fills the index from
-/// the documents if it is empty (a database that predates it), and attaches the observer.
-pub fn attach(store: &mut Store) -> Result<(), StoreError> {
-    db::migrate(store.connection_mut())?;
-    if db::record_count(store.connection())? == 0 {
-        let mut rows = Vec::new();
-        store.scan(&network_scope(), RECORDS, |id, fields| {
-            rows.push(record_row(id, fields))
-        })?;
-        let tx = store.connection_mut().transaction()?;
-        for row in &rows {
-            index_record(&tx, row)?;
-        }
-        tx.commit()?;
+/// Fills the catalogue index from the documents when it is empty: a database written before
+/// the index existed, or one whose index a migration emptied to rebuild it.
+pub(crate) fn rebuild_if_empty(store: &mut Store) -> Result<(), StoreError> {
+    if db::record_count(store.connection())? > 0 {
+        return Ok(());
     }
-    store.set_observer(Box::new(CatalogueIndex));
+    let mut rows = Vec::new();
+    store.scan(&network_scope(), RECORDS, |id, fields| {
+        rows.push(record_row(id, fields))
+    })?;
+    let tx = store.connection_mut().transaction()?;
+    for row in &rows {
+        index_record(&tx, row)?;
+    }
+    tx.commit()?;
     Ok(())
 }
 

@@ -30,7 +30,7 @@ struct Library {
 fn library(records: &[SampleRecord]) -> Library {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut store = Store::open(&dir.path().join("tusach.db")).expect("open");
-    attach(&mut store).expect("attach");
+    crate::query_tables::attach(&mut store).expect("attach");
     let mut batch = WriteBatch::new();
     for r in records {
         put_record(&mut batch, r);
@@ -152,7 +152,7 @@ fn edits_deletes_and_merged_records_keep_the_index_in_step() {
     // A second device receives everything through a sync and can search it at once.
     let dir = tempfile::tempdir().expect("tempdir");
     let mut other = Store::open(&dir.path().join("tusach.db")).expect("open");
-    attach(&mut other).expect("attach");
+    crate::query_tables::attach(&mut other).expect("attach");
     let mut plan = library
         .store
         .plan_for(&other.knowledge(|_| true).expect("knowledge"), |_| true)
@@ -187,7 +187,7 @@ fn attaching_to_a_store_that_predates_the_index_fills_it() {
         store.commit(&batch).expect("commit");
     }
     let mut store = Store::open(&path).expect("reopen");
-    attach(&mut store).expect("attach");
+    crate::query_tables::attach(&mut store).expect("attach");
     let found = search(
         store.connection(),
         &SearchQuery {

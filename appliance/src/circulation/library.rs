@@ -1,0 +1,397 @@
+//! Circulation on the replicated store: copies, readers, loans and stray returns as entities
+//! of a library's scope (`library:<id>`), and the [`Desk`] that turns a scan into a decision
+//! and a durable write.
+//!
+//! What a desk sees is read from the store (copies, readers) and the circulation query tables
+//! (open loans), decided by [`super::desk`], and written as one commit. A copy's status is never
+//! stored: it is on loan because an open loan exists.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use rusqlite::Connection;
+use tusach_sync::{EntityKey, Scope, Store, StoreError, Value, WriteBatch};
+
+use super::desk::{
+    CopyState, CopyStatus, OpenLoan, ReaderState, Refusal, ReturnOutcome, check_lend, check_renew,
+    check_return,
+};
+use super::exceptions::{self, Exception, LoanRecord, ReaderStanding, StrayReturn};
+use super::policy::{ClosedDays, PolicyMatrix};
+use crate::db::{self, LoanRow};
+
+pub const COPIES: &str = "copies";
+pub const READERS: &str = "readers";
+pub const LOANS: &str = "loans";
+pub const RETURNS: &str = "returns";
+
+const DATE_FORMAT: &str = "%Y-%m-%d";
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeskError {
+    #[error("no reader has card {0}")]
+    UnknownReader(String),
+    #[error("no copy has barcode {0}")]
+    UnknownCopy(String),
+    #[error("no loan {0}")]
+    UnknownLoan(String),
+    #[error("'{0}' is not a valid library id")]
+    InvalidLibrary(String),
+    #[error("refused: {0:?}")]
+    Refused(Vec<Refusal>),
+    #[error("stored data is not what circulation expects: {0}")]
+    BadData(String),
+    #[error("no randomness for a new id: {0}")]
+    Random(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Database(#[from] rusqlite::Error),
+}
+
+/// What a granted loan gave the reader.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoanReceipt {
+    pub loan: String,
+    pub due: NaiveDate,
+}
+
+/// What scanning a copy at the return desk did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReturnReceipt {
+    Closed {
+        loan: String,
+        late_days: i64,
+    },
+    /// No open loan was known here; the return is recorded for the merge to pair.
+    Recorded,
+}
+
+/// One library's circulation desk on this device.
+pub struct Desk {
+    scope: Scope,
+    policy: PolicyMatrix,
+    closed: ClosedDays,
+    desk: String,
+}
+
+fn iso(date: NaiveDate) -> String {
+    date.format(DATE_FORMAT).to_string()
+}
+
+fn parse_date(text: &str, what: &str) -> Result<NaiveDate, DeskError> {
+    NaiveDate::parse_from_str(text, DATE_FORMAT)
+        .map_err(|_| DeskError::BadData(format!("{what} is not a date: {text:?}")))
+}
+
+fn new_id(prefix: &str) -> Result<String, DeskError> {
+    let mut bytes = [0u8; 10];
+    getrandom::fill(&mut bytes).map_err(|e| DeskError::Random(e.to_string()))?;
+    Ok(format!(
+        "{prefix}-{}",
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    ))
+}
+
+impl Desk {
+    /// A desk of library `library_id`, identified in loans by `desk` (usually the device id).
+    pub fn new(
+        library_id: &str,
+        policy: PolicyMatrix,
+        closed: ClosedDays,
+        desk: &str,
+    ) -> Result<Desk, DeskError> {
+        let scope = Scope::new(format!("library:{library_id}"))
+            .filter(|_| !library_id.is_empty())
+            .ok_or_else(|| DeskError::InvalidLibrary(library_id.to_owned()))?;
+        Ok(Desk {
+            scope,
+            policy,
+            closed,
+            desk: desk.to_owned(),
+        })
+    }
+
+    pub fn scope(&self) -> &Scope {
+        &self.scope
+    }
+
+    fn key(&self, collection: &str, id: &str) -> EntityKey {
+        EntityKey::new(&self.scope, collection, id)
+    }
+
+    pub fn add_copy(
+        &self,
+        store: &mut Store,
+        barcode: &str,
+        record: &str,
+        item_type: &str,
+    ) -> Result<(), DeskError> {
+        let key = self.key(COPIES, barcode);
+        let mut batch = WriteBatch::new();
+        batch
+            .put(&key, "record", record)
+            .put(&key, "item_type", item_type);
+        store.commit(&batch)?;
+        Ok(())
+    }
+
+    pub fn add_reader(
+        &self,
+        store: &mut Store,
+        card: &str,
+        name: &str,
+        category: &str,
+        card_expires: NaiveDate,
+    ) -> Result<(), DeskError> {
+        let key = self.key(READERS, card);
+        let mut batch = WriteBatch::new();
+        batch
+            .put(&key, "name", name)
+            .put(&key, "category", category)
+            .put(&key, "card_expires", iso(card_expires));
+        store.commit(&batch)?;
+        Ok(())
+    }
+
+    pub fn block_reader(
+        &self,
+        store: &mut Store,
+        card: &str,
+        note: &str,
+        since: NaiveDate,
+    ) -> Result<(), DeskError> {
+        self.reader(store, card)?;
+        let key = self.key(READERS, card);
+        let mut batch = WriteBatch::new();
+        batch
+            .put(&key, "blocked_note", note)
+            .put(&key, "blocked_since", iso(since));
+        store.commit(&batch)?;
+        Ok(())
+    }
+
+    fn reader(&self, store: &mut Store, card: &str) -> Result<ReaderState, DeskError> {
+        let fields = store
+            .get(&self.key(READERS, card))?
+            .ok_or_else(|| DeskError::UnknownReader(card.to_owned()))?;
+        let text = |name: &str| fields.get(name).and_then(Value::as_str).map(str::to_owned);
+        let open_loans = db::open_loans_of_reader(store.connection(), self.scope.as_str(), card)?
+            .iter()
+            .map(open_loan)
+            .collect::<Result<_, _>>()?;
+        Ok(ReaderState {
+            card: card.to_owned(),
+            category: text("category").unwrap_or_default(),
+            card_expires: parse_date(&text("card_expires").unwrap_or_default(), "card expiry")?,
+            blocked: text("blocked_note"),
+            open_loans,
+        })
+    }
+
+    fn copy(&self, store: &mut Store, barcode: &str) -> Result<CopyState, DeskError> {
+        let fields = store
+            .get(&self.key(COPIES, barcode))?
+            .ok_or_else(|| DeskError::UnknownCopy(barcode.to_owned()))?;
+        let flag = fields.get("status").and_then(Value::as_str).unwrap_or("");
+        let open = db::open_loans_of_copy(store.connection(), self.scope.as_str(), barcode)?;
+        let status = match (flag, open.first()) {
+            ("lost", _) => CopyStatus::Lost,
+            ("withdrawn", _) => CopyStatus::Withdrawn,
+            (_, Some(loan)) => CopyStatus::OnLoan(open_loan(loan)?),
+            ("not_for_loan", None) => CopyStatus::NotForLoan,
+            _ => CopyStatus::Available,
+        };
+        Ok(CopyState {
+            barcode: barcode.to_owned(),
+            item_type: fields
+                .get("item_type")
+                .and_then(Value::as_str)
+                .unwrap_or("book")
+                .to_owned(),
+            status,
+        })
+    }
+
+    /// Lends a copy to a reader, or says every reason why not.
+    pub fn lend(
+        &self,
+        store: &mut Store,
+        card: &str,
+        barcode: &str,
+        today: NaiveDate,
+    ) -> Result<LoanReceipt, DeskError> {
+        let reader = self.reader(store, card)?;
+        let copy = self.copy(store, barcode)?;
+        let terms = check_lend(&reader, &copy, &self.policy, &self.closed, today)
+            .map_err(DeskError::Refused)?;
+        let loan = new_id("loan")?;
+        let key = self.key(LOANS, &loan);
+        let mut batch = WriteBatch::new();
+        batch
+            .put(&key, "copy", barcode)
+            .put(&key, "reader", card)
+            .put(&key, "out", iso(today))
+            .put(&key, "due", iso(terms.due))
+            .put(&key, "renewals", Value::Counter(0))
+            .put(&key, "desk", self.desk.as_str());
+        store.commit(&batch)?;
+        Ok(LoanReceipt {
+            loan,
+            due: terms.due,
+        })
+    }
+
+    /// Takes a copy back: closes its open loan, or records the return for the merge to pair.
+    pub fn return_copy(
+        &self,
+        store: &mut Store,
+        barcode: &str,
+        today: NaiveDate,
+    ) -> Result<ReturnReceipt, DeskError> {
+        let copy = self.copy(store, barcode)?;
+        let mut batch = WriteBatch::new();
+        let receipt = match check_return(&copy, today) {
+            ReturnOutcome::Closes { loan, late_days } => {
+                batch.put(&self.key(LOANS, &loan.id), "returned", iso(today));
+                ReturnReceipt::Closed {
+                    loan: loan.id,
+                    late_days,
+                }
+            }
+            ReturnOutcome::NoOpenLoan => {
+                let key = self.key(RETURNS, &new_id("return")?);
+                batch
+                    .put(&key, "copy", barcode)
+                    .put(&key, "day", iso(today))
+                    .put(&key, "desk", self.desk.as_str());
+                ReturnReceipt::Recorded
+            }
+        };
+        store.commit(&batch)?;
+        Ok(receipt)
+    }
+
+    /// Renews an open loan from today, within the renewal limit.
+    pub fn renew(
+        &self,
+        store: &mut Store,
+        loan: &str,
+        today: NaiveDate,
+    ) -> Result<NaiveDate, DeskError> {
+        let row = db::all_loans(store.connection(), self.scope.as_str())?
+            .into_iter()
+            .find(|l| l.id == loan && l.returned.is_none())
+            .ok_or_else(|| DeskError::UnknownLoan(loan.to_owned()))?;
+        let open = open_loan(&row)?;
+        let reader = self.reader(store, &row.reader)?;
+        let copy = self.copy(store, &row.copy)?;
+        let due = check_renew(&open, &reader, &copy, &self.policy, &self.closed, today)
+            .map_err(DeskError::Refused)?;
+        let key = self.key(LOANS, loan);
+        let mut batch = WriteBatch::new();
+        batch
+            .put(&key, "due", iso(due))
+            .increment(&key, "renewals", 1);
+        store.commit(&batch)?;
+        Ok(due)
+    }
+
+    /// A reader's open loans, oldest first.
+    pub fn loans_of(&self, conn: &Connection, card: &str) -> Result<Vec<OpenLoan>, DeskError> {
+        db::open_loans_of_reader(conn, self.scope.as_str(), card)?
+            .iter()
+            .map(open_loan)
+            .collect()
+    }
+
+    /// Closes the loans that returns scanned at other desks explain, and drops those returns.
+    /// Safe on every replica at once: all write the same values.
+    pub fn settle_returns(&self, store: &mut Store) -> Result<usize, DeskError> {
+        let (loans, strays) = self.merged(store.connection())?;
+        let (paired, _) = exceptions::pair_stray_returns(&loans, &strays);
+        if paired.is_empty() {
+            return Ok(0);
+        }
+        let mut batch = WriteBatch::new();
+        for pair in &paired {
+            batch.put(&self.key(LOANS, &pair.loan), "returned", iso(pair.on));
+            batch.delete(&self.key(RETURNS, &pair.stray));
+        }
+        store.commit(&batch)?;
+        Ok(paired.len())
+    }
+
+    /// The exceptions inbox of this library.
+    pub fn exceptions(&self, store: &mut Store) -> Result<Vec<Exception>, DeskError> {
+        let (loans, strays) = self.merged(store.connection())?;
+        let mut readers = HashMap::new();
+        for card in loans
+            .iter()
+            .map(|l| l.reader.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+        {
+            if let Some(fields) = store.get(&self.key(READERS, &card))? {
+                let text = |name: &str| fields.get(name).and_then(Value::as_str).map(str::to_owned);
+                let standing = ReaderStanding {
+                    card_expires: parse_date(
+                        &text("card_expires").unwrap_or_default(),
+                        "card expiry",
+                    )?,
+                    blocked_since: text("blocked_since")
+                        .map(|d| parse_date(&d, "block date"))
+                        .transpose()?,
+                };
+                readers.insert(card, standing);
+            }
+        }
+        Ok(exceptions::find_exceptions(&loans, &strays, &readers))
+    }
+
+    fn merged(&self, conn: &Connection) -> Result<(Vec<LoanRecord>, Vec<StrayReturn>), DeskError> {
+        let loans = db::all_loans(conn, self.scope.as_str())?
+            .into_iter()
+            .map(|row| {
+                Ok(LoanRecord {
+                    out: parse_date(&row.out, "loan date")?,
+                    due: parse_date(&row.due, "due date")?,
+                    returned: row
+                        .returned
+                        .as_deref()
+                        .map(|d| parse_date(d, "return date"))
+                        .transpose()?,
+                    id: row.id,
+                    copy: row.copy,
+                    reader: row.reader,
+                    desk: row.desk,
+                })
+            })
+            .collect::<Result<Vec<_>, DeskError>>()?;
+        let strays = db::stray_returns(conn, self.scope.as_str())?
+            .into_iter()
+            .map(|row| {
+                Ok(StrayReturn {
+                    on: parse_date(&row.day, "return date")?,
+                    id: row.id,
+                    copy: row.copy,
+                    desk: row.desk,
+                })
+            })
+            .collect::<Result<Vec<_>, DeskError>>()?;
+        Ok((loans, strays))
+    }
+}
+
+fn open_loan(row: &LoanRow) -> Result<OpenLoan, DeskError> {
+    Ok(OpenLoan {
+        id: row.id.clone(),
+        copy: row.copy.clone(),
+        reader: row.reader.clone(),
+        out: parse_date(&row.out, "loan date")?,
+        due: parse_date(&row.due, "due date")?,
+        renewals: u32::try_from(row.renewals).unwrap_or(u32::MAX),
+    })
+}
+
+#[cfg(test)]
+mod tests;

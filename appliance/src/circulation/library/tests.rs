@@ -1,0 +1,230 @@
+//! The desk on real stores: lending, returning, renewing, and two offline desks merging.
+
+use chrono::NaiveDate;
+use tusach_sync::Store;
+
+use super::*;
+use crate::circulation::policy::{LoanRule, PolicyMatrix};
+
+fn date(d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 3, d).expect("valid date")
+}
+
+struct Device {
+    store: Store,
+    desk: Desk,
+    _dir: tempfile::TempDir,
+}
+
+fn device(name: &str) -> Device {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut store = Store::open(&dir.path().join("tusach.db")).expect("open");
+    crate::query_tables::attach(&mut store).expect("attach");
+    let mut policy = PolicyMatrix::default();
+    policy.set_category_default(
+        "child",
+        LoanRule {
+            loan_days: 7,
+            max_loans: 3,
+            max_renewals: 1,
+        },
+    );
+    let desk = Desk::new("xa-nghi-phu", policy, ClosedDays::default(), name).expect("desk");
+    Device {
+        store,
+        desk,
+        _dir: dir,
+    }
+}
+
+/// Both ways, everything: what a sync session does, without the wire.
+fn merge(a: &mut Device, b: &mut Device) {
+    send(&mut a.store, &mut b.store);
+    send(&mut b.store, &mut a.store);
+}
+
+fn send(from: &mut Store, to: &mut Store) {
+    let known = to.knowledge(|_| true).expect("knowledge");
+    let mut plan = from.plan_for(&known, |_| true).expect("plan");
+    while let Some(batch) = from.next_batch(&mut plan, 1 << 20).expect("batch") {
+        to.apply_batch(&batch).expect("apply");
+    }
+}
+
+fn stock(device: &mut Device) {
+    for barcode in ["TS001", "TS002", "TS003"] {
+        device
+            .desk
+            .add_copy(&mut device.store, barcode, "rec-00000001", "book")
+            .expect("copy");
+    }
+    device
+        .desk
+        .add_reader(&mut device.store, "BD01", "Trần Thị Mai", "child", date(31))
+        .expect("reader");
+}
+
+#[test]
+fn a_librarian_lends_two_copies_takes_one_back_and_sees_the_other_out() {
+    let mut d = device("desk-a");
+    stock(&mut d);
+    let first = d
+        .desk
+        .lend(&mut d.store, "BD01", "TS001", date(2))
+        .expect("lend");
+    assert_eq!(first.due, date(9));
+    d.desk
+        .lend(&mut d.store, "BD01", "TS002", date(2))
+        .expect("lend");
+    assert_eq!(
+        d.desk
+            .return_copy(&mut d.store, "TS001", date(5))
+            .expect("return"),
+        ReturnReceipt::Closed {
+            loan: first.loan.clone(),
+            late_days: 0
+        }
+    );
+    let out: Vec<String> = d
+        .desk
+        .loans_of(d.store.connection(), "BD01")
+        .expect("loans")
+        .into_iter()
+        .map(|l| l.copy)
+        .collect();
+    assert_eq!(out, vec!["TS002"]);
+    // The copy still out cannot go out again; the one returned can.
+    assert!(matches!(
+        d.desk.lend(&mut d.store, "BD01", "TS002", date(5)),
+        Err(DeskError::Refused(r)) if matches!(r[0], Refusal::CopyOnLoan { .. })
+    ));
+    d.desk
+        .lend(&mut d.store, "BD01", "TS001", date(5))
+        .expect("lend again");
+}
+
+#[test]
+fn renewals_extend_the_due_date_up_to_the_limit() {
+    let mut d = device("desk-a");
+    stock(&mut d);
+    let loan = d
+        .desk
+        .lend(&mut d.store, "BD01", "TS001", date(2))
+        .expect("lend");
+    assert_eq!(
+        d.desk
+            .renew(&mut d.store, &loan.loan, date(8))
+            .expect("renew"),
+        date(15)
+    );
+    assert!(matches!(
+        d.desk.renew(&mut d.store, &loan.loan, date(14)),
+        Err(DeskError::Refused(r)) if r == vec![Refusal::RenewalLimit { max: 1 }]
+    ));
+    assert!(matches!(
+        d.desk.renew(&mut d.store, "loan-nope", date(8)),
+        Err(DeskError::UnknownLoan(_))
+    ));
+}
+
+#[test]
+fn unknown_cards_and_barcodes_are_named_in_the_error() {
+    let mut d = device("desk-a");
+    stock(&mut d);
+    assert!(matches!(
+        d.desk.lend(&mut d.store, "BD99", "TS001", date(2)),
+        Err(DeskError::UnknownReader(card)) if card == "BD99"
+    ));
+    assert!(matches!(
+        d.desk.lend(&mut d.store, "BD01", "TS999", date(2)),
+        Err(DeskError::UnknownCopy(barcode)) if barcode == "TS999"
+    ));
+    assert!(matches!(
+        Desk::new("", PolicyMatrix::default(), ClosedDays::default(), "x"),
+        Err(DeskError::InvalidLibrary(_))
+    ));
+}
+
+#[test]
+fn the_same_copy_lent_at_two_offline_desks_reaches_the_inbox_on_both() {
+    let mut a = device("desk-a");
+    let mut b = device("desk-b");
+    stock(&mut a);
+    merge(&mut a, &mut b);
+    // The link is down; both desks lend TS003.
+    a.desk
+        .lend(&mut a.store, "BD01", "TS003", date(2))
+        .expect("lend at A");
+    b.desk
+        .lend(&mut b.store, "BD01", "TS003", date(3))
+        .expect("lend at B");
+    merge(&mut a, &mut b);
+    for device in [&mut a, &mut b] {
+        let inbox = device.desk.exceptions(&mut device.store).expect("inbox");
+        assert!(
+            matches!(&inbox[..], [Exception::CopyLentTwice { copy, loans }] if copy == "TS003" && loans.len() == 2),
+            "{inbox:?}"
+        );
+    }
+}
+
+#[test]
+fn a_copy_lent_at_one_desk_and_returned_at_another_settles_by_itself() {
+    let mut a = device("desk-a");
+    let mut b = device("desk-b");
+    stock(&mut a);
+    merge(&mut a, &mut b);
+    a.desk
+        .lend(&mut a.store, "BD01", "TS001", date(2))
+        .expect("lend at A");
+    // B has not heard of the loan and takes the book back.
+    assert_eq!(
+        b.desk
+            .return_copy(&mut b.store, "TS001", date(6))
+            .expect("return at B"),
+        ReturnReceipt::Recorded
+    );
+    merge(&mut a, &mut b);
+    assert!(a.desk.exceptions(&mut a.store).expect("inbox").is_empty());
+    assert_eq!(a.desk.settle_returns(&mut a.store).expect("settle"), 1);
+    assert!(
+        a.desk
+            .loans_of(a.store.connection(), "BD01")
+            .expect("loans")
+            .is_empty()
+    );
+    merge(&mut a, &mut b);
+    assert!(
+        b.desk
+            .loans_of(b.store.connection(), "BD01")
+            .expect("loans")
+            .is_empty()
+    );
+    assert_eq!(b.desk.settle_returns(&mut b.store).expect("settle"), 0);
+}
+
+#[test]
+fn a_loan_made_after_another_desk_blocked_the_reader_is_flagged() {
+    let mut a = device("desk-a");
+    let mut b = device("desk-b");
+    stock(&mut a);
+    merge(&mut a, &mut b);
+    b.desk
+        .block_reader(&mut b.store, "BD01", "làm mất sách", date(3))
+        .expect("block at B");
+    a.desk
+        .lend(&mut a.store, "BD01", "TS002", date(4))
+        .expect("lend at A, unaware");
+    merge(&mut a, &mut b);
+    let inbox = a.desk.exceptions(&mut a.store).expect("inbox");
+    assert!(
+        matches!(
+            &inbox[..],
+            [Exception::LoanDespiteBlock {
+                reader_blocked: true,
+                ..
+            }]
+        ),
+        "{inbox:?}"
+    );
+}

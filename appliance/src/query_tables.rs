@@ -1,0 +1,93 @@
+//! The one store observer of the appliance: it keeps every query table in step with the
+//! entities, inside the store's own transactions — the catalogue's search tables for `records`
+//! and the circulation tables for `loans` and `returns` of each library scope.
+
+use rusqlite::Transaction;
+use tusach_sync::{
+    ChangeObserver, Entity, EntityChange, EntityChangeKind, Store, StoreError, Value,
+};
+
+use crate::catalogue::{RECORDS, network_scope};
+use crate::circulation::library::{LOANS, RETURNS};
+use crate::db::{self, LoanRow, StrayReturnRow};
+use crate::search;
+
+pub struct QueryTables;
+
+impl ChangeObserver for QueryTables {
+    fn entities_changed(
+        &mut self,
+        tx: &Transaction<'_>,
+        changes: &[EntityChange],
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        for change in changes {
+            let key = &change.key;
+            let fields = match (&change.kind, &change.fields) {
+                (EntityChangeKind::Upserted, Some(fields)) => Some(fields),
+                _ => None,
+            };
+            match (key.collection.as_str(), fields) {
+                (RECORDS, _) if key.scope != network_scope() => {}
+                (RECORDS, Some(fields)) => {
+                    search::index_record(tx, &search::record_row(&key.id, fields))?
+                }
+                (RECORDS, None) => db::delete_record(tx, &key.id)?,
+                (LOANS, Some(fields)) => {
+                    db::upsert_loan(tx, &loan_row(key.scope.as_str(), &key.id, fields))?
+                }
+                (LOANS, None) => db::delete_loan(tx, &key.id)?,
+                (RETURNS, Some(fields)) => {
+                    db::upsert_stray_return(tx, &stray_row(key.scope.as_str(), &key.id, fields))?
+                }
+                (RETURNS, None) => db::delete_stray_return(tx, &key.id)?,
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+fn text(fields: &Entity, name: &str) -> String {
+    fields
+        .get(name)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn loan_row(scope: &str, id: &str, fields: &Entity) -> LoanRow {
+    LoanRow {
+        id: id.to_owned(),
+        scope: scope.to_owned(),
+        copy: text(fields, "copy"),
+        reader: text(fields, "reader"),
+        out: text(fields, "out"),
+        due: text(fields, "due"),
+        returned: fields
+            .get("returned")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        renewals: fields.get("renewals").and_then(Value::as_int).unwrap_or(0),
+        desk: text(fields, "desk"),
+    }
+}
+
+fn stray_row(scope: &str, id: &str, fields: &Entity) -> StrayReturnRow {
+    StrayReturnRow {
+        id: id.to_owned(),
+        scope: scope.to_owned(),
+        copy: text(fields, "copy"),
+        day: text(fields, "day"),
+        desk: text(fields, "desk"),
+    }
+}
+
+/// Opens the query tables on a store: runs the appliance's migrations, fills the catalogue
+/// index from the documents if it is empty (a database that predates it), and attaches the
+/// observer.
+pub fn attach(store: &mut Store) -> Result<(), StoreError> {
+    db::migrate(store.connection_mut())?;
+    search::rebuild_if_empty(store)?;
+    store.set_observer(Box::new(QueryTables));
+    Ok(())
+}
