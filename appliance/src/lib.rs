@@ -10,6 +10,7 @@
 //! - [`db`]: the appliance's own SQL (migrations and query-table statements).
 //! - [`http`]: the web server's routes; the only module that knows JSON and HTML.
 //! - [`sample`]: realistic, deterministic Vietnamese sample data (benches, tests, `--demo`).
+//! - [`demo`]: the living demo library `serve --demo` seeds.
 //! - [`sync_cmd`]: `tusach sync`: one-shot sessions, bundles and the sync listener.
 //! - [`serve`]: `tusach serve`: the long-running appliance.
 //! - [`bench`]: `tusach bench NAME --json`.
@@ -21,6 +22,7 @@ pub mod catalogue;
 pub mod circulation;
 pub mod data_dir;
 pub mod db;
+pub mod demo;
 pub mod dev;
 pub mod http;
 pub mod process;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 use tusach_sync::protocol::session::SessionOptions;
 use tusach_sync::transport::tcp;
-use tusach_sync::{AllowAll, ScopePolicy, SessionReport, Store, WriteBatch};
+use tusach_sync::{AllowAll, Durability, ScopePolicy, SessionReport, StoreOptions};
 
 use crate::data_dir::DataDir;
 
@@ -40,10 +40,22 @@ pub fn run_until_signal(
     sync_listen: SocketAddr,
     demo: bool,
 ) -> anyhow::Result<()> {
-    let mut store = data.open_store()?;
     if demo {
-        seed_demo(&mut store)?;
+        // Demo data is disposable: seeding without an fsync per commit takes seconds instead of
+        // a minute on an SD card, and a power cut mid-seed only means seeding again.
+        let mut seeding = data.open_store_with(StoreOptions {
+            durability: Durability::Relaxed,
+            ..StoreOptions::default()
+        })?;
+        let today = chrono::Local::now().date_naive();
+        if let Some(made) = crate::demo::seed(&mut seeding, today)? {
+            println!(
+                "demo library seeded: {} records, {} copies, {} readers, {} loans ({} returned)",
+                made.records, made.copies, made.readers, made.loans, made.returns
+            );
+        }
     }
+    let store = data.open_store()?;
     let device = store.device_id();
     let database = data.database_path();
     let store = Arc::new(Mutex::new(store));
@@ -93,21 +105,4 @@ pub fn run_until_signal(
         sync.context("sync listener")?;
         Ok(())
     })
-}
-
-/// Fills an empty store with a sample Vietnamese catalogue so a newcomer sees a living library.
-fn seed_demo(store: &mut Store) -> anyhow::Result<()> {
-    if store.feed_len()? > 0 {
-        return Ok(());
-    }
-    let library = crate::sample::SampleLibrary::new(2026);
-    for start in (0..2_000u64).step_by(100) {
-        let mut batch = WriteBatch::new();
-        for n in start..start + 100 {
-            crate::catalogue::put_record(&mut batch, &library.record(n));
-        }
-        store.commit(&batch)?;
-    }
-    println!("demo library seeded: 2000 records");
-    Ok(())
 }

@@ -120,6 +120,14 @@ impl Desk {
         EntityKey::new(&self.scope, collection, id)
     }
 
+    /// Adds the edits that create a copy of `record` to `batch` (for bulk imports).
+    pub fn put_copy(&self, batch: &mut WriteBatch, barcode: &str, record: &str, item_type: &str) {
+        let key = self.key(COPIES, barcode);
+        batch
+            .put(&key, "record", record)
+            .put(&key, "item_type", item_type);
+    }
+
     pub fn add_copy(
         &self,
         store: &mut Store,
@@ -127,13 +135,26 @@ impl Desk {
         record: &str,
         item_type: &str,
     ) -> Result<(), DeskError> {
-        let key = self.key(COPIES, barcode);
         let mut batch = WriteBatch::new();
-        batch
-            .put(&key, "record", record)
-            .put(&key, "item_type", item_type);
+        self.put_copy(&mut batch, barcode, record, item_type);
         store.commit(&batch)?;
         Ok(())
+    }
+
+    /// Adds the edits that register a reader to `batch` (for bulk imports).
+    pub fn put_reader(
+        &self,
+        batch: &mut WriteBatch,
+        card: &str,
+        name: &str,
+        category: &str,
+        card_expires: NaiveDate,
+    ) {
+        let key = self.key(READERS, card);
+        batch
+            .put(&key, "name", name)
+            .put(&key, "category", category)
+            .put(&key, "card_expires", iso(card_expires));
     }
 
     pub fn add_reader(
@@ -144,12 +165,8 @@ impl Desk {
         category: &str,
         card_expires: NaiveDate,
     ) -> Result<(), DeskError> {
-        let key = self.key(READERS, card);
         let mut batch = WriteBatch::new();
-        batch
-            .put(&key, "name", name)
-            .put(&key, "category", category)
-            .put(&key, "card_expires", iso(card_expires));
+        self.put_reader(&mut batch, card, name, category, card_expires);
         store.commit(&batch)?;
         Ok(())
     }
