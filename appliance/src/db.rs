@@ -46,32 +46,20 @@ pub fn upsert_record(
     folded: &str,
     toned: &str,
 ) -> rusqlite::Result<()> {
-    let existing: Option<i64> = tx
-        .prepare_cached("SELECT rowid FROM record_index WHERE id = ?1")?
-        .query_row([&row.id], |r| r.get(0))
-        .optional()?;
-    let values = params![
-        row.id,
-        row.title,
-        row.authors.join(LIST_SEPARATOR),
-        row.publisher,
-        row.year,
-        row.isbn,
-        row.language,
-        row.ddc,
-        row.subjects.join(LIST_SEPARATOR),
-        toned
-    ];
-    let rowid = match existing {
-        Some(rowid) => {
-            tx.prepare_cached("DELETE FROM record_search WHERE rowid = ?1")?
-                .execute([rowid])?;
-            tx.prepare_cached(
-                "UPDATE record_index SET id = ?1, title = ?2, authors = ?3, publisher = ?4,
-                        year = ?5, isbn = ?6, language = ?7, ddc = ?8, subjects = ?9, toned = ?10
-                 WHERE rowid = ?11",
-            )?
-            .execute(params![
+    let rowid: i64 = tx
+        .prepare_cached(
+            "INSERT INTO record_index
+                (id, title, authors, publisher, year, isbn, language, ddc, subjects, toned)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+             ON CONFLICT (id) DO UPDATE SET
+                title = excluded.title, authors = excluded.authors,
+                publisher = excluded.publisher, year = excluded.year, isbn = excluded.isbn,
+                language = excluded.language, ddc = excluded.ddc,
+                subjects = excluded.subjects, toned = excluded.toned
+             RETURNING rowid",
+        )?
+        .query_row(
+            params![
                 row.id,
                 row.title,
                 row.authors.join(LIST_SEPARATOR),
@@ -81,21 +69,13 @@ pub fn upsert_record(
                 row.language,
                 row.ddc,
                 row.subjects.join(LIST_SEPARATOR),
-                toned,
-                rowid
-            ])?;
-            rowid
-        }
-        None => {
-            tx.prepare_cached(
-                "INSERT INTO record_index
-                    (id, title, authors, publisher, year, isbn, language, ddc, subjects, toned)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            )?
-            .execute(values)?;
-            tx.last_insert_rowid()
-        }
-    };
+                toned
+            ],
+            |r| r.get(0),
+        )?;
+    // The search row of an updated record is replaced; for a new record there is none yet.
+    tx.prepare_cached("DELETE FROM record_search WHERE rowid = ?1")?
+        .execute([rowid])?;
     tx.prepare_cached("INSERT INTO record_search (rowid, folded, toned) VALUES (?1, ?2, ?3)")?
         .execute(params![rowid, folded, toned])?;
     Ok(())
