@@ -4,7 +4,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use tusach_tests::process::Tusach;
+use tusach_tests::process::{Tusach, run_ok};
 
 struct Server {
     process: Tusach,
@@ -12,14 +12,29 @@ struct Server {
     _dir: tempfile::TempDir,
 }
 
-/// Starts `tusach serve --demo` on free ports and waits until it says where it listens.
+/// Starts `tusach serve` on free ports over 2,000 sample records (among them works of
+/// Nguyễn Du) and waits until it says where it listens. The full `--demo` library has its own
+/// test; seeding it in every debug-built server would only slow these down.
 fn server() -> Server {
     let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    run_ok(
+        &data,
+        &[
+            "dev",
+            "seed",
+            "--records",
+            "2000",
+            "--per-commit",
+            "500",
+            "--relaxed",
+        ],
+        Duration::from_secs(120),
+    );
     let mut process = Tusach::spawn(
-        &dir.path().join("data"),
+        &data,
         &[
             "serve",
-            "--demo",
             "--listen",
             "127.0.0.1:0",
             "--sync-listen",
@@ -40,24 +55,50 @@ fn server() -> Server {
 struct Response {
     status: u16,
     content_type: String,
+    head: String,
     body: String,
+}
+
+impl Response {
+    /// A response header's value (names compared without case).
+    fn header(&self, name: &str) -> Option<String> {
+        let name = format!("{}:", name.to_ascii_lowercase());
+        self.head.lines().find_map(|line| {
+            line.to_ascii_lowercase()
+                .starts_with(&name)
+                .then(|| line[name.len()..].trim().to_owned())
+        })
+    }
 }
 
 /// One GET with `Connection: close`; the path is sent as given (percent-encode it first).
 fn get(server: &Server, path: &str) -> Response {
+    get_with(server, path, &[])
+}
+
+fn get_with(server: &Server, path: &str, headers: &[(&str, &str)]) -> Response {
     let mut stream = TcpStream::connect(&server.addr).expect("connect");
     stream
         .set_read_timeout(Some(Duration::from_secs(20)))
         .expect("timeout");
+    let extra: String = headers
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}\r\n"))
+        .collect();
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: tusach\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: tusach\r\n{extra}Connection: close\r\n\r\n"
     )
     .expect("request");
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).expect("response");
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").expect("headers end");
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("headers end");
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let body = String::from_utf8_lossy(&raw[split + 4..]).into_owned();
+    let (head, body) = (head.as_str(), body.as_str());
     let status = head
         .split_whitespace()
         .nth(1)
@@ -82,6 +123,7 @@ fn get(server: &Server, path: &str) -> Response {
     Response {
         status,
         content_type,
+        head: head.to_owned(),
         body,
     }
 }
@@ -120,7 +162,7 @@ fn the_catalogue_answers_readers_in_json_and_html() {
     assert_eq!(health.status, 200, "{}", health.body);
     assert!(health.body.contains("\"status\":\"ok\""), "{}", health.body);
 
-    // The demo library has Nguyễn Du among its authors; an unaccented query finds him.
+    // The sample catalogue has Nguyễn Du among its authors; an unaccented query finds him.
     let api = get(&server, "/api/records?q=nguyen%20du&limit=5");
     assert_eq!(api.status, 200, "{}", api.body);
     assert!(api.content_type.starts_with("application/json"));
@@ -181,4 +223,36 @@ fn bad_input_gets_a_clear_message_and_markup_is_escaped() {
     assert!(page.body.contains("&lt;script&gt;"));
     let missing = get(&server, "/no/such/page");
     assert_eq!(missing.status, 404);
+}
+
+#[test]
+fn embedded_assets_carry_an_etag_and_are_gzipped_only_when_asked() {
+    let server = server();
+    let css = get(&server, "/static/tusach.css");
+    assert_eq!(css.status, 200);
+    assert!(css.content_type.starts_with("text/css"), "{}", css.head);
+    assert_eq!(css.header("content-encoding"), None, "not asked for gzip");
+    assert!(css.body.contains("font-family"));
+    let etag = css.header("etag").expect("an ETag");
+
+    let again = get_with(&server, "/static/tusach.css", &[("If-None-Match", &etag)]);
+    assert_eq!(again.status, 304, "{}", again.head);
+    assert!(again.body.is_empty());
+
+    let zipped = get_with(
+        &server,
+        "/static/tusach.css",
+        &[("Accept-Encoding", "br, gzip;q=0.8")],
+    );
+    assert_eq!(zipped.status, 200);
+    assert_eq!(zipped.header("content-encoding").as_deref(), Some("gzip"));
+    assert_eq!(zipped.header("vary").as_deref(), Some("accept-encoding"));
+
+    assert_eq!(get(&server, "/static/no-such-file.css").status, 404);
+    assert_eq!(get(&server, "/static/../Cargo.toml").status, 404);
+    let page = get(&server, "/search");
+    assert!(
+        page.body.contains("/static/tusach.css?v="),
+        "the page links its stylesheet"
+    );
 }

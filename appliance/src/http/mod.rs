@@ -5,10 +5,12 @@
 //! - `GET /api/records?q=TEXT&limit=N` — [`records_search`]
 //! - `GET /search?q=TEXT&lang=vi|en` — [`search_page`], the readers' page (no JavaScript)
 //! - `GET /api/openapi.json` — [`openapi`]
+//! - `GET /static/PATH` — [`assets`]: `web-ui/static`, embedded, with ETag and gzip
 //!
 //! Searches read through their own read-only SQLite connection, so readers never wait behind a
 //! write (WAL lets readers and the one writer proceed together).
 
+mod assets;
 mod health;
 mod html;
 mod openapi;
@@ -123,6 +125,16 @@ pub fn routes(
         .and(warp::query::<Params>())
         .and(state)
         .map(|params: Params, state: Arc<AppState>| search_page::get(&state, &params));
+    let assets = warp::path("static")
+        .and(warp::path::tail())
+        .and(warp::get())
+        .and(warp::header::optional::<String>("if-none-match"))
+        .and(warp::header::optional::<String>("accept-encoding"))
+        .map(
+            |tail: warp::path::Tail, etag: Option<String>, encodings: Option<String>| {
+                assets::get(tail.as_str(), etag, encodings)
+            },
+        );
     let home = warp::path::end()
         .and(warp::get())
         .map(|| warp::redirect::see_other(warp::http::Uri::from_static("/search")).into_response());
@@ -132,6 +144,8 @@ pub fn routes(
         .or(openapi)
         .unify()
         .or(search)
+        .unify()
+        .or(assets)
         .unify()
         .or(home)
         .unify()

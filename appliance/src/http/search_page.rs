@@ -48,11 +48,6 @@ const EN: Words = Words {
     switch_lang: "vi",
 };
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0 auto;max-width:40rem;padding:1rem;line-height:1.4}\
-form{display:flex;gap:.5rem}input[type=search]{flex:1;font-size:1.2rem;padding:.7rem;min-width:0}\
-button{font-size:1.2rem;padding:.7rem 1.2rem}ol{padding-left:1.2rem}li{margin:.8rem 0}\
-.who{color:#444}.meta{color:#666;font-size:.9rem}.hint{color:#555}nav{text-align:right}";
-
 pub fn get(state: &AppState, params: &Params) -> warp::reply::Response {
     let words = match params.get("lang").map(String::as_str) {
         Some("en") => &EN,
@@ -88,7 +83,8 @@ fn render(
         page,
         "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-<title>{title} — Tủ Sách</title><style>{STYLE}</style></head><body>\
+<title>{title} — Tủ Sách</title>\
+<link rel=\"stylesheet\" href=\"/static/tusach.css?v={version}\"></head><body>\
 <nav><a href=\"/search?q={q}&amp;lang={switch}\">{switch_label}</a></nav>\
 <h1>{title}</h1>\
 <form action=\"/search\" method=\"get\" role=\"search\">\
@@ -96,6 +92,10 @@ fn render(
 <input type=\"hidden\" name=\"lang\" value=\"{lang}\"><button type=\"submit\">{button}</button></form>",
         lang = words.lang,
         title = words.title,
+        version = super::assets::etag("tusach.css")
+            .unwrap_or_default()
+            .trim_matches('"')
+            .to_owned(),
         switch = words.switch_lang,
         switch_label = words.switch_label,
         placeholder = words.placeholder,
