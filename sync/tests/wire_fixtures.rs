@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use tusach_sync::bundle;
 use tusach_sync::protocol::wire::{self, ErrorCode, Hello, Message};
 use tusach_sync::store::{Batch, Knowledge, Payload, ShardPayload};
-use tusach_sync::{DeviceId, Scope, ShardKey};
+use tusach_sync::{DeviceId, Scope, ScopeSet, ShardKey};
 
 fn device(byte: u8) -> DeviceId {
     DeviceId([byte; 16])
@@ -74,6 +74,7 @@ fn cases() -> Vec<(&'static str, Message, bool)> {
             Message::Hello(Hello {
                 device: device(0xA1),
                 knowledge: sample_knowledge(),
+                accepts: ScopeSet::of(["network", "library:xa-nghi-phu"]),
             }),
             true,
         ),
@@ -82,6 +83,7 @@ fn cases() -> Vec<(&'static str, Message, bool)> {
             Message::Hello(Hello {
                 device: device(0x01),
                 knowledge: Knowledge::default(),
+                accepts: ScopeSet::All,
             }),
             true,
         ),

@@ -538,6 +538,7 @@ fn a_hello_claiming_the_responders_own_id_is_refused() {
     let hello = Message::Hello(Hello {
         device: victim.id(),
         knowledge: Knowledge::default(),
+        accepts: tusach_sync::ScopeSet::All,
     })
     .encode();
     let result = session.receive(&mut victim.store, &cat(&[&r.preamble(), &hello]));

@@ -151,18 +151,19 @@ impl Session {
             // The initiator does not know yet who answers; its knowledge reveals counters,
             // never document content, so it names every scope it holds.
             let knowledge = store.knowledge(|_| true)?;
-            session.queue_hello(knowledge);
+            session.queue_hello(knowledge, ScopeSet::All);
         }
         Ok(session)
     }
 
-    fn queue_hello(&mut self, knowledge: Knowledge) {
+    fn queue_hello(&mut self, knowledge: Knowledge, accepts: ScopeSet) {
         self.outbox
             .push_back(wire::preamble(wire::STREAM_MAGIC).to_vec());
         self.outbox.push_back(
             Message::Hello(Hello {
                 device: self.me,
                 knowledge,
+                accepts,
             })
             .encode(),
         );
@@ -282,11 +283,14 @@ impl Session {
         let scopes = self.peer_scopes.clone();
         if self.role == Role::Responder {
             let ours = store.knowledge(|s| scopes.allows(s))?;
-            self.queue_hello(ours);
+            self.queue_hello(ours, scopes.clone());
         }
-        self.peer_hello = hello.knowledge.restricted(|s| scopes.allows(s));
-        self.our_knowledge_at_plan = store.knowledge(|s| scopes.allows(s))?;
-        self.plan = Some(store.plan_for(&self.peer_hello, |s| scopes.allows(s))?);
+        // Offer only what our policy gives this peer and what it said it will take: a stray
+        // write in a scope the peer refuses must not block everything else we have for it.
+        let offer = |s: &crate::store::Scope| scopes.allows(s) && hello.accepts.allows(s);
+        self.peer_hello = hello.knowledge.restricted(offer);
+        self.our_knowledge_at_plan = store.knowledge(offer)?;
+        self.plan = Some(store.plan_for(&self.peer_hello, offer)?);
         self.phase = Phase::Exchanging;
         Ok(())
     }

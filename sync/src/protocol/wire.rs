@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 
 use crate::identity::DeviceId;
+use crate::protocol::policy::ScopeSet;
 use crate::store::{Batch, Knowledge, Payload, Scope, ShardKey, ShardPayload};
 
 /// The first bytes of every sync stream.
@@ -33,6 +34,9 @@ pub const TYPE_DONE: u8 = 0x04;
 pub const TYPE_ERROR: u8 = 0x05;
 pub const TYPE_BUNDLE_HEADER: u8 = 0x10;
 pub const TYPE_BUNDLE_END: u8 = 0x11;
+
+const ACCEPTS_ALL: u8 = 0;
+const ACCEPTS_ONLY: u8 = 1;
 
 const PAYLOAD_CHANGES: u8 = 0;
 const PAYLOAD_DOCUMENT: u8 = 1;
@@ -75,6 +79,10 @@ pub enum Message {
 pub struct Hello {
     pub device: DeviceId,
     pub knowledge: Knowledge,
+    /// The scopes the sender will accept from the receiver. The responder knows who asks and
+    /// says exactly; the initiator, not knowing yet who answers, says all (and still refuses
+    /// what its own policy does not allow).
+    pub accepts: ScopeSet,
 }
 
 /// Why a peer ended a session, as sent in an ERROR frame.
@@ -173,6 +181,16 @@ impl Message {
             Message::Hello(hello) => {
                 p.extend_from_slice(&hello.device.0);
                 put_knowledge(&mut p, &hello.knowledge);
+                match &hello.accepts {
+                    ScopeSet::All => p.push(ACCEPTS_ALL),
+                    ScopeSet::Only(scopes) => {
+                        p.push(ACCEPTS_ONLY);
+                        put_varint(&mut p, scopes.len() as u64);
+                        for scope in scopes {
+                            put_str(&mut p, scope.as_str());
+                        }
+                    }
+                }
                 TYPE_HELLO
             }
             Message::Batch { number, batch } => {
@@ -223,7 +241,25 @@ impl Message {
             TYPE_HELLO => {
                 let device = r.device()?;
                 let knowledge = r.knowledge()?;
-                Message::Hello(Hello { device, knowledge })
+                let accepts = match r.u8()? {
+                    ACCEPTS_ALL => ScopeSet::All,
+                    ACCEPTS_ONLY => {
+                        let mut scopes = std::collections::BTreeSet::new();
+                        for _ in 0..r.count()? {
+                            scopes.insert(
+                                Scope::new(r.string()?)
+                                    .ok_or(WireError::Malformed("invalid scope"))?,
+                            );
+                        }
+                        ScopeSet::Only(scopes)
+                    }
+                    _ => return Err(WireError::Malformed("unknown acceptance kind")),
+                };
+                Message::Hello(Hello {
+                    device,
+                    knowledge,
+                    accepts,
+                })
             }
             TYPE_BATCH => {
                 let number = r.varint()?;
