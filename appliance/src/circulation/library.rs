@@ -24,6 +24,7 @@ pub const COPIES: &str = "copies";
 pub const READERS: &str = "readers";
 pub const LOANS: &str = "loans";
 pub const RETURNS: &str = "returns";
+pub const VISITS: &str = "visits";
 
 const DATE_FORMAT: &str = "%Y-%m-%d";
 
@@ -312,6 +313,32 @@ impl Desk {
             .increment(&key, "renewals", 1);
         store.commit(&batch)?;
         Ok(due)
+    }
+
+    /// Counts `people` more visitors today at this desk.
+    ///
+    /// Each day is one entity; each desk counts in its own counter field of it. Two desks that
+    /// both created one shared counter while offline would conflict, and the merge would keep
+    /// only one of the two counters with its increments; separate fields always add up.
+    pub fn count_visits(
+        &self,
+        store: &mut Store,
+        day: NaiveDate,
+        people: i64,
+    ) -> Result<(), DeskError> {
+        let key = self.key(VISITS, &iso(day));
+        let mut batch = WriteBatch::new();
+        batch.increment(&key, &self.desk, people);
+        store.commit(&batch)?;
+        Ok(())
+    }
+
+    /// How many visitors all desks counted on `day`.
+    pub fn visits_on(&self, store: &mut Store, day: NaiveDate) -> Result<i64, DeskError> {
+        Ok(store
+            .get(&self.key(VISITS, &iso(day)))?
+            .map(|desks| desks.values().filter_map(Value::as_int).sum())
+            .unwrap_or(0))
     }
 
     /// A reader's open loans, oldest first.

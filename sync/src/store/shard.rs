@@ -117,9 +117,10 @@ pub(crate) fn apply_op(
         }
         return Ok(());
     }
-    let entity = match tx.get(ROOT, id)? {
-        Some((automerge::Value::Object(ObjType::Map), obj)) => obj,
-        _ => tx.put_object(ROOT, id, ObjType::Map)?,
+    let maps = entity_maps(&*tx, id);
+    let entity = match maps.first() {
+        Some(winner) => winner.clone(),
+        None => tx.put_object(ROOT, id, ObjType::Map)?,
     };
     match op {
         EntityOp::Put { field, value } => match value {
@@ -131,23 +132,20 @@ pub(crate) fn apply_op(
             }
             other => tx.put(&entity, field.as_str(), scalar(other)?)?,
         },
-        EntityOp::Increment { field, by } => match tx.get(&entity, field.as_str())? {
-            Some((automerge::Value::Scalar(s), _)) if matches!(*s, ScalarValue::Counter(_)) => {
-                tx.increment(&entity, field.as_str(), *by)?
-            }
-            None => tx.put(&entity, field.as_str(), ScalarValue::counter(*by))?,
-            Some(_) => {
-                return Err(StoreError::InvalidEdit(format!(
-                    "field {field} is not a counter"
-                )));
-            }
-        },
+        EntityOp::Increment { field, by } => {
+            // The counter may live in a map another device created concurrently: add to it
+            // there, or a new counter in the winning map would hide its count.
+            let home = field_home(&*tx, &maps, field).unwrap_or_else(|| entity.clone());
+            increment(tx, &home, field, *by)?
+        }
+
         EntityOp::ListInsert {
             field,
             index,
             value,
         } => {
-            let list = list_of(tx, &entity, field, true)?;
+            let home = field_home(&*tx, &maps, field).unwrap_or_else(|| entity.clone());
+            let list = list_of(tx, &home, field, true)?;
             if *index > tx.length(&list) {
                 return Err(StoreError::InvalidEdit(format!(
                     "index {index} is past the end of list {field}"
@@ -156,7 +154,8 @@ pub(crate) fn apply_op(
             tx.insert(&list, *index, scalar(value)?)?;
         }
         EntityOp::ListRemove { field, index } => {
-            let list = list_of(tx, &entity, field, false)?;
+            let home = field_home(&*tx, &maps, field).unwrap_or_else(|| entity.clone());
+            let list = list_of(tx, &home, field, false)?;
             if *index >= tx.length(&list) {
                 return Err(StoreError::InvalidEdit(format!(
                     "index {index} is past the end of list {field}"
@@ -167,6 +166,51 @@ pub(crate) fn apply_op(
         EntityOp::Delete => {}
     }
     Ok(())
+}
+
+fn increment(
+    tx: &mut impl Transactable,
+    map: &ObjId,
+    field: &str,
+    by: i64,
+) -> Result<(), StoreError> {
+    match tx.get(map, field)? {
+        Some((automerge::Value::Scalar(s), _)) if matches!(*s, ScalarValue::Counter(_)) => {
+            Ok(tx.increment(map, field, by)?)
+        }
+        None => Ok(tx.put(map, field, ScalarValue::counter(by))?),
+        Some(_) => Err(StoreError::InvalidEdit(format!(
+            "field {field} is not a counter"
+        ))),
+    }
+}
+
+/// The map objects of an entity, the winning one first.
+///
+/// Two devices that create the same entity id while apart (the same day's visit tally, a
+/// reader card typed at two desks) each make a map; automerge keeps both as a conflict and
+/// `get` shows only the winner. The entity is the union of them all, so no device's fields
+/// are lost.
+fn entity_maps<R: ReadDoc + ?Sized>(doc: &R, id: &str) -> Vec<ObjId> {
+    let Ok(Some((automerge::Value::Object(ObjType::Map), winner))) = doc.get(ROOT, id) else {
+        return Vec::new();
+    };
+    let mut maps = vec![winner.clone()];
+    if let Ok(all) = doc.get_all(ROOT, id) {
+        for (value, obj) in all {
+            if matches!(value, automerge::Value::Object(ObjType::Map)) && obj != winner {
+                maps.push(obj);
+            }
+        }
+    }
+    maps
+}
+
+/// The first of an entity's maps (winner first) that holds `field`.
+fn field_home<R: ReadDoc + ?Sized>(doc: &R, maps: &[ObjId], field: &str) -> Option<ObjId> {
+    maps.iter()
+        .find(|map| matches!(doc.get(*map, field), Ok(Some(_))))
+        .cloned()
 }
 
 fn list_of(
@@ -231,15 +275,19 @@ fn from_scalar(s: &ScalarValue) -> Value {
     }
 }
 
-/// Reads one entity from a shard document.
+/// Reads one entity from a shard document: the union of its maps, where a field present in
+/// several takes the value from the map that wins (the same on every replica).
 pub(crate) fn read_entity(doc: &Automerge, id: &str) -> Option<Entity> {
-    let Ok(Some((automerge::Value::Object(ObjType::Map), obj))) = doc.get(ROOT, id) else {
+    let maps = entity_maps(doc, id);
+    if maps.is_empty() {
         return None;
-    };
+    }
     let mut entity = Entity::new();
-    for field in doc.keys(&obj) {
-        if let Ok(Some((value, child))) = doc.get(&obj, field.as_str()) {
-            entity.insert(field.to_string(), from_automerge(&value, doc, &child));
+    for map in maps.iter().rev() {
+        for field in doc.keys(map) {
+            if let Ok(Some((value, child))) = doc.get(map, field.as_str()) {
+                entity.insert(field.to_string(), from_automerge(&value, doc, &child));
+            }
         }
     }
     Some(entity)
@@ -271,10 +319,7 @@ pub(crate) fn entity_state(
     id: &str,
     with_fields: bool,
 ) -> (EntityChangeKind, Option<Entity>) {
-    let exists = matches!(
-        doc.get(ROOT, id),
-        Ok(Some((automerge::Value::Object(ObjType::Map), _)))
-    );
+    let exists = !entity_maps(doc, id).is_empty();
     match (exists, with_fields) {
         (false, _) => (EntityChangeKind::Deleted, None),
         (true, false) => (EntityChangeKind::Upserted, None),

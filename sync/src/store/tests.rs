@@ -263,3 +263,59 @@ fn a_second_store_on_the_same_file_is_refused_until_the_first_closes() {
     let again = open(&dir, "a.db");
     assert!(!again.identity_renewed());
 }
+
+/// Everything `from` has that `to` lacks, as a sync session would carry it.
+fn send(from: &mut Store, to: &mut Store) {
+    let known = to.knowledge(|_| true).expect("knowledge");
+    let mut plan = from.plan_for(&known, |_| true).expect("plan");
+    while let Some(batch) = from.next_batch(&mut plan, 1 << 20).expect("batch") {
+        to.apply_batch(&batch).expect("apply");
+    }
+}
+
+#[test]
+fn an_entity_created_on_two_replicas_while_apart_keeps_both_sides_fields() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut a = open(&dir, "a.db");
+    let mut b = open(&dir, "b.db");
+    let day = EntityKey::new(&network(), "visits", "2026-03-02");
+    let mut at_a = WriteBatch::new();
+    at_a.put(&day, "note", "mưa to")
+        .increment(&day, "desk-a", 12);
+    a.commit(&at_a).expect("commit at A");
+    let mut at_b = WriteBatch::new();
+    at_b.increment(&day, "desk-b", 7)
+        .put(&day, "tags", Value::List(vec!["hội chợ".into()]));
+    b.commit(&at_b).expect("commit at B");
+    send(&mut a, &mut b);
+    send(&mut b, &mut a);
+
+    // Both maps survive the merge; each replica shows their union.
+    let expected = Entity::from([
+        ("desk-a".to_owned(), Value::Counter(12)),
+        ("desk-b".to_owned(), Value::Counter(7)),
+        ("note".to_owned(), Value::Str("mưa to".into())),
+        ("tags".to_owned(), Value::List(vec!["hội chợ".into()])),
+    ]);
+    assert_eq!(a.get(&day).expect("get"), Some(expected.clone()));
+    assert_eq!(b.get(&day).expect("get"), Some(expected));
+
+    // Later edits reach the field wherever it lives, on either side.
+    let mut more = WriteBatch::new();
+    more.increment(&day, "desk-b", 1)
+        .increment(&day, "desk-a", 1)
+        .list_insert(&day, "tags", 1, "mất điện");
+    a.commit(&more).expect("commit after merge");
+    send(&mut a, &mut b);
+    let merged = b.get(&day).expect("get").expect("exists");
+    assert_eq!(merged["desk-a"], Value::Counter(13));
+    assert_eq!(merged["desk-b"], Value::Counter(8));
+    assert_eq!(
+        merged["tags"],
+        Value::List(vec!["hội chợ".into(), "mất điện".into()])
+    );
+    assert_eq!(
+        a.content_digest().expect("digest"),
+        b.content_digest().expect("digest")
+    );
+}

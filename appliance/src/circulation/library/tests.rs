@@ -228,3 +228,55 @@ fn a_loan_made_after_another_desk_blocked_the_reader_is_flagged() {
         "{inbox:?}"
     );
 }
+
+#[test]
+fn visits_counted_at_two_offline_desks_add_up() {
+    let mut a = device("desk-a");
+    let mut b = device("desk-b");
+    a.desk
+        .count_visits(&mut a.store, date(2), 12)
+        .expect("count at A");
+    a.desk
+        .count_visits(&mut a.store, date(2), 3)
+        .expect("count at A");
+    b.desk
+        .count_visits(&mut b.store, date(2), 7)
+        .expect("count at B");
+    b.desk
+        .count_visits(&mut b.store, date(3), 1)
+        .expect("count at B");
+    merge(&mut a, &mut b);
+    for device in [&mut a, &mut b] {
+        assert_eq!(
+            device
+                .desk
+                .visits_on(&mut device.store, date(2))
+                .expect("visits"),
+            22
+        );
+        assert_eq!(
+            device
+                .desk
+                .visits_on(&mut device.store, date(3))
+                .expect("visits"),
+            1
+        );
+        assert_eq!(
+            device
+                .desk
+                .visits_on(&mut device.store, date(4))
+                .expect("visits"),
+            0
+        );
+    }
+    // Counting goes on after the merge on both sides, and still adds up.
+    a.desk
+        .count_visits(&mut a.store, date(2), 1)
+        .expect("count at A");
+    b.desk
+        .count_visits(&mut b.store, date(2), 1)
+        .expect("count at B");
+    merge(&mut a, &mut b);
+    assert_eq!(a.desk.visits_on(&mut a.store, date(2)).expect("visits"), 24);
+    assert_eq!(b.desk.visits_on(&mut b.store, date(2)).expect("visits"), 24);
+}
