@@ -25,6 +25,7 @@ pub struct DemoSummary {
     pub readers: u64,
     pub loans: u64,
     pub returns: u64,
+    pub visits: i64,
 }
 
 /// The demo library's rules: children 7 days and 3 books, students 14 and 5, teachers 30 and
@@ -65,9 +66,10 @@ pub fn seed(store: &mut Store, today: NaiveDate) -> Result<Option<DemoSummary>, 
     let desk = demo_desk(&store.device_id().to_hex())?;
     summary.copies = add_copies(store, &desk, &library)?;
     summary.readers = add_readers(store, &desk, &library, today)?;
-    let (loans, returns) = a_year_of_loans(store, &desk, today)?;
+    let (loans, returns, visits) = a_year_of_loans(store, &desk, today)?;
     summary.loans = loans;
     summary.returns = returns;
+    summary.visits = visits;
     add_offline_conflicts(store, &desk, today)?;
     Ok(Some(summary))
 }
@@ -146,10 +148,10 @@ fn a_year_of_loans(
     store: &mut Store,
     desk: &Desk,
     today: NaiveDate,
-) -> Result<(u64, u64), DeskError> {
+) -> Result<(u64, u64, i64), DeskError> {
     let mut rng = fastrand::Rng::with_seed(7);
     let mut open: Vec<(String, NaiveDate)> = Vec::new();
-    let (mut loans, mut returns) = (0, 0);
+    let (mut loans, mut returns, mut visits) = (0, 0, 0);
     for days_ago in (1..=365u64).rev() {
         let Some(day) = today.checked_sub_days(Days::new(days_ago)) else {
             continue;
@@ -157,6 +159,14 @@ fn a_year_of_loans(
         if day.weekday() == chrono::Weekday::Sun {
             continue;
         }
+        // Visitors counted at the door: more on Saturdays, fewer in the Tết weeks.
+        let visitors = match (day.weekday(), day.month()) {
+            (chrono::Weekday::Sat, _) => rng.i64(25..60),
+            (_, 2) => rng.i64(2..10),
+            _ => rng.i64(8..30),
+        };
+        desk.count_visits(store, day, visitors)?;
+        visits += visitors;
         for _ in 0..rng.usize(4..12) {
             let reader = card(rng.u64(0..300));
             let copy = barcode(rng.u64(0..3_000));
@@ -182,7 +192,7 @@ fn a_year_of_loans(
         }
         open = still_out;
     }
-    Ok((loans, returns))
+    Ok((loans, returns, visits))
 }
 
 /// Two loans recorded as an offline desk would have: for copies already out, without seeing
@@ -236,6 +246,7 @@ mod tests {
             summary.loans > 1_000 && summary.returns > 500,
             "{summary:?}"
         );
+        assert!(summary.visits > 3_000, "{summary:?}");
         let desk = demo_desk("test").expect("desk");
         let inbox = desk.exceptions(&mut store).expect("inbox");
         assert!(

@@ -50,8 +50,8 @@ pub fn run_until_signal(
         let today = chrono::Local::now().date_naive();
         if let Some(made) = crate::demo::seed(&mut seeding, today)? {
             println!(
-                "demo library seeded: {} records, {} copies, {} readers, {} loans ({} returned)",
-                made.records, made.copies, made.readers, made.loans, made.returns
+                "demo library seeded: {} records, {} copies, {} readers, {} loans ({} returned), {} visits",
+                made.records, made.copies, made.readers, made.loans, made.returns, made.visits
             );
         }
     }
