@@ -6,6 +6,7 @@
 //!   offline.
 //! - [`exceptions`]: double loans, returns without a loan, loans despite a block, each with
 //!   its resolutions.
+//! - [`holds`]: the reservation queue and who gets a returned copy.
 //! - [`library`]: copies, readers, loans and returns as store entities, and the [`library::Desk`]
 //!   that turns a scan into a decision and a durable write.
 //!
@@ -14,5 +15,6 @@
 
 pub mod desk;
 pub mod exceptions;
+pub mod holds;
 pub mod library;
 pub mod policy;
