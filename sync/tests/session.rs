@@ -43,16 +43,7 @@ fn write_records(store: &mut Store, range: std::ops::Range<u32>, title: &str) {
 }
 
 fn sync(a: &mut Replica, b: &mut Replica) -> (SessionReport, SessionReport) {
-    let policy: Arc<dyn ScopePolicy> = Arc::new(AllowAll);
-    let mut sa = Session::new(
-        Role::Initiator,
-        &a.store,
-        policy.clone(),
-        SessionOptions::default(),
-    )
-    .expect("session");
-    let mut sb = Session::new(Role::Responder, &b.store, policy, SessionOptions::default())
-        .expect("session");
+    let (mut sa, mut sb) = session_pair(a, b, &SessionOptions::default());
     let outcome = memory::run(
         &mut a.store,
         &mut sa,
