@@ -9,6 +9,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_catalogue_index.sql"),
     include_str!("migrations/0002_toned_search_column.sql"),
     include_str!("migrations/0003_circulation_index.sql"),
+    include_str!("migrations/0004_appliance_settings.sql"),
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
@@ -301,4 +302,28 @@ pub fn stray_returns(conn: &Connection, scope: &str) -> rusqlite::Result<Vec<Str
         })
     })?;
     rows.collect()
+}
+
+/// A local, unreplicated setting of this appliance.
+pub fn setting(conn: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
+    conn.query_row(
+        "SELECT value FROM appliance_settings WHERE key = ?1",
+        [key],
+        |row| row.get(0),
+    )
+    .optional()
+}
+
+pub fn set_setting(conn: &Connection, key: &str, value: &str) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO appliance_settings (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![key, value],
+    )?;
+    Ok(())
+}
+
+/// The latest day any loan (made here or merged) went out, as an ISO date.
+pub fn latest_loan_day(conn: &Connection) -> rusqlite::Result<Option<String>> {
+    conn.query_row("SELECT max(out) FROM loan_index", [], |row| row.get(0))
 }

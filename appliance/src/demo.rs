@@ -11,11 +11,12 @@ use tusach_sync::{EntityKey, Store, StoreError, Value, WriteBatch};
 
 use crate::catalogue;
 use crate::circulation::library::{Desk, DeskError, LOANS};
-use crate::circulation::policy::{ClosedDays, LoanRule, PolicyMatrix};
+use crate::circulation::policy::commune_defaults;
 use crate::sample::SampleLibrary;
 
 /// The demo library's id (its scope is `library:xa-nghi-phu`).
 pub const DEMO_LIBRARY: &str = "xa-nghi-phu";
+pub const DEMO_LIBRARY_NAME: &str = "Thư viện xã Nghi Phú";
 
 /// What `seed` made.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -28,21 +29,9 @@ pub struct DemoSummary {
     pub visits: i64,
 }
 
-/// The demo library's rules: children 7 days and 3 books, students 14 and 5, teachers 30 and
-/// 10; reference books stay in the library; closed on Sundays.
+/// The demo library's desk, with the rules every commune library starts with.
 pub fn demo_desk(desk: &str) -> Result<Desk, DeskError> {
-    let mut policy = PolicyMatrix::default();
-    let rule = |loan_days, max_loans, max_renewals| LoanRule {
-        loan_days,
-        max_loans,
-        max_renewals,
-    };
-    policy.set_category_default("child", rule(7, 3, 1));
-    policy.set_category_default("student", rule(14, 5, 2));
-    policy.set_category_default("teacher", rule(30, 10, 3));
-    policy.set_item_type_default("reference", rule(0, 0, 0));
-    let mut closed = ClosedDays::default();
-    closed.close_weekly(chrono::Weekday::Sun);
+    let (policy, closed) = commune_defaults();
     Desk::new(DEMO_LIBRARY, policy, closed, desk)
 }
 

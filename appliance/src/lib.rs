@@ -3,6 +3,8 @@
 //!
 //! Module map:
 //! - [`data_dir`]: the data folder and opening the store in it.
+//! - [`home_library`]: which library this appliance serves, and its desk.
+//! - [`clock`]: the wall clock, corrected from a phone, and whether it went backwards.
 //! - [`catalogue`]: bibliographic records as entities of the replicated store.
 //! - [`circulation`]: loan rules, desk decisions and the exceptions inbox.
 //! - [`search`]: Vietnamese-aware catalogue search and the query tables behind it.
@@ -20,10 +22,12 @@
 pub mod bench;
 pub mod catalogue;
 pub mod circulation;
+pub mod clock;
 pub mod data_dir;
 pub mod db;
 pub mod demo;
 pub mod dev;
+pub mod home_library;
 pub mod http;
 pub mod process;
 pub mod query_tables;

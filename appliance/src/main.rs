@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
+use tusach::home_library::LibraryChoice;
 use tusach::{bench, data_dir::DataDir, dev, serve, sync_cmd};
 
 #[derive(Parser)]
@@ -36,6 +37,12 @@ enum Command {
         /// Seed an empty data folder with a sample Vietnamese library.
         #[arg(long)]
         demo: bool,
+        /// The library this appliance serves (its id, e.g. xa-nghi-phu); fixed at first start.
+        #[arg(long)]
+        library: Option<String>,
+        /// The library's name as readers see it.
+        #[arg(long)]
+        library_name: Option<String>,
     },
     /// Print this device's id (what `sync --bundle-out --for` takes).
     Id,
@@ -56,7 +63,18 @@ fn main() -> anyhow::Result<()> {
             listen,
             sync_listen,
             demo,
-        } => serve::run_until_signal(&data, listen, sync_listen, demo),
+            library,
+            library_name,
+        } => serve::run_until_signal(
+            &data,
+            listen,
+            sync_listen,
+            demo,
+            LibraryChoice {
+                id: library,
+                name: library_name,
+            },
+        ),
         Command::Id => {
             let store = data.open_store().context("opening the data folder")?;
             println!("{}", store.device_id());

@@ -11,6 +11,7 @@ use tusach_sync::transport::tcp;
 use tusach_sync::{AllowAll, Durability, ScopePolicy, SessionReport, StoreOptions};
 
 use crate::data_dir::DataDir;
+use crate::home_library::{HomeLibrary, LibraryChoice};
 
 /// Resolves on Ctrl-C or SIGTERM (what systemd sends), so the stores close cleanly.
 pub async fn shutdown_signal() {
@@ -39,6 +40,7 @@ pub fn run_until_signal(
     listen: SocketAddr,
     sync_listen: SocketAddr,
     demo: bool,
+    mut choice: LibraryChoice,
 ) -> anyhow::Result<()> {
     if demo {
         // Demo data is disposable: seeding without an fsync per commit takes seconds instead of
@@ -55,8 +57,18 @@ pub fn run_until_signal(
             );
         }
     }
-    let store = data.open_store()?;
+    if demo {
+        choice
+            .id
+            .get_or_insert_with(|| crate::demo::DEMO_LIBRARY.to_owned());
+        choice
+            .name
+            .get_or_insert_with(|| crate::demo::DEMO_LIBRARY_NAME.to_owned());
+    }
+    let mut store = data.open_store()?;
+    let library = HomeLibrary::settle(&mut store, &choice)?;
     let device = store.device_id();
+    let desk = library.desk(&device.to_hex())?;
     let database = data.database_path();
     let store = Arc::new(Mutex::new(store));
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -86,7 +98,7 @@ pub fn run_until_signal(
         );
         let sync = tcp::serve(
             sync_listener,
-            store,
+            store.clone(),
             policy,
             SessionOptions::default(),
             Duration::from_secs(60),
@@ -94,7 +106,7 @@ pub fn run_until_signal(
             shutdown_signal(),
         );
         let state = Arc::new(
-            crate::http::AppState::open(&database, device)
+            crate::http::AppState::open(&database, store.clone(), library, desk)
                 .context("opening the catalogue for reading")?,
         );
         let web = warp::serve(crate::http::routes(state))

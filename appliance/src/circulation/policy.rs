@@ -126,6 +126,25 @@ impl ClosedDays {
     }
 }
 
+/// The rules a commune library starts with until its librarian changes them: children 7 days
+/// and 3 books, students 14 and 5, teachers 30 and 10, everyone else the library-wide default;
+/// reference books stay in the library; closed on Sundays.
+pub fn commune_defaults() -> (PolicyMatrix, ClosedDays) {
+    let mut policy = PolicyMatrix::default();
+    let rule = |loan_days, max_loans, max_renewals| LoanRule {
+        loan_days,
+        max_loans,
+        max_renewals,
+    };
+    policy.set_category_default("child", rule(7, 3, 1));
+    policy.set_category_default("student", rule(14, 5, 2));
+    policy.set_category_default("teacher", rule(30, 10, 3));
+    policy.set_item_type_default("reference", rule(0, 0, 0));
+    let mut closed = ClosedDays::default();
+    closed.close_weekly(Weekday::Sun);
+    (policy, closed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,7 @@ use warp::http::StatusCode;
 use super::AppState;
 
 pub fn get(state: &AppState) -> warp::reply::Response {
-    let records = state.with_reader(crate::db::record_count);
+    let records = state.read(crate::db::record_count);
     match records {
         Ok(Ok(count)) => warp::reply::json(&serde_json::json!({
             "status": "ok",

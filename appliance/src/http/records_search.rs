@@ -50,7 +50,7 @@ pub fn parse(params: &Params) -> Result<(String, usize), ApiError> {
 
 pub fn find(state: &AppState, text: &str, limit: usize) -> Result<Vec<RecordRow>, ApiError> {
     state
-        .with_reader(|conn| search::search(conn, &SearchQuery { text, limit }))?
+        .read(|conn| search::search(conn, &SearchQuery { text, limit }))?
         .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
