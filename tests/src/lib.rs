@@ -379,3 +379,4 @@ pub fn for_each_seed(seeds: &[u64], replay: &str, mut check: impl FnMut(u64)) {
     }
 }
 pub mod process;
+pub mod web;

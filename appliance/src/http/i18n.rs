@@ -1,19 +1,42 @@
-//! The pages' words in Vietnamese (the default) and English, from `web-ui/i18n/*.txt`.
+//! The pages' words in Vietnamese (the default) and English, from `web-ui/i18n/{vi,en}/*.txt`
+//! (one file per area of the app, embedded in the binary).
 //!
-//! Each file holds `key = text` lines; both must have the same keys (a test checks). A page
-//! asks `lang.t("nav.desk")`; a key missing from the files shows as the key itself, so a
-//! forgotten translation is visible rather than blank.
+//! Each file holds `key = text` lines; both languages must have the same keys (a test checks).
+//! A page asks `lang.t("nav.desk")`; a key missing from the files shows as the key itself, so
+//! a forgotten translation is visible rather than blank.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-const VI_TEXT: &str = include_str!("../../../web-ui/i18n/vi.txt");
-const EN_TEXT: &str = include_str!("../../../web-ui/i18n/en.txt");
+use rust_embed::RustEmbed;
 
-static VI: LazyLock<HashMap<&'static str, &'static str>> = LazyLock::new(|| parse(VI_TEXT));
-static EN: LazyLock<HashMap<&'static str, &'static str>> = LazyLock::new(|| parse(EN_TEXT));
+#[derive(RustEmbed)]
+#[folder = "../web-ui/i18n/"]
+struct Translations;
 
-fn parse(text: &'static str) -> HashMap<&'static str, &'static str> {
+static VI: LazyLock<HashMap<String, &'static str>> = LazyLock::new(|| load("vi/"));
+static EN: LazyLock<HashMap<String, &'static str>> = LazyLock::new(|| load("en/"));
+
+/// Every `key = text` of one language. The texts live as long as the program: they are
+/// read once, at the first page.
+fn load(language: &str) -> HashMap<String, &'static str> {
+    let mut table = HashMap::new();
+    for name in Translations::iter().filter(|n| n.starts_with(language)) {
+        if let Some(file) = Translations::get(&name) {
+            let text: &'static str = Box::leak(
+                String::from_utf8_lossy(&file.data)
+                    .into_owned()
+                    .into_boxed_str(),
+            );
+            for (key, value) in parse(text) {
+                table.insert(key.to_owned(), value);
+            }
+        }
+    }
+    table
+}
+
+fn parse(text: &'static str) -> Vec<(&'static str, &'static str)> {
     text.lines()
         .map(str::trim)
         .filter(|line| !line.is_empty() && !line.starts_with('#'))
@@ -81,22 +104,22 @@ mod tests {
 
     #[test]
     fn both_languages_have_the_same_keys_and_no_empty_text() {
-        let vi = parse(VI_TEXT);
-        let en = parse(EN_TEXT);
-        let mut missing_en: Vec<_> = vi.keys().filter(|k| !en.contains_key(*k)).collect();
-        let mut missing_vi: Vec<_> = en.keys().filter(|k| !vi.contains_key(*k)).collect();
+        let mut missing_en: Vec<_> = VI.keys().filter(|k| !EN.contains_key(*k)).collect();
+        let mut missing_vi: Vec<_> = EN.keys().filter(|k| !VI.contains_key(*k)).collect();
         missing_en.sort();
         missing_vi.sort();
-        assert!(missing_en.is_empty(), "missing in en.txt: {missing_en:?}");
-        assert!(missing_vi.is_empty(), "missing in vi.txt: {missing_vi:?}");
-        assert!(vi.values().chain(en.values()).all(|v| !v.is_empty()));
+        assert!(missing_en.is_empty(), "missing in en/: {missing_en:?}");
+        assert!(missing_vi.is_empty(), "missing in vi/: {missing_vi:?}");
+        assert!(VI.values().chain(EN.values()).all(|v| !v.is_empty()));
         assert_eq!(Lang::Vi.t("nav.desk"), "Quầy mượn trả");
         assert_eq!(Lang::En.t("nav.desk"), "Circulation desk");
     }
 
     #[test]
     fn every_line_is_a_key_and_a_text() {
-        for (name, text) in [("vi.txt", VI_TEXT), ("en.txt", EN_TEXT)] {
+        for name in Translations::iter() {
+            let file = Translations::get(&name).expect("listed file");
+            let text = String::from_utf8_lossy(&file.data).into_owned();
             for line in text.lines().map(str::trim) {
                 if line.is_empty() || line.starts_with('#') {
                     continue;
