@@ -10,6 +10,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_toned_search_column.sql"),
     include_str!("migrations/0003_circulation_index.sql"),
     include_str!("migrations/0004_appliance_settings.sql"),
+    include_str!("migrations/0005_readers_and_copies_index.sql"),
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
@@ -326,4 +327,236 @@ pub fn set_setting(conn: &Connection, key: &str, value: &str) -> rusqlite::Resul
 /// The latest day any loan (made here or merged) went out, as an ISO date.
 pub fn latest_loan_day(conn: &Connection) -> rusqlite::Result<Option<String>> {
     conn.query_row("SELECT max(out) FROM loan_index", [], |row| row.get(0))
+}
+
+/// A reader as the desk's query table holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReaderRow {
+    pub scope: String,
+    pub card: String,
+    pub name: String,
+    pub sort_key: String,
+    pub folded: String,
+    pub category: String,
+    pub card_expires: String,
+    pub blocked: Option<String>,
+}
+
+pub fn upsert_reader(tx: &Transaction<'_>, row: &ReaderRow) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO reader_index
+            (scope, card, name, sort_key, folded, category, card_expires, blocked)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        row.scope,
+        row.card,
+        row.name,
+        row.sort_key,
+        row.folded,
+        row.category,
+        row.card_expires,
+        row.blocked
+    ])?;
+    Ok(())
+}
+
+pub fn delete_reader(tx: &Transaction<'_>, scope: &str, card: &str) -> rusqlite::Result<()> {
+    tx.prepare_cached("DELETE FROM reader_index WHERE scope = ?1 AND card = ?2")?
+        .execute([scope, card])?;
+    Ok(())
+}
+
+pub fn reader_count(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("SELECT count(*) FROM reader_index", [], |r| r.get(0))
+}
+
+const READER_COLUMNS: &str = "scope, card, name, sort_key, folded, category, card_expires, blocked";
+
+fn reader_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ReaderRow> {
+    Ok(ReaderRow {
+        scope: row.get(0)?,
+        card: row.get(1)?,
+        name: row.get(2)?,
+        sort_key: row.get(3)?,
+        folded: row.get(4)?,
+        category: row.get(5)?,
+        card_expires: row.get(6)?,
+        blocked: row.get(7)?,
+    })
+}
+
+pub fn reader_by_card(
+    conn: &Connection,
+    scope: &str,
+    card: &str,
+) -> rusqlite::Result<Option<ReaderRow>> {
+    let sql = format!("SELECT {READER_COLUMNS} FROM reader_index WHERE scope = ?1 AND card = ?2");
+    conn.prepare_cached(&sql)?
+        .query_row([scope, card], reader_from_row)
+        .optional()
+}
+
+/// Readers in collation order; with `search`, those whose folded name contains it or whose
+/// card starts with it (case-insensitive).
+pub fn readers_sorted(
+    conn: &Connection,
+    scope: &str,
+    search: Option<&str>,
+    limit: usize,
+) -> rusqlite::Result<Vec<ReaderRow>> {
+    let sql = format!(
+        "SELECT {READER_COLUMNS} FROM reader_index
+         WHERE scope = ?1 AND (?2 IS NULL OR instr(folded, ?2) > 0 OR card LIKE ?2 || '%')
+         ORDER BY sort_key, card LIMIT ?3"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![scope, search, limit as i64], reader_from_row)?;
+    rows.collect()
+}
+
+/// A copy as the desk's query table holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CopyRow {
+    pub scope: String,
+    pub barcode: String,
+    pub record: String,
+    pub item_type: String,
+    pub status: String,
+}
+
+pub fn upsert_copy(tx: &Transaction<'_>, row: &CopyRow) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO copy_index (scope, barcode, record, item_type, status)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![
+        row.scope,
+        row.barcode,
+        row.record,
+        row.item_type,
+        row.status
+    ])?;
+    Ok(())
+}
+
+pub fn delete_copy(tx: &Transaction<'_>, scope: &str, barcode: &str) -> rusqlite::Result<()> {
+    tx.prepare_cached("DELETE FROM copy_index WHERE scope = ?1 AND barcode = ?2")?
+        .execute([scope, barcode])?;
+    Ok(())
+}
+
+pub fn copy_count(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("SELECT count(*) FROM copy_index", [], |r| r.get(0))
+}
+
+/// A copy and the title of its record ('' when the record is not known here).
+pub fn copy_by_barcode(
+    conn: &Connection,
+    scope: &str,
+    barcode: &str,
+) -> rusqlite::Result<Option<(CopyRow, String)>> {
+    conn.prepare_cached(
+        "SELECT c.scope, c.barcode, c.record, c.item_type, c.status, coalesce(r.title, '')
+         FROM copy_index c LEFT JOIN record_index r ON r.id = c.record
+         WHERE c.scope = ?1 AND c.barcode = ?2",
+    )?
+    .query_row([scope, barcode], |row| {
+        Ok((
+            CopyRow {
+                scope: row.get(0)?,
+                barcode: row.get(1)?,
+                record: row.get(2)?,
+                item_type: row.get(3)?,
+                status: row.get(4)?,
+            },
+            row.get(5)?,
+        ))
+    })
+    .optional()
+}
+
+pub fn record_title(conn: &Connection, record: &str) -> rusqlite::Result<Option<String>> {
+    conn.prepare_cached("SELECT title FROM record_index WHERE id = ?1")?
+        .query_row([record], |row| row.get(0))
+        .optional()
+}
+
+/// A loan with what the desk shows beside it: the title and the reader's name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoanLine {
+    pub loan: LoanRow,
+    pub record: String,
+    pub title: String,
+    pub reader_name: String,
+}
+
+fn loan_lines(
+    conn: &Connection,
+    condition: &str,
+    order: &str,
+    args: impl rusqlite::Params,
+) -> rusqlite::Result<Vec<LoanLine>> {
+    let sql = format!(
+        "SELECT l.id, l.scope, l.copy, l.reader, l.out, l.due, l.returned, l.renewals, l.desk,
+                coalesce(c.record, ''), coalesce(r.title, ''), coalesce(p.name, '')
+         FROM loan_index l
+         LEFT JOIN copy_index c ON c.scope = l.scope AND c.barcode = l.copy
+         LEFT JOIN record_index r ON r.id = c.record
+         LEFT JOIN reader_index p ON p.scope = l.scope AND p.card = l.reader
+         WHERE {condition} ORDER BY {order}"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(args, |row| {
+        Ok(LoanLine {
+            loan: loan_from_row(row)?,
+            record: row.get(9)?,
+            title: row.get(10)?,
+            reader_name: row.get(11)?,
+        })
+    })?;
+    rows.collect()
+}
+
+/// A reader's open loans with titles, oldest first.
+pub fn open_loan_lines_of_reader(
+    conn: &Connection,
+    scope: &str,
+    reader: &str,
+) -> rusqlite::Result<Vec<LoanLine>> {
+    loan_lines(
+        conn,
+        "l.scope = ?1 AND l.reader = ?2 AND l.returned IS NULL",
+        "l.out, l.id",
+        params![scope, reader],
+    )
+}
+
+/// A reader's loans, open and returned, newest first.
+pub fn loan_history_of_reader(
+    conn: &Connection,
+    scope: &str,
+    reader: &str,
+    limit: usize,
+) -> rusqlite::Result<Vec<LoanLine>> {
+    loan_lines(
+        conn,
+        "l.scope = ?1 AND l.reader = ?2",
+        &format!("l.out DESC, l.id LIMIT {limit}"),
+        params![scope, reader],
+    )
+}
+
+/// Open loans due before `today` (ISO date), the longest overdue first.
+pub fn overdue_loan_lines(
+    conn: &Connection,
+    scope: &str,
+    today: &str,
+) -> rusqlite::Result<Vec<LoanLine>> {
+    loan_lines(
+        conn,
+        "l.scope = ?1 AND l.returned IS NULL AND l.due < ?2",
+        "l.due, l.out, l.id",
+        params![scope, today],
+    )
 }

@@ -25,6 +25,12 @@ pub const READERS: &str = "readers";
 pub const LOANS: &str = "loans";
 pub const RETURNS: &str = "returns";
 pub const VISITS: &str = "visits";
+pub const HOLDS: &str = "holds";
+pub const IN_HOUSE: &str = "in_house";
+
+mod registry;
+mod reservations;
+pub use reservations::{HoldEntry, HoldRoute, HoldStatus, ReturnSlip};
 
 const DATE_FORMAT: &str = "%Y-%m-%d";
 
@@ -40,6 +46,16 @@ pub enum DeskError {
     InvalidLibrary(String),
     #[error("refused: {0:?}")]
     Refused(Vec<Refusal>),
+    #[error("card {0} is already registered")]
+    CardTaken(String),
+    #[error("no record {0}")]
+    UnknownRecord(String),
+    #[error("no open hold {0}")]
+    UnknownHold(String),
+    #[error("hold refused: {0:?}")]
+    HoldRefused(Vec<super::holds::HoldRefusal>),
+    #[error("not acceptable: {0}")]
+    Invalid(String),
     #[error("stored data is not what circulation expects: {0}")]
     BadData(String),
     #[error("no randomness for a new id: {0}")]
@@ -253,6 +269,7 @@ impl Desk {
             .put(&key, "due", iso(terms.due))
             .put(&key, "renewals", Value::Counter(0))
             .put(&key, "desk", self.desk.as_str());
+        self.collect_holds(store, &mut batch, card, barcode, &loan)?;
         store.commit(&batch)?;
         Ok(LoanReceipt {
             loan,
@@ -261,15 +278,26 @@ impl Desk {
     }
 
     /// Takes a copy back: closes its open loan, or records the return for the merge to pair.
+    /// [`Desk::check_in`] says also who is waiting for the copy and what fine is owed.
     pub fn return_copy(
         &self,
         store: &mut Store,
         barcode: &str,
         today: NaiveDate,
     ) -> Result<ReturnReceipt, DeskError> {
+        Ok(self.check_in(store, barcode, today)?.receipt)
+    }
+
+    /// The return's edits without committing them, for [`Desk::check_in`].
+    fn return_edits(
+        &self,
+        store: &mut Store,
+        batch: &mut WriteBatch,
+        barcode: &str,
+        today: NaiveDate,
+    ) -> Result<ReturnReceipt, DeskError> {
         let copy = self.copy(store, barcode)?;
-        let mut batch = WriteBatch::new();
-        let receipt = match check_return(&copy, today) {
+        Ok(match check_return(&copy, today) {
             ReturnOutcome::Closes { loan, late_days } => {
                 batch.put(&self.key(LOANS, &loan.id), "returned", iso(today));
                 ReturnReceipt::Closed {
@@ -285,9 +313,7 @@ impl Desk {
                     .put(&key, "desk", self.desk.as_str());
                 ReturnReceipt::Recorded
             }
-        };
-        store.commit(&batch)?;
-        Ok(receipt)
+        })
     }
 
     /// Renews an open loan from today, within the renewal limit.
@@ -439,3 +465,5 @@ fn open_loan(row: &LoanRow) -> Result<OpenLoan, DeskError> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod desk_tests;

@@ -32,6 +32,8 @@ pub struct PolicyMatrix {
     by_category: BTreeMap<String, LoanRule>,
     by_item_type: BTreeMap<String, LoanRule>,
     cells: BTreeMap<(String, String), LoanRule>,
+    /// The fine per day late, in đồng; 0 (the default) means the library charges no fines.
+    fine_per_day: i64,
 }
 
 impl Default for PolicyMatrix {
@@ -47,7 +49,18 @@ impl PolicyMatrix {
             by_category: BTreeMap::new(),
             by_item_type: BTreeMap::new(),
             cells: BTreeMap::new(),
+            fine_per_day: 0,
         }
+    }
+
+    /// Turns fines on (a positive amount per day late, in đồng) or off (0).
+    pub fn set_fine_per_day(&mut self, dong: i64) {
+        self.fine_per_day = dong.max(0);
+    }
+
+    /// What a return `late_days` late owes; 0 when fines are off.
+    pub fn fine(&self, late_days: i64) -> i64 {
+        self.fine_per_day.saturating_mul(late_days.max(0))
     }
 
     pub fn set_category_default(&mut self, category: &str, rule: LoanRule) {
@@ -128,7 +141,8 @@ impl ClosedDays {
 
 /// The rules a commune library starts with until its librarian changes them: children 7 days
 /// and 3 books, students 14 and 5, teachers 30 and 10, everyone else the library-wide default;
-/// reference books stay in the library; closed on Sundays.
+/// reference books stay in the library; closed on Sundays; no fines (most commune libraries
+/// charge none, and a fine keeps a child away longer than a late book does).
 pub fn commune_defaults() -> (PolicyMatrix, ClosedDays) {
     let mut policy = PolicyMatrix::default();
     let rule = |loan_days, max_loans, max_renewals| LoanRule {
