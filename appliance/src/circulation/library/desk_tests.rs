@@ -96,7 +96,7 @@ fn a_hold_not_picked_up_in_time_lapses_and_the_copy_moves_on() {
     d.desk.lend(&mut d.store, "BD01", "TS001", date(2)).expect("lend");
     d.desk.lend(&mut d.store, "BD01", "TS002", date(2)).expect("lend");
     d.desk.place_hold(&mut d.store, "BD02", &record, date(3)).expect("hold");
-    let next = d.desk.place_hold(&mut d.store, "BD03", &record, date(3)).expect("hold");
+    let next = d.desk.place_hold(&mut d.store, "BD03", &record, date(4)).expect("hold");
     d.desk.check_in(&mut d.store, "TS001", date(4)).expect("return");
     assert!(d.desk.lapse_holds(&mut d.store, date(7)).expect("lapse").is_empty());
     let moved = d.desk.lapse_holds(&mut d.store, date(8)).expect("lapse");
