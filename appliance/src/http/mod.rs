@@ -17,6 +17,7 @@
 
 mod assets;
 pub mod auth;
+mod desk;
 mod health;
 mod html;
 pub mod i18n;
@@ -484,6 +485,8 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
         .map(|| warp::redirect::see_other(warp::http::Uri::from_static("/search")).into_response());
     health
         .or(session::routes(state.clone()))
+        .unify()
+        .or(desk::routes(state.clone()))
         .unify()
         .or(records)
         .unify()

@@ -8,6 +8,17 @@ pub fn get() -> warp::reply::Response {
 }
 
 pub fn document() -> serde_json::Value {
+    let mut document = base_document();
+    if let (Some(paths), serde_json::Value::Object(desk)) = (
+        document.get_mut("paths").and_then(|p| p.as_object_mut()),
+        super::desk::openapi_paths(),
+    ) {
+        paths.extend(desk);
+    }
+    document
+}
+
+fn base_document() -> serde_json::Value {
     let error = serde_json::json!({
         "type": "object",
         "required": ["error", "error_en"],

@@ -1,0 +1,42 @@
+//! `POST /staff/readers/{card}/block` (form: `csrf`, `action` = block | unblock, `note` when
+//! blocking): blocks a reader with the librarian's note, or lifts the block; then back to the
+//! reader's page.
+
+use super::{desk_error, error_reply, form_csrf, path_code, see_other, staff_frame};
+use crate::http::auth::Staff;
+use crate::http::input::{Field, Input};
+use crate::http::{ApiError, AppState, PageRequest, percent_encode};
+
+const ACTION: Field = Field::new("action", "thao tác", "the action");
+const NOTE: Field = Field::new("note", "lý do khoá", "the reason for the block");
+
+pub fn post(
+    state: &AppState,
+    staff: &Staff,
+    request: &PageRequest,
+    card: &str,
+    input: &Input,
+) -> warp::reply::Response {
+    match block(state, staff, card, input) {
+        Ok(card) => see_other(&format!("/staff/readers/{}", percent_encode(&card))),
+        Err(error) => error_reply(
+            &staff_frame(state, staff, request, "/staff/readers"),
+            &error,
+            "/staff/readers",
+        ),
+    }
+}
+
+fn block(state: &AppState, staff: &Staff, card: &str, input: &Input) -> Result<String, ApiError> {
+    form_csrf(staff, input)?;
+    let card = path_code(card, "bạn đọc", "reader")?;
+    let note = match input.choice(ACTION, &["block", "unblock"])?.as_str() {
+        "block" => Some(input.text(NOTE, 200)?),
+        _ => None,
+    };
+    let today = state.today();
+    state
+        .write(|store| state.desk.set_block(store, &card, note.as_deref(), today))?
+        .map_err(desk_error)?;
+    Ok(card)
+}
