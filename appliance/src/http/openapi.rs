@@ -7,7 +7,20 @@ pub fn get() -> warp::reply::Response {
     warp::reply::json(&document()).into_response()
 }
 
+/// The whole document: the catalogue search below, then each area's own paths.
 pub fn document() -> serde_json::Value {
+    let mut document = base();
+    for area_paths in [super::session::openapi_paths()] {
+        if let (Some(paths), serde_json::Value::Object(more)) =
+            (document["paths"].as_object_mut(), area_paths)
+        {
+            paths.extend(more);
+        }
+    }
+    document
+}
+
+fn base() -> serde_json::Value {
     let error = serde_json::json!({
         "type": "object",
         "required": ["error", "error_en"],
