@@ -5,6 +5,7 @@
 //! - [`data_dir`]: the data folder and opening the store in it.
 //! - [`catalogue`]: bibliographic records as entities of the replicated store.
 //! - [`circulation`]: loan rules, desk decisions and the exceptions inbox.
+//! - [`accounts`]: staff accounts, passwords, sessions and login rate limiting.
 //! - [`search`]: Vietnamese-aware catalogue search and the query tables behind it.
 //! - [`query_tables`]: the store observer that keeps every query table in step.
 //! - [`db`]: the appliance's own SQL (migrations and query-table statements).
@@ -17,6 +18,7 @@
 //! - [`dev`]: hidden tools that process-level tests drive (acknowledged write streams, seeding).
 //! - [`process`]: facts about this process (peak memory) for benches.
 
+pub mod accounts;
 pub mod bench;
 pub mod catalogue;
 pub mod circulation;
