@@ -34,10 +34,11 @@
 
 use std::fmt;
 
+use sha2::{Digest, Sha256};
 use tusach_sync::{Entity, EntityKey, Scope, Store, StoreError, Value, WriteBatch};
 
 use super::password::{self, NewPassword, OneTimePassword, PasswordError, Verdict};
-use super::sessions::SessionBook;
+use super::sessions::{Session, SessionBook};
 use super::username::{DisplayNameError, Username, UsernameError, normalise_display_name};
 
 /// The collection of staff accounts within a library's scope.
@@ -115,6 +116,33 @@ pub struct StaffUser {
     /// Set when the stored account cannot be used as it is; shown on the staff list so an
     /// admin can repair it.
     pub damage: Option<AccountDamage>,
+    /// Which password this view was read with; sessions keep it to notice a later change.
+    pub(super) credential: CredentialStamp,
+}
+
+/// A short digest of the stored password hash: it changes whenever the password does, on any
+/// desk, so a session opened with the old one can be told apart once the change syncs here.
+/// Not secret (it is a hash of a salted hash), but never shown: `Debug` hides it.
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
+pub(super) struct CredentialStamp([u8; 16]);
+
+impl CredentialStamp {
+    fn of(password_hash: Option<&str>) -> CredentialStamp {
+        let mut stamp = [0u8; 16];
+        if let Some(hash) = password_hash {
+            let digest = Sha256::digest(hash.as_bytes());
+            for (to, from) in stamp.iter_mut().zip(digest.iter()) {
+                *to = *from;
+            }
+        }
+        CredentialStamp(stamp)
+    }
+}
+
+impl fmt::Debug for CredentialStamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CredentialStamp(…)")
+    }
 }
 
 impl StaffUser {
@@ -357,17 +385,13 @@ impl StaffDirectory {
             return Ok(None);
         }
         let one_time = OneTimePassword::generate()?;
-        let password = NewPassword::check(one_time.as_str())
-            .map_err(|e| BackendError::Hasher(format!("one-time password refused: {e}")))?;
-        let username = Username::from_trusted(FIRST_ADMIN)
-            .ok_or_else(|| BackendError::Hasher("the first admin's name is invalid".into()))?;
         let mut batch = WriteBatch::new();
         self.put_account(
             &mut batch,
-            &username,
+            &Username::from_constant(FIRST_ADMIN),
             FIRST_ADMIN_DISPLAY_NAME,
             Role::Admin,
-            &password::hash(&password)?,
+            &password::hash(&one_time.as_new_password())?,
             true,
         );
         store.commit(&batch)?;
@@ -412,13 +436,14 @@ impl StaffDirectory {
         if store.get(&self.key(&username))?.is_some() {
             return Err(CreateError::UsernameTaken(username));
         }
+        let password_hash = password::hash(&password)?;
         let mut batch = WriteBatch::new();
         self.put_account(
             &mut batch,
             &username,
             &display_name,
             role,
-            &password::hash(&password)?,
+            &password_hash,
             false,
         );
         store.commit(&batch)?;
@@ -429,6 +454,7 @@ impl StaffDirectory {
             must_change_password: false,
             disabled: false,
             damage: None,
+            credential: CredentialStamp::of(Some(&password_hash)),
         })
     }
 
@@ -599,6 +625,27 @@ impl StaffDirectory {
         Ok(users)
     }
 
+    /// Whether a session still stands for the account as stored now: the user exists, is
+    /// enabled and whole, has the session's role, and has not changed password since the
+    /// session opened. Call it on each staff request (one read of a cached shard, no hashing)
+    /// and close the session when it is false: sessions do not replicate, so this is how a
+    /// password change, reset, demotion or disabling made at *another* desk ends the
+    /// sessions here, as soon as the sync brings it.
+    pub fn session_is_current(
+        &self,
+        store: &mut Store,
+        session: &Session,
+    ) -> Result<bool, BackendError> {
+        let Some(record) = self.record(store, &session.username)? else {
+            return Ok(false);
+        };
+        let user = record.user;
+        Ok(!user.disabled
+            && user.damage.is_none()
+            && user.role == session.role
+            && user.credential == session.credential())
+    }
+
     /// The acting admin, if `by_admin` is an enabled, whole admin who has changed their
     /// one-time or reset password. Read from the store on every action, so an admin disabled
     /// or demoted on another desk loses the right as soon as that change arrives here.
@@ -682,6 +729,7 @@ fn read_record(username: Username, fields: &Entity) -> StaffRecord {
             must_change_password: flag(MUST_CHANGE_PASSWORD),
             disabled: flag(DISABLED),
             damage,
+            credential: CredentialStamp::of(password_hash.as_deref()),
         },
         password_hash,
     }

@@ -12,6 +12,8 @@
 //! A login, as the web layer does it: [`LoginLimiter::check`] → [`StaffDirectory::pending_login`]
 //! (under the store lock) → [`PendingLogin::verify`] (outside it) →
 //! [`LoginLimiter::record_failure`] or [`LoginLimiter::record_success`] → [`SessionBook::open`].
+//! On each staff request: [`SessionBook::lookup`] → [`StaffDirectory::session_is_current`]
+//! (which notices changes made at other desks) → [`Session::csrf_matches`] for forms.
 //!
 //! Deliberately not here: HTTP, cookies, JSON and HTML (the `http` module converts), and
 //! readers' accounts (readers do not log in).

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
-use super::directory::{BackendError, Role, StaffUser};
+use super::directory::{BackendError, CredentialStamp, Role, StaffUser};
 use super::username::Username;
 
 /// A session unused for this long is closed: a desk left logged in overnight is not.
@@ -62,9 +62,16 @@ pub struct Session {
     pub csrf_token: String,
     pub created: Instant,
     pub last_seen: Instant,
+    /// The password the session was opened with, for
+    /// [`super::StaffDirectory::session_is_current`].
+    credential: CredentialStamp,
 }
 
 impl Session {
+    pub(super) fn credential(&self) -> CredentialStamp {
+        self.credential
+    }
+
     /// Whether a form's CSRF token is this session's, compared in constant time so the answer's
     /// timing does not reveal how much of a guess was right.
     pub fn csrf_matches(&self, presented: &str) -> bool {
@@ -140,6 +147,7 @@ impl SessionBook {
             csrf_token: random_hex()?,
             created: now,
             last_seen: now,
+            credential: user.credential,
         };
         self.sessions.retain(|_, s| !s.expired(now));
         while self.sessions.len() >= MAX_SESSIONS {
@@ -206,6 +214,7 @@ mod tests {
             must_change_password: false,
             disabled: false,
             damage: None,
+            credential: CredentialStamp::default(),
         }
     }
 

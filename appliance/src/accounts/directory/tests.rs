@@ -585,3 +585,69 @@ fn two_replicas_that_both_made_admin_merge_into_one_that_logs_in() {
         assert!(!admin.must_change_password);
     }
 }
+
+#[test]
+fn a_change_made_at_another_desk_ends_sessions_here_once_it_syncs() {
+    let mut hub = device_with_admin();
+    add(&mut hub, "mai", Role::Librarian, "mật khẩu mai");
+    add(&mut hub, "lan", Role::Librarian, "mật khẩu lan");
+    let mut desk = device();
+    merge(&mut hub, &mut desk);
+
+    let current = |d: &mut Device, token: &SessionToken| {
+        let session = d
+            .sessions
+            .lookup(token.as_str(), Instant::now())
+            .expect("open here");
+        d.staff
+            .session_is_current(&mut d.store, &session)
+            .expect("read")
+    };
+    let mai = session(&mut desk, "mai", "mật khẩu mai");
+    let lan = session(&mut desk, "lan", "mật khẩu lan");
+    assert!(current(&mut desk, &mai) && current(&mut desk, &lan));
+
+    // On the hub: mai's password is reset, lan is disabled.
+    hub.staff
+        .reset_password(
+            &mut hub.store,
+            &mut hub.sessions,
+            "admin",
+            "mai",
+            "đặt lại rồi",
+        )
+        .expect("reset");
+    hub.staff
+        .disable(&mut hub.store, &mut hub.sessions, "admin", "lan")
+        .expect("disable");
+    assert!(current(&mut desk, &mai), "the desk has not heard yet");
+    merge(&mut hub, &mut desk);
+    assert!(
+        !current(&mut desk, &mai),
+        "a password reset elsewhere ends it"
+    );
+    assert!(!current(&mut desk, &lan), "disabling elsewhere ends it");
+
+    // A session opened after the change is current; a role change elsewhere ends it too.
+    let mai = session(&mut desk, "mai", "đặt lại rồi");
+    assert!(current(&mut desk, &mai));
+    hub.staff
+        .set_role(
+            &mut hub.store,
+            &mut hub.sessions,
+            "admin",
+            "mai",
+            Role::Admin,
+        )
+        .expect("promote");
+    merge(&mut hub, &mut desk);
+    assert!(!current(&mut desk, &mai));
+}
+
+#[test]
+fn the_first_admins_name_is_a_valid_username() {
+    assert_eq!(
+        Username::parse(FIRST_ADMIN).expect("valid"),
+        Username::from_constant(FIRST_ADMIN)
+    );
+}
