@@ -7,6 +7,7 @@
 //! - [`clock`]: the wall clock, corrected from a phone, and whether it went backwards.
 //! - [`catalogue`]: bibliographic records as entities of the replicated store.
 //! - [`circulation`]: loan rules, desk decisions and the exceptions inbox.
+//! - [`accounts`]: staff accounts, passwords, sessions and login rate limiting.
 //! - [`search`]: Vietnamese-aware catalogue search and the query tables behind it.
 //! - [`query_tables`]: the store observer that keeps every query table in step.
 //! - [`db`]: the appliance's own SQL (migrations and query-table statements).
@@ -19,6 +20,7 @@
 //! - [`dev`]: hidden tools that process-level tests drive (acknowledged write streams, seeding).
 //! - [`process`]: facts about this process (peak memory) for benches.
 
+pub mod accounts;
 pub mod bench;
 pub mod catalogue;
 pub mod circulation;
