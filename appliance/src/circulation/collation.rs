@@ -87,7 +87,10 @@ pub fn name_key(name: &str) -> String {
         .filter(|w| !w.is_empty())
         .collect();
     let mut key = String::with_capacity(name.len() * 2);
-    let ordered = words.last().into_iter().chain(words.iter().take(words.len().saturating_sub(1)));
+    let ordered = words
+        .last()
+        .into_iter()
+        .chain(words.iter().take(words.len().saturating_sub(1)));
     for (n, word) in ordered.enumerate() {
         if n > 0 {
             key.push(BETWEEN_WORDS);
@@ -105,7 +108,12 @@ mod tests {
     fn check_order(names: &[&str]) {
         let mut sorted = names.to_vec();
         sorted.sort_by_key(|n| name_key(n));
-        assert_eq!(sorted, names, "keys: {:?}", names.iter().map(|n| name_key(n)).collect::<Vec<_>>());
+        assert_eq!(
+            sorted,
+            names,
+            "keys: {:?}",
+            names.iter().map(|n| name_key(n)).collect::<Vec<_>>()
+        );
         // And from reversed input, to be sure the order does not come from the input.
         let mut reversed: Vec<&str> = names.iter().rev().copied().collect();
         reversed.sort_by_key(|n| name_key(n));

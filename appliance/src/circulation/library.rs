@@ -464,6 +464,6 @@ fn open_loan(row: &LoanRow) -> Result<OpenLoan, DeskError> {
 }
 
 #[cfg(test)]
-mod tests;
-#[cfg(test)]
 mod desk_tests;
+#[cfg(test)]
+mod tests;

@@ -34,7 +34,11 @@ fn device(name: &str, fine_per_day: i64) -> Device {
         desk.add_copy(&mut store, barcode, &record.id, "book")
             .expect("copy");
     }
-    for (card, name) in [("BD01", "Trần Thị Mai"), ("BD02", "Lê Văn An"), ("BD03", "Hồ Xuân")] {
+    for (card, name) in [
+        ("BD01", "Trần Thị Mai"),
+        ("BD02", "Lê Văn An"),
+        ("BD03", "Hồ Xuân"),
+    ] {
         desk.add_reader(&mut store, card, name, "adult", date(31))
             .expect("reader");
     }
@@ -58,29 +62,56 @@ fn send(from: &mut Store, to: &mut Store) {
 fn a_returned_copy_goes_to_the_first_reader_in_the_queue() {
     let mut d = device("desk-a", 0);
     let record = d.record.clone();
-    d.desk.lend(&mut d.store, "BD01", "TS001", date(2)).expect("lend");
-    d.desk.lend(&mut d.store, "BD01", "TS002", date(2)).expect("lend");
+    d.desk
+        .lend(&mut d.store, "BD01", "TS001", date(2))
+        .expect("lend");
+    d.desk
+        .lend(&mut d.store, "BD01", "TS002", date(2))
+        .expect("lend");
     // BD01 has the record: a hold of theirs is refused; BD03 then BD02 queue.
     assert!(matches!(
         d.desk.place_hold(&mut d.store, "BD01", &record, date(3)),
         Err(DeskError::HoldRefused(_))
     ));
-    let first = d.desk.place_hold(&mut d.store, "BD03", &record, date(3)).expect("hold");
-    let second = d.desk.place_hold(&mut d.store, "BD02", &record, date(4)).expect("hold");
+    let first = d
+        .desk
+        .place_hold(&mut d.store, "BD03", &record, date(3))
+        .expect("hold");
+    let second = d
+        .desk
+        .place_hold(&mut d.store, "BD02", &record, date(4))
+        .expect("hold");
     assert!(matches!(
-        d.desk.place_hold(&mut d.store, "BD02", "no-such-record", date(4)),
+        d.desk
+            .place_hold(&mut d.store, "BD02", "no-such-record", date(4)),
         Err(DeskError::UnknownRecord(_))
     ));
-    let slip = d.desk.check_in(&mut d.store, "TS001", date(5)).expect("return");
+    let slip = d
+        .desk
+        .check_in(&mut d.store, "TS001", date(5))
+        .expect("return");
     let route = slip.hold.expect("routed");
-    assert_eq!((route.hold.as_str(), route.reader.as_str()), (first.as_str(), "BD03"));
+    assert_eq!(
+        (route.hold.as_str(), route.reader.as_str()),
+        (first.as_str(), "BD03")
+    );
     assert_eq!(route.until, date(8));
     // The next copy back goes to the second in line, not again to the first.
-    let slip = d.desk.check_in(&mut d.store, "TS002", date(5)).expect("return");
+    let slip = d
+        .desk
+        .check_in(&mut d.store, "TS002", date(5))
+        .expect("return");
     assert_eq!(slip.hold.expect("routed").hold, second);
     // BD03 collects: their hold is closed. BD02 cancels: the copy has nobody left.
-    d.desk.lend(&mut d.store, "BD03", "TS001", date(6)).expect("collect");
-    assert_eq!(d.desk.cancel_hold(&mut d.store, &second, date(6)).expect("cancel"), None);
+    d.desk
+        .lend(&mut d.store, "BD03", "TS001", date(6))
+        .expect("collect");
+    assert_eq!(
+        d.desk
+            .cancel_hold(&mut d.store, &second, date(6))
+            .expect("cancel"),
+        None
+    );
     let holds = d.desk.holds(&mut d.store).expect("holds");
     assert!(holds.iter().all(|h| !h.is_open()), "{holds:?}");
     assert!(matches!(
@@ -93,28 +124,65 @@ fn a_returned_copy_goes_to_the_first_reader_in_the_queue() {
 fn a_hold_not_picked_up_in_time_lapses_and_the_copy_moves_on() {
     let mut d = device("desk-a", 0);
     let record = d.record.clone();
-    d.desk.lend(&mut d.store, "BD01", "TS001", date(2)).expect("lend");
-    d.desk.lend(&mut d.store, "BD01", "TS002", date(2)).expect("lend");
-    d.desk.place_hold(&mut d.store, "BD02", &record, date(3)).expect("hold");
-    let next = d.desk.place_hold(&mut d.store, "BD03", &record, date(4)).expect("hold");
-    d.desk.check_in(&mut d.store, "TS001", date(4)).expect("return");
-    assert!(d.desk.lapse_holds(&mut d.store, date(7)).expect("lapse").is_empty());
+    d.desk
+        .lend(&mut d.store, "BD01", "TS001", date(2))
+        .expect("lend");
+    d.desk
+        .lend(&mut d.store, "BD01", "TS002", date(2))
+        .expect("lend");
+    d.desk
+        .place_hold(&mut d.store, "BD02", &record, date(3))
+        .expect("hold");
+    let next = d
+        .desk
+        .place_hold(&mut d.store, "BD03", &record, date(4))
+        .expect("hold");
+    d.desk
+        .check_in(&mut d.store, "TS001", date(4))
+        .expect("return");
+    assert!(
+        d.desk
+            .lapse_holds(&mut d.store, date(7))
+            .expect("lapse")
+            .is_empty()
+    );
     let moved = d.desk.lapse_holds(&mut d.store, date(8)).expect("lapse");
     assert_eq!(moved.len(), 1);
-    assert_eq!((moved[0].hold.as_str(), moved[0].copy.as_str()), (next.as_str(), "TS001"));
+    assert_eq!(
+        (moved[0].hold.as_str(), moved[0].copy.as_str()),
+        (next.as_str(), "TS001")
+    );
 }
 
 #[test]
 fn fines_show_only_when_the_library_charges_them() {
     for (fine_per_day, owed) in [(0, 0), (1_000, 3_000)] {
         let mut d = device("desk-a", fine_per_day);
-        let loan = d.desk.lend(&mut d.store, "BD01", "TS001", date(2)).expect("lend");
-        let late_day = loan.due.checked_add_days(chrono::Days::new(3)).expect("date");
-        let slip = d.desk.check_in(&mut d.store, "TS001", late_day).expect("return");
-        assert_eq!((slip.late_days, slip.fine), (3, owed), "fine {fine_per_day}");
+        let loan = d
+            .desk
+            .lend(&mut d.store, "BD01", "TS001", date(2))
+            .expect("lend");
+        let late_day = loan
+            .due
+            .checked_add_days(chrono::Days::new(3))
+            .expect("date");
+        let slip = d
+            .desk
+            .check_in(&mut d.store, "TS001", late_day)
+            .expect("return");
+        assert_eq!(
+            (slip.late_days, slip.fine),
+            (3, owed),
+            "fine {fine_per_day}"
+        );
         // On time: nothing owed either way.
-        d.desk.lend(&mut d.store, "BD01", "TS002", date(2)).expect("lend");
-        let slip = d.desk.check_in(&mut d.store, "TS002", date(3)).expect("return");
+        d.desk
+            .lend(&mut d.store, "BD01", "TS002", date(2))
+            .expect("lend");
+        let slip = d
+            .desk
+            .check_in(&mut d.store, "TS002", date(3))
+            .expect("return");
         assert_eq!(slip.fine, 0);
     }
 }
@@ -124,10 +192,18 @@ fn in_house_uses_counted_at_two_offline_desks_add_up() {
     let mut a = device("desk-a", 0);
     let mut b = device("desk-b", 0);
     send(&mut a.store, &mut b.store);
-    a.desk.count_in_house(&mut a.store, "TS001", date(2)).expect("count");
-    a.desk.count_in_house(&mut a.store, "TS001", date(2)).expect("count");
-    b.desk.count_in_house(&mut b.store, "TS001", date(2)).expect("count");
-    b.desk.count_in_house(&mut b.store, "TS002", date(3)).expect("count");
+    a.desk
+        .count_in_house(&mut a.store, "TS001", date(2))
+        .expect("count");
+    a.desk
+        .count_in_house(&mut a.store, "TS001", date(2))
+        .expect("count");
+    b.desk
+        .count_in_house(&mut b.store, "TS001", date(2))
+        .expect("count");
+    b.desk
+        .count_in_house(&mut b.store, "TS002", date(3))
+        .expect("count");
     assert!(matches!(
         a.desk.count_in_house(&mut a.store, "TS999", date(2)),
         Err(DeskError::UnknownCopy(_))
@@ -136,9 +212,21 @@ fn in_house_uses_counted_at_two_offline_desks_add_up() {
     send(&mut b.store, &mut a.store);
     for device in [&mut a, &mut b] {
         let desk = &device.desk;
-        assert_eq!(desk.in_house_uses(&mut device.store, date(1), date(31)).expect("uses"), 4);
-        assert_eq!(desk.in_house_uses(&mut device.store, date(2), date(2)).expect("uses"), 3);
-        assert_eq!(desk.in_house_uses(&mut device.store, date(4), date(9)).expect("uses"), 0);
+        assert_eq!(
+            desk.in_house_uses(&mut device.store, date(1), date(31))
+                .expect("uses"),
+            4
+        );
+        assert_eq!(
+            desk.in_house_uses(&mut device.store, date(2), date(2))
+                .expect("uses"),
+            3
+        );
+        assert_eq!(
+            desk.in_house_uses(&mut device.store, date(4), date(9))
+                .expect("uses"),
+            0
+        );
     }
 }
 
@@ -155,7 +243,9 @@ fn readers_register_once_block_unblock_and_open_my_loans_with_their_pin() {
         contact: None,
         pin: Some("2468".into()),
     };
-    d.desk.register_reader(&mut d.store, &new).expect("register");
+    d.desk
+        .register_reader(&mut d.store, &new)
+        .expect("register");
     assert!(matches!(
         d.desk.register_reader(&mut d.store, &new),
         Err(DeskError::CardTaken(_))
@@ -163,16 +253,32 @@ fn readers_register_once_block_unblock_and_open_my_loans_with_their_pin() {
     assert!(d.desk.check_pin(&mut d.store, "BD10", "2468").expect("pin"));
     assert!(!d.desk.check_pin(&mut d.store, "BD10", "2469").expect("pin"));
     assert!(!d.desk.check_pin(&mut d.store, "BD99", "2468").expect("pin"));
-    assert!(!d.desk.check_pin(&mut d.store, "BD01", "2468").expect("no pin set"));
-    d.desk.set_block(&mut d.store, "BD10", Some("mất sách"), date(3)).expect("block");
+    assert!(
+        !d.desk
+            .check_pin(&mut d.store, "BD01", "2468")
+            .expect("no pin set")
+    );
+    d.desk
+        .set_block(&mut d.store, "BD10", Some("mất sách"), date(3))
+        .expect("block");
     let row = crate::db::reader_by_card(d.store.connection(), d.desk.scope().as_str(), "BD10")
         .expect("row")
         .expect("indexed");
     assert_eq!(row.blocked.as_deref(), Some("mất sách"));
-    d.desk.set_block(&mut d.store, "BD10", None, date(4)).expect("unblock");
-    let profile = d.desk.reader_profile(&mut d.store, "BD10").expect("profile");
-    assert_eq!((profile.blocked, profile.class.as_deref()), (None, Some("4A")));
-    d.desk.lend(&mut d.store, "BD10", "TS001", date(5)).expect("lend after unblock");
+    d.desk
+        .set_block(&mut d.store, "BD10", None, date(4))
+        .expect("unblock");
+    let profile = d
+        .desk
+        .reader_profile(&mut d.store, "BD10")
+        .expect("profile");
+    assert_eq!(
+        (profile.blocked, profile.class.as_deref()),
+        (None, Some("4A"))
+    );
+    d.desk
+        .lend(&mut d.store, "BD10", "TS001", date(5))
+        .expect("lend after unblock");
     // Readers list in Vietnamese order of given names: An, Bé/Co…, Mai, Xuân.
     let sorted: Vec<String> =
         crate::db::readers_sorted(d.store.connection(), d.desk.scope().as_str(), None, 10)

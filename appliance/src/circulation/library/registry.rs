@@ -69,9 +69,11 @@ impl Desk {
                 self.reader_profile(store, card)?;
                 let key = self.key(READERS, card);
                 let mut batch = WriteBatch::new();
-                batch
-                    .put(&key, "blocked_note", Value::Null)
-                    .put(&key, "blocked_since", Value::Null);
+                batch.put(&key, "blocked_note", Value::Null).put(
+                    &key,
+                    "blocked_since",
+                    Value::Null,
+                );
                 store.commit(&batch)?;
                 Ok(())
             }

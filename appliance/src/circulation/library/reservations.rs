@@ -259,7 +259,11 @@ impl Desk {
         }
     }
 
-    fn record_of_copy(&self, store: &mut Store, barcode: &str) -> Result<Option<String>, DeskError> {
+    fn record_of_copy(
+        &self,
+        store: &mut Store,
+        barcode: &str,
+    ) -> Result<Option<String>, DeskError> {
         Ok(store
             .get(&self.key(COPIES, barcode))?
             .and_then(|fields| text(&fields, "record").map(str::to_owned)))
@@ -281,7 +285,9 @@ impl Desk {
         for hold in self.holds(store)?.into_iter().filter(|h| h.is_open()) {
             let key = self.key(HOLDS, &hold.id);
             if hold.record == record && hold.reader == card {
-                batch.put(&key, "status", "collected").put(&key, "loan", loan);
+                batch
+                    .put(&key, "status", "collected")
+                    .put(&key, "loan", loan);
             } else if matches!(&hold.status, HoldStatus::Waiting { copy, .. } if copy == barcode) {
                 batch
                     .put(&key, "status", "queued")
@@ -311,9 +317,9 @@ impl Desk {
             Some(record) => {
                 let entries = self.holds(store)?;
                 // A copy already on the shelf for someone (scanned twice) stays theirs.
-                let already = entries.iter().find(|h| {
-                    matches!(&h.status, HoldStatus::Waiting { copy, .. } if copy == barcode)
-                });
+                let already = entries.iter().find(
+                    |h| matches!(&h.status, HoldStatus::Waiting { copy, .. } if copy == barcode),
+                );
                 match already {
                     Some(HoldEntry {
                         id,

@@ -85,7 +85,11 @@ pub fn render(
             match loaded {
                 Ok(Ok(found)) => Some(found),
                 Ok(Err(e)) => {
-                    return super::error_reply(&frame, &ApiError::Internal(e.to_string()), "/staff/desk");
+                    return super::error_reply(
+                        &frame,
+                        &ApiError::Internal(e.to_string()),
+                        "/staff/desk",
+                    );
                 }
                 Err(e) => return super::error_reply(&frame, &e, "/staff/desk"),
             }
@@ -168,7 +172,11 @@ pub fn render(
                         body,
                         "<li{cls}><strong>{title}</strong> <span class=\"meta\">{barcode}</span><br>{due_label} {due}",
                         cls = if late > 0 { " class=\"overdue\"" } else { "" },
-                        title = escape(if line.title.is_empty() { &line.loan.copy } else { &line.title }),
+                        title = escape(if line.title.is_empty() {
+                            &line.loan.copy
+                        } else {
+                            &line.title
+                        }),
                         barcode = escape(&line.loan.copy),
                         due_label = lang.t("desk.due"),
                         due = due_text,

@@ -36,7 +36,11 @@ pub fn post(
                 request,
                 reader.as_deref(),
                 Some(&flash),
-                if status == StatusCode::OK { StatusCode::BAD_REQUEST } else { status },
+                if status == StatusCode::OK {
+                    StatusCode::BAD_REQUEST
+                } else {
+                    status
+                },
             )
         }
     }
@@ -62,11 +66,19 @@ fn renew(
             Flash::refused(
                 format!(
                     "Không gia hạn được: {}",
-                    words.iter().map(|w| w.1.as_str()).collect::<Vec<_>>().join(" ")
+                    words
+                        .iter()
+                        .map(|w| w.1.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" ")
                 ),
                 format!(
                     "Not renewed: {}",
-                    words.iter().map(|w| w.2.as_str()).collect::<Vec<_>>().join(" ")
+                    words
+                        .iter()
+                        .map(|w| w.2.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" ")
                 ),
             )
         }

@@ -39,7 +39,14 @@ pub fn post(
                 }
                 other => other,
             };
-            render(state, staff, request, reader.as_deref(), Some(&flash), status)
+            render(
+                state,
+                staff,
+                request,
+                reader.as_deref(),
+                Some(&flash),
+                status,
+            )
         }
     }
 }
@@ -98,11 +105,19 @@ fn scan(state: &AppState, staff: &Staff, input: &Input) -> Result<String, ApiErr
                     Flash::refused(
                         format!(
                             "Không cho mượn {what}: {}",
-                            words.iter().map(|w| w.1.as_str()).collect::<Vec<_>>().join(" ")
+                            words
+                                .iter()
+                                .map(|w| w.1.as_str())
+                                .collect::<Vec<_>>()
+                                .join(" ")
                         ),
                         format!(
                             "Not lent {what}: {}",
-                            words.iter().map(|w| w.2.as_str()).collect::<Vec<_>>().join(" ")
+                            words
+                                .iter()
+                                .map(|w| w.2.as_str())
+                                .collect::<Vec<_>>()
+                                .join(" ")
                         ),
                     )
                 }
@@ -141,8 +156,12 @@ pub fn return_flash(state: &AppState, slip: &ReturnSlip, what: &str) -> Flash {
             format!("Checked in {what}."),
         ),
         ReturnReceipt::Recorded => (
-            format!("Đã nhận {what}; máy này không thấy lượt mượn nào của cuốn này, sẽ đối chiếu khi đồng bộ."),
-            format!("Took {what} back; no loan of it is known here, it will be matched when the desks sync."),
+            format!(
+                "Đã nhận {what}; máy này không thấy lượt mượn nào của cuốn này, sẽ đối chiếu khi đồng bộ."
+            ),
+            format!(
+                "Took {what} back; no loan of it is known here, it will be matched when the desks sync."
+            ),
         ),
     };
     if slip.fine > 0 {
@@ -186,9 +205,5 @@ pub fn thousands(amount: i64) -> String {
         }
         out.push(c);
     }
-    if amount < 0 {
-        format!("-{out}")
-    } else {
-        out
-    }
+    if amount < 0 { format!("-{out}") } else { out }
 }

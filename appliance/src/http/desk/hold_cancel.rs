@@ -5,13 +5,18 @@
 use warp::http::StatusCode;
 
 use super::flash::{self, Flash};
-use super::{day, desk_error, desk_error_json, error_reply, form_csrf, path_code, see_other, staff_frame};
+use super::{
+    day, desk_error, desk_error_json, error_reply, form_csrf, path_code, see_other, staff_frame,
+};
 use crate::circulation::library::HoldRoute;
 use crate::http::auth::Staff;
 use crate::http::input::Input;
 use crate::http::{ApiError, AppState, PageRequest, check_csrf, json_reply};
 
-fn cancel(state: &AppState, hold: &str) -> Result<Result<Option<HoldRoute>, crate::circulation::library::DeskError>, ApiError> {
+fn cancel(
+    state: &AppState,
+    hold: &str,
+) -> Result<Result<Option<HoldRoute>, crate::circulation::library::DeskError>, ApiError> {
     let hold = path_code(hold, "lượt đặt trước", "hold")?;
     let today = state.today();
     state.write(|store| state.desk.cancel_hold(store, &hold, today))
@@ -27,18 +32,28 @@ pub fn post_form(
     let done = form_csrf(staff, input).and_then(|()| cancel(state, hold)?.map_err(desk_error));
     match done {
         Ok(route) => {
-            let (mut vi, mut en) = ("Đã huỷ lượt đặt trước.".to_owned(), "Hold cancelled.".to_owned());
+            let (mut vi, mut en) = (
+                "Đã huỷ lượt đặt trước.".to_owned(),
+                "Hold cancelled.".to_owned(),
+            );
             if let Some(route) = route {
                 vi.push_str(&format!(
                     " Cuốn {} chuyển sang giữ cho bạn đọc {} (đến {}).",
-                    route.copy, route.reader, day(route.until)
+                    route.copy,
+                    route.reader,
+                    day(route.until)
                 ));
                 en.push_str(&format!(
                     " Copy {} is now set aside for reader {} (until {}).",
-                    route.copy, route.reader, day(route.until)
+                    route.copy,
+                    route.reader,
+                    day(route.until)
                 ));
             }
-            see_other(&format!("/staff/holds?result={}", flash::keep(Flash::ok(vi, en))))
+            see_other(&format!(
+                "/staff/holds?result={}",
+                flash::keep(Flash::ok(vi, en))
+            ))
         }
         Err(error) => error_reply(
             &staff_frame(state, staff, request, "/staff/holds"),

@@ -80,34 +80,47 @@ pub fn get(state: &AppState, staff: &Staff, request: &PageRequest) -> warp::repl
                 _ => None,
             })
             .collect();
-        let (lapsed, shelf): (Vec<_>, Vec<_>) =
-            waiting.into_iter().partition(|(_, _, until)| *until < today);
-        section(&mut body, lang.t("desk.holds.shelf"), lang.t("desk.holds.none"), &shelf, |b, (h, copy, until)| {
-            let _ = write!(
-                b,
-                "<li><strong>{}</strong> <span class=\"meta\">{}</span><br>{}: {} · {} {}{}</li>",
-                escape(&title(&h.record)),
-                escape(copy),
-                lang.t("desk.holds.for"),
-                escape(&who(&h.reader)),
-                lang.t("desk.holds.until"),
-                day(*until),
-                cancel(&h.id)
-            );
-        });
-        section(&mut body, lang.t("desk.holds.lapsed"), lang.t("desk.holds.none"), &lapsed, |b, (h, copy, until)| {
-            let _ = write!(
-                b,
-                "<li class=\"overdue\"><strong>{}</strong> <span class=\"meta\">{}</span><br>{}: {} · {} {}{}</li>",
-                escape(&title(&h.record)),
-                escape(copy),
-                lang.t("desk.holds.for"),
-                escape(&who(&h.reader)),
-                lang.t("desk.holds.until"),
-                day(*until),
-                cancel(&h.id)
-            );
-        });
+        let (lapsed, shelf): (Vec<_>, Vec<_>) = waiting
+            .into_iter()
+            .partition(|(_, _, until)| *until < today);
+        section(
+            &mut body,
+            lang.t("desk.holds.shelf"),
+            lang.t("desk.holds.none"),
+            &shelf,
+            |b, (h, copy, until)| {
+                let _ = write!(
+                    b,
+                    "<li><strong>{}</strong> <span class=\"meta\">{}</span><br>{}: {} · {} {}{}</li>",
+                    escape(&title(&h.record)),
+                    escape(copy),
+                    lang.t("desk.holds.for"),
+                    escape(&who(&h.reader)),
+                    lang.t("desk.holds.until"),
+                    day(*until),
+                    cancel(&h.id)
+                );
+            },
+        );
+        section(
+            &mut body,
+            lang.t("desk.holds.lapsed"),
+            lang.t("desk.holds.none"),
+            &lapsed,
+            |b, (h, copy, until)| {
+                let _ = write!(
+                    b,
+                    "<li class=\"overdue\"><strong>{}</strong> <span class=\"meta\">{}</span><br>{}: {} · {} {}{}</li>",
+                    escape(&title(&h.record)),
+                    escape(copy),
+                    lang.t("desk.holds.for"),
+                    escape(&who(&h.reader)),
+                    lang.t("desk.holds.until"),
+                    day(*until),
+                    cancel(&h.id)
+                );
+            },
+        );
         if !lapsed.is_empty() {
             let _ = write!(
                 body,
@@ -120,7 +133,10 @@ pub fn get(state: &AppState, staff: &Staff, request: &PageRequest) -> warp::repl
         let _ = write!(body, "<h2>{}</h2>", lang.t("desk.holds.queues"));
         let mut by_record: BTreeMap<&str, Vec<&HoldEntry>> = BTreeMap::new();
         for hold in holds.iter().filter(|h| h.status == HoldStatus::Queued) {
-            by_record.entry(hold.record.as_str()).or_default().push(hold);
+            by_record
+                .entry(hold.record.as_str())
+                .or_default()
+                .push(hold);
         }
         if by_record.is_empty() {
             let _ = write!(body, "<p class=\"hint\">{}</p>", lang.t("desk.holds.none"));
@@ -139,7 +155,11 @@ pub fn get(state: &AppState, staff: &Staff, request: &PageRequest) -> warp::repl
             }
             body.push_str("</ol>");
         }
-        Ok(crate::http::layout::page(frame, lang.t("desk.holds.title"), &body))
+        Ok(crate::http::layout::page(
+            frame,
+            lang.t("desk.holds.title"),
+            &body,
+        ))
     })
 }
 
@@ -161,4 +181,3 @@ fn section<T>(
     }
     body.push_str("</ul>");
 }
-

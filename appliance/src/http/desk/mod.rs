@@ -293,8 +293,9 @@ fn error_reply(frame: &Frame<'_>, error: &ApiError, back: &str) -> warp::reply::
 fn see_other(location: &str) -> warp::reply::Response {
     match location.parse::<warp::http::Uri>() {
         Ok(uri) => warp::redirect::see_other(uri).into_response(),
-        Err(_) => warp::redirect::see_other(warp::http::Uri::from_static("/staff/desk"))
-            .into_response(),
+        Err(_) => {
+            warp::redirect::see_other(warp::http::Uri::from_static("/staff/desk")).into_response()
+        }
     }
 }
 
@@ -302,7 +303,11 @@ fn see_other(location: &str) -> warp::reply::Response {
 fn form_csrf(staff: &Staff, input: &Input) -> Result<(), ApiError> {
     super::check_csrf(
         staff,
-        &input.optional_text(CSRF, 128).ok().flatten().unwrap_or_default(),
+        &input
+            .optional_text(CSRF, 128)
+            .ok()
+            .flatten()
+            .unwrap_or_default(),
     )
 }
 
@@ -355,9 +360,11 @@ fn staff_get(
         .and(staff(state.clone()))
         .and(page_request())
         .and(with_state(state.clone()))
-        .and_then(move |who: Staff, request: PageRequest, state: Arc<AppState>| {
-            blocking(move || handler(&state, &who, &request))
-        })
+        .and_then(
+            move |who: Staff, request: PageRequest, state: Arc<AppState>| {
+                blocking(move || handler(&state, &who, &request))
+            },
+        )
         .boxed()
 }
 
@@ -416,7 +423,11 @@ where
         .and(body)
         .and(with_state(state.clone()))
         .and_then(
-            move |param: String, who: Staff, request: PageRequest, body: T, state: Arc<AppState>| {
+            move |param: String,
+                  who: Staff,
+                  request: PageRequest,
+                  body: T,
+                  state: Arc<AppState>| {
                 blocking(move || handler(&state, &who, &request, &param, &body))
             },
         )
@@ -425,7 +436,9 @@ where
 
 /// No body (GET pages and bodiless posts).
 fn no_body() -> impl Filter<Extract = ((),), Error = warp::Rejection> + Clone {
-    warp::any().map(|| ()).and_then(|unit: ()| async move { Ok::<_, warp::Rejection>(unit) })
+    warp::any()
+        .map(|| ())
+        .and_then(|unit: ()| async move { Ok::<_, warp::Rejection>(unit) })
 }
 
 /// The CSRF header and an optional (ignored) body of at most the usual size, for JSON posts
@@ -443,9 +456,17 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
         staff_get(s, warp::path!("staff" / "desk"), desk_get::get),
         staff_form(s, warp::path!("staff" / "desk" / "scan"), desk_scan::post),
         staff_form(s, warp::path!("staff" / "desk" / "renew"), desk_renew::post),
-        staff_form(s, warp::path!("staff" / "desk" / "in-house"), desk_in_house::post),
+        staff_form(
+            s,
+            warp::path!("staff" / "desk" / "in-house"),
+            desk_in_house::post,
+        ),
         staff_get(s, warp::path!("staff" / "holds"), holds_get::get),
-        staff_form(s, warp::path!("staff" / "holds" / "lapse"), holds_lapse::post),
+        staff_form(
+            s,
+            warp::path!("staff" / "holds" / "lapse"),
+            holds_lapse::post,
+        ),
         with_param(
             s,
             warp::path!("staff" / "holds" / String / "cancel"),
@@ -456,7 +477,11 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
         staff_get(s, warp::path!("staff" / "overdue"), overdue_get::get),
         staff_get(s, warp::path!("staff" / "readers"), readers_get::get),
         staff_get(s, warp::path!("staff" / "readers" / "new"), reader_new::get),
-        staff_form(s, warp::path!("staff" / "readers" / "new"), reader_new::post),
+        staff_form(
+            s,
+            warp::path!("staff" / "readers" / "new"),
+            reader_new::post,
+        ),
         with_param(
             s,
             warp::path!("staff" / "readers" / String),
@@ -479,9 +504,11 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
             .and(staff(s.clone()))
             .and(csrf_only())
             .and(with_state(s.clone()))
-            .and_then(|loan: String, who: Staff, csrf: String, state: Arc<AppState>| {
-                blocking(move || json_result(loan_renew::post(&state, &who, &csrf, &loan)))
-            })
+            .and_then(
+                |loan: String, who: Staff, csrf: String, state: Arc<AppState>| {
+                    blocking(move || json_result(loan_renew::post(&state, &who, &csrf, &loan)))
+                },
+            )
             .boxed(),
         warp::path!("api" / "readers" / String / "loans")
             .and(warp::get())
@@ -493,7 +520,9 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
             .boxed(),
         warp::path!("api" / "holds")
             .and(warp::post())
-            .and(warp::cookie::optional::<String>(super::auth::SESSION_COOKIE))
+            .and(warp::cookie::optional::<String>(
+                super::auth::SESSION_COOKIE,
+            ))
             .and(csrf_header())
             .and(json_body())
             .and(with_state(s.clone()))
@@ -510,9 +539,13 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
             .and(staff(s.clone()))
             .and(csrf_only())
             .and(with_state(s.clone()))
-            .and_then(|hold: String, who: Staff, csrf: String, state: Arc<AppState>| {
-                blocking(move || json_result(hold_cancel::post_json(&state, &who, &csrf, &hold)))
-            })
+            .and_then(
+                |hold: String, who: Staff, csrf: String, state: Arc<AppState>| {
+                    blocking(move || {
+                        json_result(hold_cancel::post_json(&state, &who, &csrf, &hold))
+                    })
+                },
+            )
             .boxed(),
         warp::path!("my-loans")
             .and(warp::get())
@@ -539,5 +572,9 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
             Some(before) => before.or(route).unify().boxed(),
         });
     }
-    all.unwrap_or_else(|| warp::any().and_then(|| async { Err(warp::reject::not_found()) }).boxed())
+    all.unwrap_or_else(|| {
+        warp::any()
+            .and_then(|| async { Err(warp::reject::not_found()) })
+            .boxed()
+    })
 }

@@ -95,7 +95,11 @@ fn form(lang: Lang, card: &str, error: Option<&str>) -> String {
     let mut body = String::new();
     let _ = write!(body, "<h1>{}</h1>", lang.t("desk.my.title"));
     if let Some(error) = error {
-        let _ = write!(body, "<p class=\"result error\" role=\"alert\">{}</p>", escape(error));
+        let _ = write!(
+            body,
+            "<p class=\"result error\" role=\"alert\">{}</p>",
+            escape(error)
+        );
     }
     let _ = write!(
         body,
@@ -179,7 +183,12 @@ fn show(state: &AppState, lang: Lang, input: &Input) -> Result<String, ApiError>
         escape(&reader.map(|r| r.name).unwrap_or_default()),
         escape(&card)
     );
-    let _ = write!(body, "<h2>{} ({})</h2>", lang.t("desk.open_loans"), loans.len());
+    let _ = write!(
+        body,
+        "<h2>{} ({})</h2>",
+        lang.t("desk.open_loans"),
+        loans.len()
+    );
     if loans.is_empty() {
         let _ = write!(body, "<p class=\"hint\">{}</p>", lang.t("desk.no_loans"));
     } else {
@@ -197,7 +206,10 @@ fn show(state: &AppState, lang: Lang, input: &Input) -> Result<String, ApiError>
                 if late > 0 {
                     format!(
                         " <strong class=\"error\">{}</strong>",
-                        escape(&lang.pick(format!("quá hạn {late} ngày"), format!("{late} days overdue")))
+                        escape(&lang.pick(
+                            format!("quá hạn {late} ngày"),
+                            format!("{late} days overdue")
+                        ))
                     )
                 } else {
                     String::new()
@@ -221,7 +233,12 @@ fn show(state: &AppState, lang: Lang, input: &Input) -> Result<String, ApiError>
                 )),
                 _ => lang.t("desk.my.queued").to_owned(),
             };
-            let _ = write!(body, "<li><strong>{}</strong><br>{}</li>", escape(&title), status);
+            let _ = write!(
+                body,
+                "<li><strong>{}</strong><br>{}</li>",
+                escape(&title),
+                status
+            );
         }
         body.push_str("</ul>");
     }

@@ -47,8 +47,14 @@ fn csrf() -> Value {
 
 fn common(mut responses: serde_json::Map<String, Value>) -> Value {
     responses.insert("400".into(), json!({"description": "A field is missing, of the wrong type, too long or contains markup.", "content": error_ref()}));
-    responses.insert("403".into(), json!({"description": "Missing or wrong CSRF token.", "content": error_ref()}));
-    responses.insert("413".into(), json!({"description": "The body is larger than 64 KiB.", "content": error_ref()}));
+    responses.insert(
+        "403".into(),
+        json!({"description": "Missing or wrong CSRF token.", "content": error_ref()}),
+    );
+    responses.insert(
+        "413".into(),
+        json!({"description": "The body is larger than 64 KiB.", "content": error_ref()}),
+    );
     Value::Object(responses)
 }
 

@@ -54,6 +54,10 @@ pub fn get(state: &AppState, staff: &Staff, request: &PageRequest) -> warp::repl
             }
             body.push_str("</tbody></table>");
         }
-        Ok(crate::http::layout::page(frame, lang.t("desk.overdue.title"), &body))
+        Ok(crate::http::layout::page(
+            frame,
+            lang.t("desk.overdue.title"),
+            &body,
+        ))
     })
 }

@@ -58,7 +58,10 @@ pub fn get(
             escape(&percent_encode(&reader.card)),
             lang.t("desk.readers.to_desk")
         );
-        let action = format!("/staff/readers/{}/block", escape(&percent_encode(&reader.card)));
+        let action = format!(
+            "/staff/readers/{}/block",
+            escape(&percent_encode(&reader.card))
+        );
         match &reader.blocked {
             Some(note) => {
                 let _ = write!(

@@ -16,7 +16,14 @@ use crate::http::layout;
 use crate::http::{ApiError, AppState, PageRequest, percent_encode};
 
 pub fn get(state: &AppState, staff: &Staff, request: &PageRequest) -> warp::reply::Response {
-    form(state, staff, request, &Input::default(), None, StatusCode::OK)
+    form(
+        state,
+        staff,
+        request,
+        &Input::default(),
+        None,
+        StatusCode::OK,
+    )
 }
 
 pub fn post(
@@ -79,8 +86,18 @@ fn form(
         csrf = escape(&staff.csrf)
     );
     for (name, key, kind, extra) in [
-        ("card", "desk.readers.card", "text", " required maxlength=\"40\" autocomplete=\"off\""),
-        ("name", "desk.readers.name", "text", " required maxlength=\"80\""),
+        (
+            "card",
+            "desk.readers.card",
+            "text",
+            " required maxlength=\"40\" autocomplete=\"off\"",
+        ),
+        (
+            "name",
+            "desk.readers.name",
+            "text",
+            " required maxlength=\"80\"",
+        ),
     ] {
         let _ = write!(
             body,
@@ -124,13 +141,21 @@ fn form(
         ("class", "desk.readers.class", " maxlength=\"40\""),
         ("school", "desk.readers.school", " maxlength=\"80\""),
         ("contact", "desk.readers.contact", " maxlength=\"120\""),
-        ("pin", "desk.readers.pin", " inputmode=\"numeric\" pattern=\"[0-9]{4,8}\" maxlength=\"8\" autocomplete=\"off\""),
+        (
+            "pin",
+            "desk.readers.pin",
+            " inputmode=\"numeric\" pattern=\"[0-9]{4,8}\" maxlength=\"8\" autocomplete=\"off\"",
+        ),
     ] {
         let _ = write!(
             body,
             "<label for=\"{name}\">{label}</label><input id=\"{name}\" name=\"{name}\" type=\"text\" value=\"{value}\"{extra}>",
             label = lang.t(key),
-            value = if name == "pin" { String::new() } else { value(name) },
+            value = if name == "pin" {
+                String::new()
+            } else {
+                value(name)
+            },
         );
     }
     let _ = write!(

@@ -47,7 +47,11 @@ pub fn get(state: &AppState, staff: &Staff, request: &PageRequest) -> warp::repl
             find = lang.t("desk.readers.find"),
         );
         if rows.is_empty() {
-            let _ = write!(body, "<p class=\"hint\">{}</p>", lang.t("desk.readers.none"));
+            let _ = write!(
+                body,
+                "<p class=\"hint\">{}</p>",
+                lang.t("desk.readers.none")
+            );
         } else {
             body.push_str("<ul class=\"readers\">");
             for row in &rows {
@@ -59,7 +63,10 @@ pub fn get(state: &AppState, staff: &Staff, request: &PageRequest) -> warp::repl
                     card = escape(&row.card),
                     category = category_name(lang, &row.category),
                     blocked = if row.blocked.is_some() {
-                        format!(" <strong class=\"error\">{}</strong>", lang.t("desk.blocked"))
+                        format!(
+                            " <strong class=\"error\">{}</strong>",
+                            lang.t("desk.blocked")
+                        )
                     } else {
                         String::new()
                     },
@@ -67,6 +74,10 @@ pub fn get(state: &AppState, staff: &Staff, request: &PageRequest) -> warp::repl
             }
             body.push_str("</ul>");
         }
-        Ok(crate::http::layout::page(frame, lang.t("desk.readers.title"), &body))
+        Ok(crate::http::layout::page(
+            frame,
+            lang.t("desk.readers.title"),
+            &body,
+        ))
     })
 }
