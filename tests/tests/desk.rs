@@ -78,9 +78,9 @@ fn free_copies(client: &mut Client, from: u32, count: usize) -> Vec<String> {
             let mut copies = 0u32;
             let mut record = 0u32;
             loop {
-                let these = if record % 2 == 0 { 2 } else { 1 };
+                let these = if record.is_multiple_of(2) { 2 } else { 1 };
                 if n - 1 < copies + these {
-                    break record % 50 == 0;
+                    break record.is_multiple_of(50);
                 }
                 copies += these;
                 record += 1;

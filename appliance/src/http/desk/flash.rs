@@ -35,23 +35,29 @@ impl Flash {
     }
 }
 
-static RESULTS: LazyLock<Mutex<(u64, VecDeque<(String, Flash)>)>> =
-    LazyLock::new(|| Mutex::new((0, VecDeque::new())));
+/// The results kept, newest last, and how many were ever kept (for IDs).
+#[derive(Default)]
+struct Kept {
+    count: u64,
+    lines: VecDeque<(String, Flash)>,
+}
+
+static RESULTS: LazyLock<Mutex<Kept>> = LazyLock::new(|| Mutex::new(Kept::default()));
 
 /// Keeps a result; returns the ID the redirect names.
 pub fn keep(flash: Flash) -> String {
     let Ok(mut results) = RESULTS.lock() else {
         return String::new();
     };
-    results.0 += 1;
+    results.count += 1;
     // A counter plus a little randomness: IDs of one run never repeat, and one of another
     // run (before a restart) does not show someone else's line.
     let mut salt = [0u8; 4];
     let _ = getrandom::fill(&mut salt);
-    let id = format!("{}{}", results.0, hex::encode(salt));
-    results.1.push_back((id.clone(), flash));
-    while results.1.len() > KEPT {
-        results.1.pop_front();
+    let id = format!("{}{}", results.count, hex::encode(salt));
+    results.lines.push_back((id.clone(), flash));
+    while results.lines.len() > KEPT {
+        results.lines.pop_front();
     }
     id
 }
@@ -60,7 +66,7 @@ pub fn keep(flash: Flash) -> String {
 pub fn find(id: &str) -> Option<Flash> {
     let results = RESULTS.lock().ok()?;
     results
-        .1
+        .lines
         .iter()
         .rev()
         .find(|(kept, _)| kept == id)
