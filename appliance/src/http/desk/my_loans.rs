@@ -27,12 +27,51 @@ const PIN: Field = Field::new("pin", "mã PIN", "the PIN");
 
 const MAX_FAILURES: usize = 5;
 const WINDOW: Duration = Duration::from_secs(15 * 60);
+const LOCK: Duration = Duration::from_secs(15 * 60);
 /// Cards remembered at most; a flood of made-up card numbers cannot grow memory without end.
 const MAX_CARDS: usize = 10_000;
 
-/// Wrong-PIN times per card (upper-cased).
-static FAILURES: LazyLock<Mutex<HashMap<String, Vec<Instant>>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
+/// Wrong PINs per card (upper-cased): recent failures, and until when the card is locked.
+#[derive(Default)]
+struct Throttle {
+    cards: HashMap<String, Attempts>,
+}
+
+#[derive(Default)]
+struct Attempts {
+    failures: Vec<Instant>,
+    locked_until: Option<Instant>,
+}
+
+impl Throttle {
+    /// Whether the card may try a PIN now.
+    fn allows(&mut self, card: &str, now: Instant) -> bool {
+        self.cards.retain(|_, a| {
+            a.failures.retain(|t| now.duration_since(*t) < WINDOW);
+            a.locked_until.is_some_and(|until| until > now) || !a.failures.is_empty()
+        });
+        !self
+            .cards
+            .get(card)
+            .and_then(|a| a.locked_until)
+            .is_some_and(|until| until > now)
+    }
+
+    /// Notes a wrong PIN; the fifth within the window locks the card for the lock time.
+    fn failed(&mut self, card: &str, now: Instant) {
+        if self.cards.len() >= MAX_CARDS && !self.cards.contains_key(card) {
+            return;
+        }
+        let attempts = self.cards.entry(card.to_owned()).or_default();
+        attempts.failures.push(now);
+        if attempts.failures.len() >= MAX_FAILURES {
+            attempts.failures.clear();
+            attempts.locked_until = Some(now + LOCK);
+        }
+    }
+}
+
+static THROTTLE: LazyLock<Mutex<Throttle>> = LazyLock::new(|| Mutex::new(Throttle::default()));
 
 fn wrong() -> ApiError {
     ApiError::BadRequest {
@@ -41,23 +80,16 @@ fn wrong() -> ApiError {
     }
 }
 
-fn throttled() -> ApiError {
-    ApiError::Forbidden
-}
-
 /// Checks a reader's card and PIN under the throttle. `Forbidden` while the card is locked.
 pub fn check_reader_pin(state: &AppState, card: &str, pin: &str) -> Result<(), ApiError> {
     let key = card.to_uppercase();
     let now = Instant::now();
+    if !THROTTLE
+        .lock()
+        .map_err(|_| ApiError::Unavailable)?
+        .allows(&key, now)
     {
-        let mut failures = FAILURES.lock().map_err(|_| ApiError::Unavailable)?;
-        failures.retain(|_, times| {
-            times.retain(|t| now.duration_since(*t) < WINDOW);
-            !times.is_empty()
-        });
-        if failures.get(&key).is_some_and(|t| t.len() >= MAX_FAILURES) {
-            return Err(throttled());
-        }
+        return Err(ApiError::Forbidden);
     }
     let ok = state
         .write(|store| state.desk.check_pin(store, card, pin))?
@@ -65,10 +97,10 @@ pub fn check_reader_pin(state: &AppState, card: &str, pin: &str) -> Result<(), A
     if ok {
         return Ok(());
     }
-    let mut failures = FAILURES.lock().map_err(|_| ApiError::Unavailable)?;
-    if failures.len() < MAX_CARDS || failures.contains_key(&key) {
-        failures.entry(key).or_default().push(now);
-    }
+    THROTTLE
+        .lock()
+        .map_err(|_| ApiError::Unavailable)?
+        .failed(&key, now);
     Err(wrong())
 }
 
@@ -248,4 +280,35 @@ fn show(state: &AppState, lang: Lang, input: &Input) -> Result<String, ApiError>
         lang.t("desk.my.close")
     );
     Ok(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn five_wrong_pins_in_fifteen_minutes_lock_the_card_for_fifteen_more() {
+        let mut throttle = Throttle::default();
+        let start = Instant::now();
+        let at = |minutes: u64| start + Duration::from_secs(minutes * 60);
+        // Four wrong tries spread out, the first one aging out of the window: no lock.
+        for minute in [0, 5, 10, 14] {
+            assert!(throttle.allows("BD01", at(minute)));
+            throttle.failed("BD01", at(minute));
+        }
+        assert!(throttle.allows("BD01", at(16)));
+        throttle.failed("BD01", at(16)); // only 4 within the window (5, 10, 14, 16)
+        assert!(throttle.allows("BD01", at(17)));
+        throttle.failed("BD01", at(17)); // the fifth within 15 minutes: locked
+        assert!(!throttle.allows("BD01", at(18)));
+        assert!(!throttle.allows("BD01", at(31)));
+        assert!(
+            throttle.allows("BD02", at(18)),
+            "other cards are not affected"
+        );
+        assert!(
+            throttle.allows("BD01", at(33)),
+            "the lock ends 15 minutes after it began"
+        );
+    }
 }
