@@ -279,6 +279,16 @@ fn holds_route_a_returned_copy_to_the_first_reader_waiting(client: &mut Client, 
         "{}",
         page.body
     );
+    // Set aside for BDT002: nobody else may borrow it meanwhile.
+    let other = client.post_json(
+        "/api/loans",
+        &json!({"card": "BDT001", "barcode": copies[1]}),
+    );
+    assert_eq!(other.status, 409, "{}", other.body);
+    assert_eq!(
+        other.json()["reasons"][0]["code"],
+        json!("copy_held_for_reader")
+    );
     let hold = hold.json()["hold"].as_str().expect("hold").to_owned();
     let cancelled = client.post_json(&format!("/api/holds/{hold}/cancel"), &json!({}));
     assert_eq!(cancelled.status, 200, "{}", cancelled.body);

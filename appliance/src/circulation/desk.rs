@@ -53,16 +53,35 @@ pub struct CopyState {
 /// Why the desk says no. The web layer words these for the librarian, in Vietnamese first.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Refusal {
-    CardExpired { on: NaiveDate },
-    ReaderBlocked { note: String },
-    TooManyLoans { max: u32 },
-    Overdue { loans: usize, oldest_due: NaiveDate },
-    CopyOnLoan { to_reader: String, due: NaiveDate },
+    CardExpired {
+        on: NaiveDate,
+    },
+    ReaderBlocked {
+        note: String,
+    },
+    TooManyLoans {
+        max: u32,
+    },
+    Overdue {
+        loans: usize,
+        oldest_due: NaiveDate,
+    },
+    CopyOnLoan {
+        to_reader: String,
+        due: NaiveDate,
+    },
     CopyNotForLoan,
     CopyLost,
     CopyWithdrawn,
-    RenewalLimit { max: u32 },
+    RenewalLimit {
+        max: u32,
+    },
     NotThisReadersLoan,
+    /// The copy is on the pickup shelf for another reader's hold.
+    CopyHeldForReader {
+        reader: String,
+        until: NaiveDate,
+    },
 }
 
 /// What a granted loan looks like.

@@ -257,8 +257,19 @@ impl Desk {
     ) -> Result<LoanReceipt, DeskError> {
         let reader = self.reader(store, card)?;
         let copy = self.copy(store, barcode)?;
-        let terms = check_lend(&reader, &copy, &self.policy, &self.closed, today)
-            .map_err(DeskError::Refused)?;
+        let held = self.held_for_other(store, card, barcode)?;
+        let terms = match (
+            check_lend(&reader, &copy, &self.policy, &self.closed, today),
+            held,
+        ) {
+            (Ok(terms), None) => terms,
+            (Ok(_), Some(held)) => return Err(DeskError::Refused(vec![held])),
+            (Err(mut refusals), Some(held)) => {
+                refusals.push(held);
+                return Err(DeskError::Refused(refusals));
+            }
+            (Err(refusals), None) => return Err(DeskError::Refused(refusals)),
+        };
         let loan = new_id("loan")?;
         let key = self.key(LOANS, &loan);
         let mut batch = WriteBatch::new();

@@ -11,6 +11,7 @@ use chrono::NaiveDate;
 use tusach_sync::{Entity, Store, Value, WriteBatch};
 
 use super::{COPIES, Desk, DeskError, HOLDS, IN_HOUSE, READERS, ReturnReceipt, iso, new_id};
+use crate::circulation::desk::Refusal;
 use crate::circulation::holds::{self, CopyGoes, Hold, Shelved};
 use crate::db;
 
@@ -267,6 +268,27 @@ impl Desk {
         Ok(store
             .get(&self.key(COPIES, barcode))?
             .and_then(|fields| text(&fields, "record").map(str::to_owned)))
+    }
+
+    /// The refusal to lend a copy that waits on the pickup shelf for someone else's hold.
+    pub(super) fn held_for_other(
+        &self,
+        store: &mut Store,
+        card: &str,
+        barcode: &str,
+    ) -> Result<Option<Refusal>, DeskError> {
+        Ok(self
+            .holds(store)?
+            .into_iter()
+            .find_map(|hold| match hold.status {
+                HoldStatus::Waiting { copy, until } if copy == barcode && hold.reader != card => {
+                    Some(Refusal::CopyHeldForReader {
+                        reader: hold.reader,
+                        until,
+                    })
+                }
+                _ => None,
+            }))
     }
 
     /// Lending closes the reader's own hold on the record; a copy that was on the pickup shelf

@@ -125,6 +125,17 @@ pub(crate) fn refusal_words(refusal: &Refusal) -> (&'static str, String, String)
             format!("Đã gia hạn đủ {max} lần, không gia hạn thêm được."),
             format!("Already renewed the most times allowed ({max})."),
         ),
+        Refusal::CopyHeldForReader { reader, until } => (
+            "copy_held_for_reader",
+            format!(
+                "Cuốn này đang để riêng cho bạn đọc {reader} (đặt trước, giữ đến {}).",
+                day(*until)
+            ),
+            format!(
+                "This copy is set aside for reader {reader}'s hold (until {}).",
+                day(*until)
+            ),
+        ),
         Refusal::NotThisReadersLoan => (
             "not_this_readers_loan",
             "Lượt mượn này không phải của bạn đọc này.".into(),

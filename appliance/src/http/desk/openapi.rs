@@ -19,7 +19,7 @@ fn refused() -> Value {
                     "type": "object",
                     "required": ["code", "vi", "en"],
                     "properties": {
-                        "code": {"type": "string", "description": "card_expired, reader_blocked, too_many_loans, overdue, copy_on_loan, not_for_loan, copy_lost, copy_withdrawn, renewal_limit, not_this_readers_loan, already_queued, already_borrowed, too_many_holds"},
+                        "code": {"type": "string", "description": "card_expired, reader_blocked, too_many_loans, overdue, copy_on_loan, not_for_loan, copy_lost, copy_withdrawn, renewal_limit, not_this_readers_loan, copy_held_for_reader, already_queued, already_borrowed, too_many_holds"},
                         "vi": {"type": "string"},
                         "en": {"type": "string"}
                     }
