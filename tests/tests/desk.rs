@@ -401,6 +401,12 @@ fn readers_see_their_loans_with_card_and_pin(server: &Server) {
         assert_eq!(wrong.status, 400, "{card}");
         assert!(wrong.body.contains(generic), "{card}: {}", wrong.body);
     }
+    // The librarian sets a PIN for BDT003 on the reader's page; then it works.
+    let mut librarian = staff(server);
+    location(&librarian.post_form("/staff/readers/BDT003/pin", &[("pin", "8642")]));
+    let theirs = phone.post_form("/my-loans", &[("card", "BDT003"), ("pin", "8642")]);
+    assert_eq!(theirs.status, 200, "{}", theirs.body);
+    assert!(theirs.body.contains("Lê Văn Cường"));
     // Four more wrong PINs for BDT001 make five: then even the right one waits.
     for _ in 0..4 {
         phone.post_form("/my-loans", &[("card", "BDT001"), ("pin", "0000")]);
@@ -609,6 +615,10 @@ fn bad_input_is_refused_with_a_message_and_writes_nothing(mut server: Server, co
             "/staff/readers/BDT001/block",
             vec![("action", "block"), ("note", "<script>")],
         ),
+        ("/staff/readers/BDT001/pin", vec![("pin", "12")]),
+        ("/staff/readers/BDT001/pin", vec![("pin", "<script>")]),
+        ("/staff/readers/BDT001/pin", vec![]),
+        ("/staff/readers/KHONGCO/pin", vec![("pin", "1234")]),
         ("/staff/holds/KHONGCO/cancel", vec![]),
         ("/staff/holds/lapse", vec![("csrf", "wrong")]),
         ("/my-loans", vec![("card", "BDT003")]),

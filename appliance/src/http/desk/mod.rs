@@ -28,6 +28,7 @@ mod reader_block;
 mod reader_get;
 mod reader_loans_get;
 mod reader_new;
+mod reader_pin;
 mod readers_get;
 mod readers_post;
 mod returns_post;
@@ -63,6 +64,13 @@ const BARCODE: Field = Field::new("barcode", "mã vạch của sách", "the copy
 /// A date as Vietnamese librarians write it (also fine in English).
 pub(crate) fn day(date: NaiveDate) -> String {
     date.format("%d/%m/%Y").to_string()
+}
+
+/// A stored ISO date as [`day`] writes it; text that is not a date comes back escaped.
+pub(crate) fn day_text(iso: &str) -> String {
+    NaiveDate::parse_from_str(iso, "%Y-%m-%d")
+        .map(day)
+        .unwrap_or_else(|_| super::html::escape(iso))
 }
 
 /// A refusal in plain words, Vietnamese and English, with a stable code for programs.
@@ -506,6 +514,13 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
             warp::post(),
             form_body(),
             reader_block::post,
+        ),
+        with_param(
+            s,
+            warp::path!("staff" / "readers" / String / "pin"),
+            warp::post(),
+            form_body(),
+            reader_pin::post,
         ),
         staff_json(s, warp::path!("api" / "loans"), loans_post::post),
         staff_json(s, warp::path!("api" / "returns"), returns_post::post),

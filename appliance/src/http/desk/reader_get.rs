@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::desk_get::category_name;
-use super::{day, desk_error, path_code, staff_page};
+use super::{day, day_text, desk_error, path_code, staff_page};
 use crate::db;
 use crate::http::auth::Staff;
 use crate::http::html::escape;
@@ -91,6 +91,21 @@ pub fn get(
                 );
             }
         }
+        let _ = write!(
+            body,
+            "<form method=\"post\" action=\"/staff/readers/{card}/pin\" class=\"stacked\">\
+<input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><label for=\"pin\">{label}</label>\
+<input id=\"pin\" name=\"pin\" type=\"text\" inputmode=\"numeric\" pattern=\"[0-9]{{4,8}}\" maxlength=\"8\" autocomplete=\"off\" required>\
+<button type=\"submit\">{save}</button></form>",
+            card = escape(&percent_encode(&reader.card)),
+            csrf = escape(&staff.csrf),
+            label = if reader.has_pin {
+                lang.t("desk.readers.pin_change")
+            } else {
+                lang.t("desk.readers.pin_set")
+            },
+            save = lang.t("desk.readers.save"),
+        );
         let _ = write!(body, "<h2>{}</h2>", lang.t("desk.readers.history"));
         if history.is_empty() {
             let _ = write!(body, "<p class=\"hint\">{}</p>", lang.t("desk.no_loans"));
@@ -98,13 +113,13 @@ pub fn get(
             body.push_str("<ul class=\"loans\">");
             for line in &history {
                 let state_text = match &line.loan.returned {
-                    Some(on) => format!("{} {}", lang.t("desk.readers.returned"), escape(on)),
+                    Some(on) => format!("{} {}", lang.t("desk.readers.returned"), day_text(on)),
                     None if line.loan.due < today => format!(
                         "<strong class=\"error\">{} {}</strong>",
                         lang.t("desk.readers.overdue_since"),
-                        escape(&line.loan.due)
+                        day_text(&line.loan.due)
                     ),
-                    None => format!("{} {}", lang.t("desk.due"), escape(&line.loan.due)),
+                    None => format!("{} {}", lang.t("desk.due"), day_text(&line.loan.due)),
                 };
                 let _ = write!(
                     body,
@@ -112,7 +127,7 @@ pub fn get(
                     escape(&line.title),
                     escape(&line.loan.copy),
                     lang.t("desk.readers.out"),
-                    escape(&line.loan.out),
+                    day_text(&line.loan.out),
                     state_text
                 );
             }
