@@ -6,8 +6,6 @@
 //! Lends and returns answer 303 back to the desk with the result line; input errors and
 //! unknown codes show the desk again with a 4xx and nothing written.
 
-use warp::http::StatusCode;
-
 use super::desk_get::{location, render};
 use super::flash::{self, Flash};
 use super::{CODE, code, day, desk_error, form_csrf, see_other};
@@ -29,16 +27,11 @@ pub fn post(
     match scan(state, staff, input) {
         Ok(location) => see_other(&location),
         Err(error) => {
+            if let ApiError::Internal(detail) = &error {
+                eprintln!("http: internal error: {detail}");
+            }
             let flash = Flash::refused(error.message(false), error.message(true));
-            let status = match error.status() {
-                StatusCode::INTERNAL_SERVER_ERROR | StatusCode::SERVICE_UNAVAILABLE => {
-                    if let ApiError::Internal(detail) = &error {
-                        eprintln!("http: internal error: {detail}");
-                    }
-                    error.status()
-                }
-                other => other,
-            };
+            let status = error.status();
             render(
                 state,
                 staff,
@@ -206,4 +199,20 @@ pub fn thousands(amount: i64) -> String {
         out.push(c);
     }
     if amount < 0 { format!("-{out}") } else { out }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn amounts_are_grouped_by_thousands_with_dots() {
+        for (amount, text) in [
+            (0, "0"),
+            (500, "500"),
+            (12_000, "12.000"),
+            (1_234_567, "1.234.567"),
+            (-5_000, "-5.000"),
+        ] {
+            assert_eq!(super::thousands(amount), text);
+        }
+    }
 }

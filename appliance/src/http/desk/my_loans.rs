@@ -50,11 +50,10 @@ impl Throttle {
             a.failures.retain(|t| now.duration_since(*t) < WINDOW);
             a.locked_until.is_some_and(|until| until > now) || !a.failures.is_empty()
         });
-        !self
-            .cards
+        self.cards
             .get(card)
             .and_then(|a| a.locked_until)
-            .is_some_and(|until| until > now)
+            .is_none_or(|until| until <= now)
     }
 
     /// Notes a wrong PIN; the fifth within the window locks the card for the lock time.

@@ -25,15 +25,9 @@ pub fn get(state: &AppState, staff: &Staff, request: &PageRequest) -> warp::repl
         let folded = fold::fold(&q);
         let scope = state.desk.scope().as_str().to_owned();
         let search = (!folded.is_empty()).then_some(folded.as_str());
-        let card_search = q.to_uppercase();
-        let mut rows = state
+        let rows = state
             .read(|conn| db::readers_sorted(conn, &scope, search, SHOWN))?
             .map_err(|e| ApiError::Internal(e.to_string()))?;
-        if !q.is_empty() && rows.is_empty() {
-            rows = state
-                .read(|conn| db::readers_sorted(conn, &scope, Some(&card_search), SHOWN))?
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
-        }
         let mut body = String::with_capacity(16384);
         let _ = write!(
             body,
