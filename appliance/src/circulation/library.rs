@@ -257,7 +257,10 @@ impl Desk {
     ) -> Result<LoanReceipt, DeskError> {
         let reader = self.reader(store, card)?;
         let copy = self.copy(store, barcode)?;
-        let held = self.held_for_other(store, card, barcode)?;
+        // Holds are read once per loan: a copy on the pickup shelf for someone else is refused,
+        // and the reader's own hold on the record is closed by the loan.
+        let holds = self.holds(store)?;
+        let held = Self::held_for_other(&holds, card, barcode);
         let terms = match (
             check_lend(&reader, &copy, &self.policy, &self.closed, today),
             held,
@@ -280,7 +283,7 @@ impl Desk {
             .put(&key, "due", iso(terms.due))
             .put(&key, "renewals", Value::Counter(0))
             .put(&key, "desk", self.desk.as_str());
-        self.collect_holds(store, &mut batch, card, barcode, &loan)?;
+        self.collect_holds(store, &holds, &mut batch, card, barcode, &loan)?;
         store.commit(&batch)?;
         Ok(LoanReceipt {
             loan,

@@ -272,23 +272,19 @@ impl Desk {
 
     /// The refusal to lend a copy that waits on the pickup shelf for someone else's hold.
     pub(super) fn held_for_other(
-        &self,
-        store: &mut Store,
+        holds: &[HoldEntry],
         card: &str,
         barcode: &str,
-    ) -> Result<Option<Refusal>, DeskError> {
-        Ok(self
-            .holds(store)?
-            .into_iter()
-            .find_map(|hold| match hold.status {
-                HoldStatus::Waiting { copy, until } if copy == barcode && hold.reader != card => {
-                    Some(Refusal::CopyHeldForReader {
-                        reader: hold.reader,
-                        until,
-                    })
-                }
-                _ => None,
-            }))
+    ) -> Option<Refusal> {
+        holds.iter().find_map(|hold| match &hold.status {
+            HoldStatus::Waiting { copy, until } if copy == barcode && hold.reader != card => {
+                Some(Refusal::CopyHeldForReader {
+                    reader: hold.reader.clone(),
+                    until: *until,
+                })
+            }
+            _ => None,
+        })
     }
 
     /// Lending closes the reader's own hold on the record; a copy that was on the pickup shelf
@@ -296,15 +292,19 @@ impl Desk {
     pub(super) fn collect_holds(
         &self,
         store: &mut Store,
+        holds: &[HoldEntry],
         batch: &mut WriteBatch,
         card: &str,
         barcode: &str,
         loan: &str,
     ) -> Result<(), DeskError> {
+        if !holds.iter().any(HoldEntry::is_open) {
+            return Ok(());
+        }
         let Some(record) = self.record_of_copy(store, barcode)? else {
             return Ok(());
         };
-        for hold in self.holds(store)?.into_iter().filter(|h| h.is_open()) {
+        for hold in holds.iter().filter(|h| h.is_open()) {
             let key = self.key(HOLDS, &hold.id);
             if hold.record == record && hold.reader == card {
                 batch
