@@ -288,3 +288,29 @@ fn readers_register_once_block_unblock_and_open_my_loans_with_their_pin() {
             .collect();
     assert_eq!(sorted, vec!["BD02", "BD10", "BD01", "BD03"]);
 }
+
+#[test]
+fn reader_and_copy_tables_are_rebuilt_from_the_documents_when_empty() {
+    let mut d = device("desk-a", 0);
+    let scope = d.desk.scope().as_str().to_owned();
+    // A database from before migration 0005 has the documents but empty tables.
+    d.store
+        .connection()
+        .execute_batch("DELETE FROM reader_index; DELETE FROM copy_index;")
+        .expect("empty the tables");
+    assert!(
+        crate::db::reader_by_card(d.store.connection(), &scope, "BD01")
+            .expect("read")
+            .is_none()
+    );
+    crate::query_tables::attach(&mut d.store).expect("attach again");
+    let reader = crate::db::reader_by_card(d.store.connection(), &scope, "BD01")
+        .expect("read")
+        .expect("rebuilt");
+    assert_eq!(reader.name, "Trần Thị Mai");
+    let (copy, title) = crate::db::copy_by_barcode(d.store.connection(), &scope, "TS002")
+        .expect("read")
+        .expect("rebuilt");
+    assert_eq!(copy.record, d.record);
+    assert!(!title.is_empty());
+}
