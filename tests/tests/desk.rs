@@ -279,6 +279,9 @@ fn holds_route_a_returned_copy_to_the_first_reader_waiting(client: &mut Client, 
         "{}",
         page.body
     );
+    // Choosing BDT002 at the desk shows the book waiting for them.
+    let desk = client.get("/staff/desk?reader=BDT002");
+    assert!(desk.body.contains("đang chờ bạn đọc này") && desk.body.contains(&copies[1]));
     // Set aside for BDT002: nobody else may borrow it meanwhile.
     let other = client.post_json(
         "/api/loans",

@@ -9,6 +9,7 @@ use warp::http::StatusCode;
 
 use super::flash::{self, Flash};
 use super::{day, staff_frame};
+use crate::circulation::library::HoldStatus;
 use crate::db;
 use crate::http::auth::Staff;
 use crate::http::html::escape;
@@ -200,6 +201,36 @@ pub fn render(
                         card = escape(&row.card),
                         loan = escape(&line.loan.id),
                         renew = lang.t("desk.renew"),
+                    );
+                }
+                body.push_str("</ul>");
+            }
+            let waiting: Vec<(String, String)> = state
+                .write(|store| state.desk.holds(store))
+                .ok()
+                .and_then(Result::ok)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|h| h.reader == row.card)
+                .filter_map(|h| match h.status {
+                    HoldStatus::Waiting { copy, .. } => Some((h.record, copy)),
+                    _ => None,
+                })
+                .collect();
+            if !waiting.is_empty() {
+                let _ = write!(body, "<h3>{}</h3><ul>", lang.t("desk.waiting_for_reader"));
+                for (record, copy) in &waiting {
+                    let title = state
+                        .read(|conn| db::record_title(conn, record))
+                        .ok()
+                        .and_then(Result::ok)
+                        .flatten()
+                        .unwrap_or_default();
+                    let _ = write!(
+                        body,
+                        "<li><strong>{}</strong> <span class=\"meta\">{}</span></li>",
+                        escape(&title),
+                        escape(copy)
                     );
                 }
                 body.push_str("</ul>");
