@@ -16,6 +16,7 @@
 //! - [`demo`]: the living demo library `serve --demo` seeds.
 //! - [`sync_cmd`]: `tusach sync`: one-shot sessions, bundles and the sync listener.
 //! - [`serve`]: `tusach serve`: the long-running appliance.
+//! - [`staff_cmd`]: `tusach staff`: staff accounts from the console.
 //! - [`bench`]: `tusach bench NAME --json`.
 //! - [`dev`]: hidden tools that process-level tests drive (acknowledged write streams, seeding).
 //! - [`process`]: facts about this process (peak memory) for benches.
@@ -36,4 +37,5 @@ pub mod query_tables;
 pub mod sample;
 pub mod search;
 pub mod serve;
+pub mod staff_cmd;
 pub mod sync_cmd;
