@@ -9,6 +9,7 @@
 //! - [`circulation`]: loan rules, desk decisions and the exceptions inbox.
 //! - [`search`]: Vietnamese-aware catalogue search and the query tables behind it.
 //! - [`query_tables`]: the store observer that keeps every query table in step.
+//! - [`reports`]: statistics and the monthly report, counted from a snapshot of the library.
 //! - [`db`]: the appliance's own SQL (migrations and query-table statements).
 //! - [`http`]: the web server's routes; the only module that knows JSON and HTML.
 //! - [`sample`]: realistic, deterministic Vietnamese sample data (benches, tests, `--demo`).
@@ -31,6 +32,7 @@ pub mod home_library;
 pub mod http;
 pub mod process;
 pub mod query_tables;
+pub mod reports;
 pub mod sample;
 pub mod search;
 pub mod serve;
