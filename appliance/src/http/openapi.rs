@@ -8,6 +8,17 @@ pub fn get() -> warp::reply::Response {
 }
 
 pub fn document() -> serde_json::Value {
+    let mut document = base();
+    if let (Some(paths), serde_json::Value::Object(more)) = (
+        document["paths"].as_object_mut(),
+        super::reports::openapi_paths(),
+    ) {
+        paths.extend(more);
+    }
+    document
+}
+
+fn base() -> serde_json::Value {
     let error = serde_json::json!({
         "type": "object",
         "required": ["error", "error_en"],
