@@ -66,7 +66,7 @@ impl Server {
             .wait_for_line("Tủ Sách is running: http://", Duration::from_secs(300))
             .unwrap_or_else(|| panic!("serve did not start\n{}", process.diagnostics()));
         let addr = line.split_whitespace().next().expect("address").to_owned();
-        let startup = process.stdout_lines();
+        let startup = process.seen_lines().to_vec();
         Server {
             process,
             addr,

@@ -27,3 +27,28 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
         });
     session.or(clock).unify().map(Reply::into_response).boxed()
 }
+
+/// The OpenAPI paths of this area.
+pub fn openapi_paths() -> serde_json::Value {
+    serde_json::json!({
+        "/api/session": {
+            "get": {
+                "summary": "Who is logged in",
+                "description": "The staff member behind the session cookie, and the CSRF token every state-changing JSON request must send as the X-CSRF-Token header.",
+                "responses": {
+                    "200": {"description": "The session.", "content": {"application/json": {"schema": {
+                        "type": "object",
+                        "required": ["username", "display_name", "role", "csrf"],
+                        "properties": {
+                            "username": {"type": "string"},
+                            "display_name": {"type": "string"},
+                            "role": {"type": "string", "enum": ["admin", "librarian"]},
+                            "csrf": {"type": "string"}
+                        }
+                    }}}},
+                    "401": {"description": "Not logged in.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+                }
+            }
+        }
+    })
+}
