@@ -91,8 +91,7 @@ pub fn run_until_signal(
         let policy: Arc<dyn ScopePolicy> = Arc::new(AllowAll);
         let contacts = store.clone();
         let on_session = Arc::new(
-            move |peer: SocketAddr, result: Result<SessionReport, tcp::TcpSyncError>| match result
-            {
+            move |peer: SocketAddr, result: Result<SessionReport, tcp::TcpSyncError>| match result {
                 Ok(report) => crate::sync_cmd::note_contact(&contacts, &report),
                 Err(error) => eprintln!("sync session with {peer} failed: {error}"),
             },

@@ -184,7 +184,12 @@ fn stats_and_csv(client: &mut Client, today: &str) {
                 .count(),
             10
         );
-        assert!(chart(&page.body, "top-titles").matches("class=\"bar\"").count() >= 5);
+        assert!(
+            chart(&page.body, "top-titles")
+                .matches("class=\"bar\"")
+                .count()
+                >= 5
+        );
     }
     let stats = client.get(&format!("/api/stats?year={year}"));
     assert_eq!(stats.status, 200, "{}", stats.body);
@@ -215,7 +220,13 @@ fn stats_and_csv(client: &mut Client, today: &str) {
     assert!(csv.content_type.starts_with("text/csv"), "{}", csv.head);
     assert_eq!(
         csv.header("content-disposition").as_deref(),
-        Some(format!("attachment; filename=\"tusach-xa-nghi-phu-{}.csv\"", &today[..7]).as_str())
+        Some(
+            format!(
+                "attachment; filename=\"tusach-xa-nghi-phu-{}.csv\"",
+                &today[..7]
+            )
+            .as_str()
+        )
     );
     assert!(csv.body.starts_with('\u{feff}'), "no BOM");
     let lines: Vec<&str> = csv.body.trim_start_matches('\u{feff}').lines().collect();
@@ -393,11 +404,7 @@ fn exceptions_inbox(client: &mut Client) {
         &serde_json::json!({"exception": other["id"], "resolution": token}),
     );
     assert_eq!(done.status, 200, "{}", done.body);
-    assert!(
-        inbox(client)
-            .iter()
-            .all(|e| e["kind"] != "copy_lent_twice")
-    );
+    assert!(inbox(client).iter().all(|e| e["kind"] != "copy_lent_twice"));
 }
 
 fn tusach(data: &Path, args: &[&str]) -> String {
@@ -467,7 +474,11 @@ fn write_markup(data: &Path, today: &str) {
 
 fn sync_status_and_escaping(server: &Server, client: &mut Client, today: &str) {
     let status = client.get("/api/sync/status").json();
-    assert_eq!(status["peers"].as_array().map(Vec::len), Some(0), "{status}");
+    assert_eq!(
+        status["peers"].as_array().map(Vec::len),
+        Some(0),
+        "{status}"
+    );
     let dir = tempfile::tempdir().expect("tempdir");
     let peer = dir.path().join("peer");
     write_markup(&peer, today);
@@ -477,8 +488,7 @@ fn sync_status_and_escaping(server: &Server, client: &mut Client, today: &str) {
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     let status = loop {
         let status = client.get("/api/sync/status").json();
-        if status["peers"][0]["last_contact"].is_string() || std::time::Instant::now() > deadline
-        {
+        if status["peers"][0]["last_contact"].is_string() || std::time::Instant::now() > deadline {
             break status;
         }
         std::thread::sleep(Duration::from_millis(200));
@@ -512,6 +522,10 @@ fn sync_status_and_escaping(server: &Server, client: &mut Client, today: &str) {
         "the top title is shown, escaped"
     );
     let inbox_page = client.get("/staff/exceptions");
-    assert!(inbox_page.body.contains("&lt;img src=x onerror=alert(1)&gt;"));
+    assert!(
+        inbox_page
+            .body
+            .contains("&lt;img src=x onerror=alert(1)&gt;")
+    );
     assert!(inbox(client).iter().any(|e| e["copy"] == "TS-MARKUP"));
 }

@@ -2,7 +2,11 @@
 
 /// The main classes 000–900 by their first digit: (code, Vietnamese name, English name).
 pub const DDC_CLASSES: [(&str, &str, &str); 10] = [
-    ("000", "Tổng quát, tin học", "Computer science & general works"),
+    (
+        "000",
+        "Tổng quát, tin học",
+        "Computer science & general works",
+    ),
     ("100", "Triết học, tâm lý học", "Philosophy & psychology"),
     ("200", "Tôn giáo", "Religion"),
     ("300", "Khoa học xã hội", "Social sciences"),

@@ -87,10 +87,7 @@ impl LibraryFacts {
             facts.records.insert(id, RecordFact { title, class });
         }
         let text = |fields: &tusach_sync::Entity, name: &str| {
-            fields
-                .get(name)
-                .and_then(Value::as_str)
-                .map(str::to_owned)
+            fields.get(name).and_then(Value::as_str).map(str::to_owned)
         };
         store.scan(scope, READERS, |card, fields| {
             facts.readers.insert(

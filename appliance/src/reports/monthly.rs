@@ -88,8 +88,7 @@ impl MonthlyReport {
             .values()
             .filter(|r| r.registered.is_some_and(in_month))
             .count() as i64;
-        (report.collection_by_class, report.collection_unclassified) =
-            facts.collection_by_class();
+        (report.collection_by_class, report.collection_unclassified) = facts.collection_by_class();
         report
     }
 }

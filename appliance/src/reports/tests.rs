@@ -43,7 +43,8 @@ fn small_library() -> (LibraryFacts, tempfile::TempDir) {
         ("TS3", "rec-sao"),
         ("TS4", "rec-unknown"),
     ] {
-        a.add_copy(&mut store, barcode, record, "book").expect("copy");
+        a.add_copy(&mut store, barcode, record, "book")
+            .expect("copy");
     }
     for (card, category) in [("BD1", "child"), ("BD2", "child"), ("BD3", "teacher")] {
         a.add_reader(&mut store, card, "Lê Văn Tám", category, day(12, 31))
@@ -53,7 +54,8 @@ fn small_library() -> (LibraryFacts, tempfile::TempDir) {
     a.lend(&mut store, "BD1", "TS1", day(3, 2)).expect("lend");
     a.lend(&mut store, "BD1", "TS3", day(3, 2)).expect("lend");
     let renewed = a.lend(&mut store, "BD3", "TS2", day(3, 9)).expect("lend");
-    a.renew(&mut store, &renewed.loan, day(3, 16)).expect("renew");
+    a.renew(&mut store, &renewed.loan, day(3, 16))
+        .expect("renew");
     a.return_copy(&mut store, "TS1", day(4, 6)).expect("return");
     // April: BD2 borrows TS1 and the unclassified TS4.
     a.lend(&mut store, "BD2", "TS1", day(4, 7)).expect("lend");
@@ -91,7 +93,12 @@ fn monthly_figures_of_a_small_library() {
 
     let april = MonthlyReport::of(&facts, 2026, 4);
     assert_eq!(
-        (april.loans, april.returns, april.visits, april.active_readers),
+        (
+            april.loans,
+            april.returns,
+            april.visits,
+            april.active_readers
+        ),
         (2, 1, 7, 1)
     );
     assert_eq!(april.first_time_borrowers, 1);
@@ -107,7 +114,10 @@ fn the_year_has_twelve_months_and_a_top_list() {
     expected[2] = 3;
     expected[3] = 2;
     assert_eq!(year.loans_per_month, expected);
-    assert_eq!((year.visits_per_month[2], year.visits_per_month[3]), (16, 7));
+    assert_eq!(
+        (year.visits_per_month[2], year.visits_per_month[3]),
+        (16, 7)
+    );
     assert_eq!(year.top_titles[0].title, "Truyện Kiều");
     assert_eq!(year.top_titles[0].loans, 3);
     assert_eq!(year.collection_by_class[8], 2);

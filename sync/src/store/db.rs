@@ -500,8 +500,11 @@ pub(crate) fn record_peer_contact(
     Ok(())
 }
 
-/// Every peer with marks or a recorded contact: (peer, last contact, sessions).
-pub(crate) fn known_peers(conn: &Connection) -> rusqlite::Result<Vec<(Vec<u8>, Option<i64>, i64)>> {
+/// A peer's id bytes, its last contact (Unix seconds) and its finished sessions.
+pub(crate) type PeerContactRow = (Vec<u8>, Option<i64>, i64);
+
+/// Every peer with marks or a recorded contact.
+pub(crate) fn known_peers(conn: &Connection) -> rusqlite::Result<Vec<PeerContactRow>> {
     let mut stmt = conn.prepare(
         "SELECT k.peer, c.at, coalesce(c.sessions, 0)
          FROM (SELECT peer FROM peer_marks UNION SELECT peer FROM peer_contacts) k

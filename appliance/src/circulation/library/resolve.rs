@@ -100,11 +100,9 @@ impl Desk {
             if let Exception::ReturnWithoutLoan { stray } = &exception {
                 // A loan of that copy made after the return day (a desk's clock was wrong,
                 // or the loan was typed in late): the librarian may pair them.
-                for loan in db::open_loans_of_copy(
-                    store.connection(),
-                    self.scope.as_str(),
-                    &stray.copy,
-                )? {
+                for loan in
+                    db::open_loans_of_copy(store.connection(), self.scope.as_str(), &stray.copy)?
+                {
                     let out = super::parse_date(&loan.out, "loan date")?;
                     resolutions.insert(
                         0,
@@ -177,21 +175,30 @@ impl Desk {
                 // were made, so they are neither overdue nor on the reader's card.
                 for other in loans.iter().filter(|l| &l.id != kept) {
                     let key = self.key(LOANS, &other.id);
-                    batch
-                        .put(&key, "returned", iso(other.out))
-                        .put(&key, "closed_as", "lent_by_mistake");
+                    batch.put(&key, "returned", iso(other.out)).put(
+                        &key,
+                        "closed_as",
+                        "lent_by_mistake",
+                    );
                 }
             }
-            (Exception::ReturnWithoutLoan { stray }, Resolution::CloseLoanAsReturned { loan, on }) => {
-                batch
-                    .put(&self.key(LOANS, loan), "returned", iso(*on))
-                    .put(&self.key(LOANS, loan), "closed_as", "paired_by_librarian");
+            (
+                Exception::ReturnWithoutLoan { stray },
+                Resolution::CloseLoanAsReturned { loan, on },
+            ) => {
+                batch.put(&self.key(LOANS, loan), "returned", iso(*on)).put(
+                    &self.key(LOANS, loan),
+                    "closed_as",
+                    "paired_by_librarian",
+                );
                 batch.delete(&self.key(RETURNS, &stray.id));
             }
             (_, Resolution::CloseLoanAsReturned { loan, on }) => {
-                batch
-                    .put(&self.key(LOANS, loan), "returned", iso(*on))
-                    .put(&self.key(LOANS, loan), "closed_as", "closed_by_librarian");
+                batch.put(&self.key(LOANS, loan), "returned", iso(*on)).put(
+                    &self.key(LOANS, loan),
+                    "closed_as",
+                    "closed_by_librarian",
+                );
             }
             (_, Resolution::KeepLoan { .. } | Resolution::Acknowledge) => {}
         }
@@ -307,13 +314,20 @@ mod tests {
     #[test]
     fn keeping_one_of_two_loans_of_a_copy_closes_the_other_and_empties_the_inbox() {
         let mut d = device("desk-a");
-        let kept = d.desk.lend(&mut d.store, "BD01", "TS001", date(2)).expect("lend");
+        let kept = d
+            .desk
+            .lend(&mut d.store, "BD01", "TS001", date(2))
+            .expect("lend");
         offline_loan(&mut d, "loan-offline", "TS001", "BD02", date(3));
         let inbox = d.desk.inbox(&mut d.store).expect("inbox");
         assert_eq!(inbox.len(), 1, "{inbox:?}");
         let item = &inbox[0];
         assert_eq!(item.id, format!("twice:TS001:{}+loan-offline", kept.loan));
-        assert_eq!(item.copy_titles.len(), 0, "no catalogue record in this store");
+        assert_eq!(
+            item.copy_titles.len(),
+            0,
+            "no catalogue record in this store"
+        );
         assert_eq!(item.reader_names.len(), 2);
 
         // A choice the exception does not offer, or an id no longer there, writes nothing.
@@ -356,8 +370,12 @@ mod tests {
     #[test]
     fn a_return_without_a_loan_is_paired_with_a_later_loan_or_dismissed() {
         let mut d = device("desk-a");
-        d.desk.return_copy(&mut d.store, "TS001", date(2)).expect("stray");
-        d.desk.return_copy(&mut d.store, "TS002", date(2)).expect("stray");
+        d.desk
+            .return_copy(&mut d.store, "TS001", date(2))
+            .expect("stray");
+        d.desk
+            .return_copy(&mut d.store, "TS002", date(2))
+            .expect("stray");
         // A loan of TS001 typed in later, dated after the return.
         offline_loan(&mut d, "loan-late", "TS001", "BD01", date(4));
         let inbox = d.desk.inbox(&mut d.store).expect("inbox");
@@ -370,7 +388,10 @@ mod tests {
             loan: "loan-late".into(),
             on: date(4),
         };
-        assert_eq!(ts001.resolutions, vec![pair.clone(), Resolution::Acknowledge]);
+        assert_eq!(
+            ts001.resolutions,
+            vec![pair.clone(), Resolution::Acknowledge]
+        );
         d.desk
             .resolve(&mut d.store, &ts001.id, &pair, date(6))
             .expect("pair");
@@ -380,7 +401,12 @@ mod tests {
         assert_eq!(inbox.len(), 1, "{inbox:?}");
         assert_eq!(inbox[0].resolutions, vec![Resolution::Acknowledge]);
         d.desk
-            .resolve(&mut d.store, &inbox[0].id, &Resolution::Acknowledge, date(6))
+            .resolve(
+                &mut d.store,
+                &inbox[0].id,
+                &Resolution::Acknowledge,
+                date(6),
+            )
             .expect("dismiss");
         assert!(d.desk.inbox(&mut d.store).expect("inbox").is_empty());
         // The dismissed return is still there, noted, not dropped.

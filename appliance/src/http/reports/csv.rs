@@ -23,7 +23,11 @@ pub fn field(text: &str) -> String {
 
 /// One CSV line, with its CRLF.
 pub fn line(fields: &[&str]) -> String {
-    let mut out = fields.iter().map(|f| field(f)).collect::<Vec<_>>().join(",");
+    let mut out = fields
+        .iter()
+        .map(|f| field(f))
+        .collect::<Vec<_>>()
+        .join(",");
     out.push_str("\r\n");
     out
 }

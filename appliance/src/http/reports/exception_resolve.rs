@@ -116,7 +116,13 @@ mod tests {
         ] {
             assert_eq!(parse_token(&token(&resolution)), Some(resolution));
         }
-        for bad in ["", "keep:", "close:loan-1", "close:loan-1:2026-02-30", "drop"] {
+        for bad in [
+            "",
+            "keep:",
+            "close:loan-1",
+            "close:loan-1:2026-02-30",
+            "drop",
+        ] {
             assert_eq!(parse_token(bad), None, "{bad:?}");
         }
     }

@@ -74,8 +74,16 @@ fn explain(state: &AppState, lang: Lang, item: &InboxItem) -> (String, Vec<Strin
     match &item.exception {
         Exception::CopyLentTwice { copy, loans } => {
             let heading = lang.pick(
-                format!("Bản sách {} đang được cho mượn {} lần", copy_label(item, copy), loans.len()),
-                format!("Copy {} is lent {} times", copy_label(item, copy), loans.len()),
+                format!(
+                    "Bản sách {} đang được cho mượn {} lần",
+                    copy_label(item, copy),
+                    loans.len()
+                ),
+                format!(
+                    "Copy {} is lent {} times",
+                    copy_label(item, copy),
+                    loans.len()
+                ),
             );
             let mut lines = vec![lang.t("reports.exceptions.twice_why").to_owned()];
             lines.extend(loans.iter().map(|l| loan_sentence(state, lang, item, l)));
@@ -83,8 +91,14 @@ fn explain(state: &AppState, lang: Lang, item: &InboxItem) -> (String, Vec<Strin
         }
         Exception::ReturnWithoutLoan { stray } => (
             lang.pick(
-                format!("Bản sách {} được trả nhưng không có lượt mượn", copy_label(item, &stray.copy)),
-                format!("Copy {} was returned but no loan of it is known", copy_label(item, &stray.copy)),
+                format!(
+                    "Bản sách {} được trả nhưng không có lượt mượn",
+                    copy_label(item, &stray.copy)
+                ),
+                format!(
+                    "Copy {} was returned but no loan of it is known",
+                    copy_label(item, &stray.copy)
+                ),
             ),
             vec![lang.pick(
                 format!(
@@ -113,14 +127,28 @@ fn explain(state: &AppState, lang: Lang, item: &InboxItem) -> (String, Vec<Strin
             }
             (
                 lang.pick(
-                    format!("Cho mượn dù bạn đọc {} không được mượn", reader_label(item, &loan.reader)),
-                    format!("Lent although {} may not borrow", reader_label(item, &loan.reader)),
+                    format!(
+                        "Cho mượn dù bạn đọc {} không được mượn",
+                        reader_label(item, &loan.reader)
+                    ),
+                    format!(
+                        "Lent although {} may not borrow",
+                        reader_label(item, &loan.reader)
+                    ),
                 ),
                 vec![
                     why.join("; "),
                     lang.pick(
-                        format!("Bản {} đã cho mượn {}", copy_label(item, &loan.copy), loan_sentence(state, lang, item, loan)),
-                        format!("Copy {} was lent {}", copy_label(item, &loan.copy), loan_sentence(state, lang, item, loan)),
+                        format!(
+                            "Bản {} đã cho mượn {}",
+                            copy_label(item, &loan.copy),
+                            loan_sentence(state, lang, item, loan)
+                        ),
+                        format!(
+                            "Copy {} was lent {}",
+                            copy_label(item, &loan.copy),
+                            loan_sentence(state, lang, item, loan)
+                        ),
                     ),
                 ],
             )
@@ -149,12 +177,11 @@ fn button(state: &AppState, lang: Lang, item: &InboxItem, resolution: &Resolutio
                 format!("Keep the loan to {who}; close the other as lent by mistake"),
             )
         }
-        (Exception::ReturnWithoutLoan { .. }, Resolution::CloseLoanAsReturned { loan, on }) => {
-            lang.pick(
+        (Exception::ReturnWithoutLoan { .. }, Resolution::CloseLoanAsReturned { loan, on }) => lang
+            .pick(
                 format!("Ghép với lượt mượn {loan}: đã trả ngày {}", day(*on)),
                 format!("Pair with loan {loan}: returned on {}", day(*on)),
-            )
-        }
+            ),
         (_, Resolution::CloseLoanAsReturned { on, .. }) => lang.pick(
             format!("Đóng lượt mượn: sách đã về (ngày {})", day(*on)),
             format!("Close the loan: the copy is back (on {})", day(*on)),

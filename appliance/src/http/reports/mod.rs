@@ -74,8 +74,9 @@ fn error_page(frame: &Frame<'_>, error: &ApiError, back: &str) -> warp::reply::R
 fn see_other(location: &str) -> warp::reply::Response {
     match location.parse::<warp::http::Uri>() {
         Ok(uri) => warp::redirect::see_other(uri).into_response(),
-        Err(_) => warp::redirect::see_other(warp::http::Uri::from_static("/staff/desk"))
-            .into_response(),
+        Err(_) => {
+            warp::redirect::see_other(warp::http::Uri::from_static("/staff/desk")).into_response()
+        }
     }
 }
 
@@ -231,9 +232,7 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
 /// The OpenAPI path items of this area's JSON endpoints.
 pub fn openapi_paths() -> serde_json::Value {
     let error = serde_json::json!({"$ref": "#/components/schemas/Error"});
-    let err = |description: &str| {
-        serde_json::json!({"description": description, "content": {"application/json": {"schema": error.clone()}}})
-    };
+    let err = |description: &str| serde_json::json!({"description": description, "content": {"application/json": {"schema": error.clone()}}});
     let csrf = serde_json::json!({"name": "X-CSRF-Token", "in": "header", "required": true, "schema": {"type": "string"}, "description": "The session's token from GET /api/session."});
     let months = serde_json::json!({"type": "array", "items": {"type": "integer"}, "minItems": 12, "maxItems": 12, "description": "January first."});
     let resolution = serde_json::json!({

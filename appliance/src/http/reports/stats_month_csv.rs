@@ -31,14 +31,13 @@ pub(super) fn parse_month(text: Option<&str>) -> Result<(i32, u32), ApiError> {
 }
 
 pub fn get(state: &AppState, staff: &Staff, request: &PageRequest) -> warp::reply::Response {
-    let report = parse_month(request.params.get("month").map(String::as_str)).and_then(
-        |(year, month)| {
+    let report =
+        parse_month(request.params.get("month").map(String::as_str)).and_then(|(year, month)| {
             let facts = state
                 .write(|store| LibraryFacts::gather(store, state.desk.scope()))?
                 .map_err(internal)?;
             Ok(MonthlyReport::of(&facts, year, month))
-        },
-    );
+        });
     let report = match report {
         Ok(report) => report,
         Err(error) => return error_page(&frame(state, staff, request), &error, "/staff/stats"),

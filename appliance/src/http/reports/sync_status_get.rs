@@ -14,7 +14,9 @@ use crate::http::{ApiError, AppState, PageRequest, json_error, json_reply};
 
 fn statuses(state: &AppState) -> Result<(Vec<PeerStatus>, i64), ApiError> {
     state
-        .write(|store| Ok::<_, tusach_sync::StoreError>((store.peer_statuses()?, store.feed_len()?)))?
+        .write(|store| {
+            Ok::<_, tusach_sync::StoreError>((store.peer_statuses()?, store.feed_len()?))
+        })?
         .map_err(internal)
 }
 
