@@ -59,14 +59,21 @@ fn body(state: &AppState, lang: Lang, year: i32, stats: &YearStatistics) -> (Str
             .collect()
     };
     let mut html = format!("<h1>{}</h1>", escape(&title));
-    let this_month = state.today().format("%Y-%m").to_string();
+    // The report goes to the district after the month ends: offer last month.
+    let today = state.today();
+    let last_month = today
+        .with_day(1)
+        .and_then(|first| first.pred_opt())
+        .unwrap_or(today)
+        .format("%Y-%m")
+        .to_string();
     let _ = write!(
         html,
         "<form method=\"get\" action=\"/staff/stats\"><label for=\"year\">{year_label}</label>\
 <input id=\"year\" name=\"year\" type=\"number\" min=\"2000\" max=\"2100\" value=\"{year}\">\
 <button type=\"submit\">{show}</button></form>\
 <form method=\"get\" action=\"/staff/stats/month.csv\"><label for=\"month\">{month_label}</label>\
-<input id=\"month\" name=\"month\" type=\"month\" value=\"{this_month}\">\
+<input id=\"month\" name=\"month\" type=\"month\" value=\"{last_month}\" placeholder=\"2026-09\" pattern=\"[0-9]{{4}}-[0-9]{{2}}\">\
 <button type=\"submit\">{download}</button></form>",
         year_label = lang.t("reports.stats.year"),
         show = lang.t("reports.stats.show"),
