@@ -1,12 +1,12 @@
 //! The snapshot reports count from, read from the store and the query tables in one go.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::NaiveDate;
 use tusach_sync::{Scope, Store, StoreError, Value};
 
 use super::ddc::ddc_class;
-use crate::circulation::library::{COPIES, READERS, VISITS};
+use crate::circulation::library::{COPIES, LENT_BY_MISTAKE, READERS, RESOLUTIONS, VISITS};
 use crate::db;
 
 #[derive(Debug, thiserror::Error)]
@@ -69,7 +69,17 @@ impl LibraryFacts {
     /// shard by shard.
     pub fn gather(store: &mut Store, scope: &Scope) -> Result<LibraryFacts, ReportError> {
         let mut facts = LibraryFacts::default();
+        // Loans a librarian closed as lent by mistake (a copy lent at two desks) never were.
+        let mut mistaken = HashSet::new();
+        store.scan(scope, RESOLUTIONS, |_, note| {
+            if let Some(Value::List(loans)) = note.get(LENT_BY_MISTAKE) {
+                mistaken.extend(loans.iter().filter_map(Value::as_str).map(str::to_owned));
+            }
+        })?;
         for row in db::all_loans(store.connection(), scope.as_str())? {
+            if mistaken.contains(&row.id) {
+                continue;
+            }
             let Some(out) = date(&row.out) else {
                 facts.unreadable_loans += 1;
                 continue;

@@ -15,6 +15,12 @@ fn day(month: u32, d: u32) -> NaiveDate {
 /// Two records (literature and science), three copies, three readers, five loans over two
 /// months, visits at two desks.
 fn small_library() -> (LibraryFacts, tempfile::TempDir) {
+    let (mut store, desk, dir) = small_store();
+    let facts = LibraryFacts::gather(&mut store, desk.scope()).expect("facts");
+    (facts, dir)
+}
+
+fn small_store() -> (Store, Desk, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut store = Store::open(&dir.path().join("tusach.db")).expect("open");
     crate::query_tables::attach(&mut store).expect("attach");
@@ -64,8 +70,7 @@ fn small_library() -> (LibraryFacts, tempfile::TempDir) {
     b.count_visits(&mut store, day(3, 2), 5).expect("visits");
     b.count_visits(&mut store, day(3, 30), 1).expect("visits");
     a.count_visits(&mut store, day(4, 1), 7).expect("visits");
-    let facts = LibraryFacts::gather(&mut store, a.scope()).expect("facts");
-    (facts, dir)
+    (store, a, dir)
 }
 
 #[test]
@@ -139,4 +144,36 @@ fn ddc_numbers_fall_into_their_main_class() {
     ] {
         assert_eq!(ddc_class(ddc), class, "{ddc:?}");
     }
+}
+
+#[test]
+fn a_loan_closed_as_lent_by_mistake_is_not_counted() {
+    let (mut store, desk, _dir) = small_store();
+    // Another desk, offline, lent TS3 again in March although BD1 has it.
+    let key = tusach_sync::EntityKey::new(desk.scope(), "loans", "loan-offline");
+    let mut batch = WriteBatch::new();
+    batch
+        .put(&key, "copy", "TS3")
+        .put(&key, "reader", "BD2")
+        .put(&key, "out", "2026-03-20")
+        .put(&key, "due", "2026-04-03")
+        .put(&key, "renewals", tusach_sync::Value::Counter(0))
+        .put(&key, "desk", "desk-b");
+    store.commit(&batch).expect("offline loan");
+    let facts = LibraryFacts::gather(&mut store, desk.scope()).expect("facts");
+    assert_eq!(MonthlyReport::of(&facts, 2026, 3).loans, 4);
+
+    let inbox = desk.inbox(&mut store).expect("inbox");
+    assert_eq!(inbox.len(), 1, "{inbox:?}");
+    let keep = inbox[0]
+        .resolutions
+        .iter()
+        .find(|r| !matches!(r, crate::circulation::exceptions::Resolution::KeepLoan { loan } if loan == "loan-offline"))
+        .expect("keep BD1's loan")
+        .clone();
+    desk.resolve(&mut store, &inbox[0].id, &keep, day(3, 25))
+        .expect("resolve");
+    let facts = LibraryFacts::gather(&mut store, desk.scope()).expect("facts");
+    let march = MonthlyReport::of(&facts, 2026, 3);
+    assert_eq!((march.loans, march.active_readers), (3, 2));
 }

@@ -23,6 +23,9 @@ use crate::db;
 /// Notes of resolved exceptions, one entity per exception id.
 pub const RESOLUTIONS: &str = "exception_resolutions";
 
+/// The note's field listing the loans a resolution closed as lent by mistake.
+pub const LENT_BY_MISTAKE: &str = "lent_by_mistake";
+
 /// Entity ids may be at most 256 bytes; exception ids of a copy lent many times could be more.
 const MAX_NOTE_ID: usize = 200;
 
@@ -169,11 +172,14 @@ impl Desk {
             ));
         }
         let mut batch = WriteBatch::new();
+        let mut mistaken = Vec::new();
         match (&item.exception, resolution) {
             (Exception::CopyLentTwice { loans, .. }, Resolution::KeepLoan { loan: kept }) => {
                 // The others never left the shelf with their reader: closed on the day they
-                // were made, so they are neither overdue nor on the reader's card.
+                // were made, so they are neither overdue nor on the reader's card, and the
+                // note names them so statistics do not count them.
                 for other in loans.iter().filter(|l| &l.id != kept) {
+                    mistaken.push(Value::Str(other.id.clone()));
                     let key = self.key(LOANS, &other.id);
                     batch.put(&key, "returned", iso(other.out)).put(
                         &key,
@@ -208,6 +214,9 @@ impl Desk {
             .put(&note, "resolution", resolution_text(resolution))
             .put(&note, "desk", self.desk.as_str())
             .put(&note, "on", iso(today));
+        if !mistaken.is_empty() {
+            batch.put(&note, LENT_BY_MISTAKE, Value::List(mistaken));
+        }
         store.commit(&batch)?;
         Ok(())
     }
