@@ -47,7 +47,13 @@ pub fn get(state: &AppState, staff: &Staff, request: &PageRequest) -> warp::repl
 fn body(state: &AppState, lang: Lang, year: i32, stats: &YearStatistics) -> (String, String) {
     let title = format!("{} {year}", lang.t("reports.stats.title"));
     let data = lang.t("reports.chart.data");
-    let months: Vec<String> = (1..=12).map(|m| m.to_string()).collect();
+    const EN_MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    // "T3" is how Vietnamese writes "tháng 3" where space is short.
+    let months: Vec<String> = (1..=12)
+        .map(|m| lang.pick(format!("T{m}"), EN_MONTHS[m - 1].to_owned()))
+        .collect();
     let per_month = |values: &[i64; 12]| -> Vec<Bar> {
         months
             .iter()
