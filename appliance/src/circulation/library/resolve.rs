@@ -17,7 +17,7 @@ use chrono::NaiveDate;
 use tusach_sync::{EntityKey, Store, Value, WriteBatch};
 
 use super::{Desk, DeskError, LOANS, READERS, RETURNS, iso};
-use crate::circulation::exceptions::{Exception, Resolution};
+use crate::circulation::exceptions::{Exception, LoanRecord, Resolution};
 use crate::db;
 
 /// Notes of resolved exceptions, one entity per exception id.
@@ -37,6 +37,9 @@ pub struct InboxItem {
     pub exception: Exception,
     /// What a librarian may choose, in the order to offer them.
     pub resolutions: Vec<Resolution>,
+    /// Loans a resolution would touch that the exception itself does not name (for a return
+    /// without a loan: the open loans of that copy made after the return day).
+    pub related_loans: Vec<LoanRecord>,
     /// Titles of the copies involved (barcode → title), where known.
     pub copy_titles: BTreeMap<String, String>,
     /// Names of the readers involved (card → name), where known.
@@ -100,6 +103,7 @@ impl Desk {
                 continue;
             }
             let mut resolutions = exception.resolutions();
+            let mut related_loans = Vec::new();
             if let Exception::ReturnWithoutLoan { stray } = &exception {
                 // A loan of that copy made after the return day (a desk's clock was wrong,
                 // or the loan was typed in late): the librarian may pair them.
@@ -110,13 +114,23 @@ impl Desk {
                     resolutions.insert(
                         0,
                         Resolution::CloseLoanAsReturned {
-                            loan: loan.id,
+                            loan: loan.id.clone(),
                             on: out.max(stray.on),
                         },
                     );
+                    related_loans.push(LoanRecord {
+                        out,
+                        due: super::parse_date(&loan.due, "due date")?,
+                        returned: None,
+                        id: loan.id,
+                        copy: loan.copy,
+                        reader: loan.reader,
+                        desk: loan.desk,
+                    });
                 }
             }
-            let (copies, readers) = involved(&exception);
+            let (copies, mut readers) = involved(&exception);
+            readers.extend(related_loans.iter().map(|l| l.reader.clone()));
             let mut copy_titles = BTreeMap::new();
             for copy in copies {
                 let record = store
@@ -143,6 +157,7 @@ impl Desk {
                 id,
                 exception,
                 resolutions,
+                related_loans,
                 copy_titles,
                 reader_names,
             });
@@ -397,6 +412,9 @@ mod tests {
             loan: "loan-late".into(),
             on: date(4),
         };
+        assert_eq!(ts001.related_loans.len(), 1);
+        assert_eq!(ts001.related_loans[0].id, "loan-late");
+        assert!(ts001.reader_names.contains_key("BD01"), "{ts001:?}");
         assert_eq!(
             ts001.resolutions,
             vec![pair.clone(), Resolution::Acknowledge]

@@ -177,11 +177,18 @@ fn button(state: &AppState, lang: Lang, item: &InboxItem, resolution: &Resolutio
                 format!("Keep the loan to {who}; close the other as lent by mistake"),
             )
         }
-        (Exception::ReturnWithoutLoan { .. }, Resolution::CloseLoanAsReturned { loan, on }) => lang
-            .pick(
-                format!("Ghép với lượt mượn {loan}: đã trả ngày {}", day(*on)),
-                format!("Pair with loan {loan}: returned on {}", day(*on)),
-            ),
+        (Exception::ReturnWithoutLoan { .. }, Resolution::CloseLoanAsReturned { loan, on }) => {
+            let which = item
+                .related_loans
+                .iter()
+                .find(|l| &l.id == loan)
+                .map(|l| loan_sentence(state, lang, item, l))
+                .unwrap_or_else(|| loan.clone());
+            lang.pick(
+                format!("Ghép với lượt mượn {which}: sách đã trả ngày {}", day(*on)),
+                format!("Pair with the loan {which}: returned on {}", day(*on)),
+            )
+        }
         (_, Resolution::CloseLoanAsReturned { on, .. }) => lang.pick(
             format!("Đóng lượt mượn: sách đã về (ngày {})", day(*on)),
             format!("Close the loan: the copy is back (on {})", day(*on)),
