@@ -7,6 +7,7 @@
 //! - [`clock`]: the wall clock, corrected from a phone, and whether it went backwards.
 //! - [`catalogue`]: bibliographic records as entities of the replicated store.
 //! - [`circulation`]: loan rules, desk decisions and the exceptions inbox.
+//! - [`accounts`]: staff accounts, passwords, sessions and login rate limiting.
 //! - [`search`]: Vietnamese-aware catalogue search and the query tables behind it.
 //! - [`query_tables`]: the store observer that keeps every query table in step.
 //! - [`reports`]: statistics and the monthly report, counted from a snapshot of the library.
@@ -16,10 +17,12 @@
 //! - [`demo`]: the living demo library `serve --demo` seeds.
 //! - [`sync_cmd`]: `tusach sync`: one-shot sessions, bundles and the sync listener.
 //! - [`serve`]: `tusach serve`: the long-running appliance.
+//! - [`staff_cmd`]: `tusach staff`: staff accounts from the console.
 //! - [`bench`]: `tusach bench NAME --json`.
 //! - [`dev`]: hidden tools that process-level tests drive (acknowledged write streams, seeding).
 //! - [`process`]: facts about this process (peak memory) for benches.
 
+pub mod accounts;
 pub mod bench;
 pub mod catalogue;
 pub mod circulation;
@@ -36,4 +39,5 @@ pub mod reports;
 pub mod sample;
 pub mod search;
 pub mod serve;
+pub mod staff_cmd;
 pub mod sync_cmd;
