@@ -14,8 +14,7 @@ use tusach_tests::web::{Client, Response, Server};
 const LIBRARY_SCOPE: &str = "library:xa-nghi-phu";
 
 fn staff(server: &Server) -> Client {
-    let mut client = server.client();
-    client.login("thuthu", "x");
+    let client = server.staff_client();
     assert!(!client.csrf.is_empty(), "no CSRF token after login");
     client
 }
