@@ -24,6 +24,7 @@ pub mod input;
 pub mod layout;
 mod openapi;
 mod records_search;
+mod reports;
 mod search_page;
 mod session;
 
@@ -518,6 +519,8 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
         .map(|| warp::redirect::see_other(warp::http::Uri::from_static("/search")).into_response());
     health
         .or(session::routes(state.clone()))
+        .unify()
+        .or(reports::routes(state.clone()))
         .unify()
         .or(records)
         .unify()

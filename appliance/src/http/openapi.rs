@@ -10,7 +10,10 @@ pub fn get() -> warp::reply::Response {
 /// The whole document: the catalogue search below, then each area's own paths.
 pub fn document() -> serde_json::Value {
     let mut document = base();
-    for area_paths in [super::session::openapi_paths()] {
+    for area_paths in [
+        super::session::openapi_paths(),
+        super::reports::openapi_paths(),
+    ] {
         if let (Some(paths), serde_json::Value::Object(more)) =
             (document["paths"].as_object_mut(), area_paths)
         {
