@@ -476,12 +476,6 @@ pub fn copy_by_barcode(
     .optional()
 }
 
-pub fn record_title(conn: &Connection, record: &str) -> rusqlite::Result<Option<String>> {
-    conn.prepare_cached("SELECT title FROM record_index WHERE id = ?1")?
-        .query_row([record], |row| row.get(0))
-        .optional()
-}
-
 /// A loan with what the desk shows beside it: the title and the reader's name.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LoanLine {
@@ -559,4 +553,20 @@ pub fn overdue_loan_lines(
         "l.due, l.out, l.id",
         params![scope, today],
     )
+}
+
+/// A record's title, if the catalogue holds it.
+pub fn record_title(conn: &Connection, id: &str) -> rusqlite::Result<Option<String>> {
+    conn.prepare_cached("SELECT title FROM record_index WHERE id = ?1")?
+        .query_row([id], |row| row.get(0))
+        .optional()
+}
+
+/// Every record's id, title and DDC number, for the statistics.
+pub fn record_titles_and_classes(
+    conn: &Connection,
+) -> rusqlite::Result<Vec<(String, String, Option<String>)>> {
+    let mut stmt = conn.prepare_cached("SELECT id, title, ddc FROM record_index")?;
+    let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+    rows.collect()
 }

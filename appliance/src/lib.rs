@@ -10,12 +10,14 @@
 //! - [`accounts`]: staff accounts, passwords, sessions and login rate limiting.
 //! - [`search`]: Vietnamese-aware catalogue search and the query tables behind it.
 //! - [`query_tables`]: the store observer that keeps every query table in step.
+//! - [`reports`]: statistics and the monthly report, counted from a snapshot of the library.
 //! - [`db`]: the appliance's own SQL (migrations and query-table statements).
 //! - [`http`]: the web server's routes; the only module that knows JSON and HTML.
 //! - [`sample`]: realistic, deterministic Vietnamese sample data (benches, tests, `--demo`).
 //! - [`demo`]: the living demo library `serve --demo` seeds.
 //! - [`sync_cmd`]: `tusach sync`: one-shot sessions, bundles and the sync listener.
 //! - [`serve`]: `tusach serve`: the long-running appliance.
+//! - [`staff_cmd`]: `tusach staff`: staff accounts from the console.
 //! - [`bench`]: `tusach bench NAME --json`.
 //! - [`dev`]: hidden tools that process-level tests drive (acknowledged write streams, seeding).
 //! - [`process`]: facts about this process (peak memory) for benches.
@@ -33,7 +35,9 @@ pub mod home_library;
 pub mod http;
 pub mod process;
 pub mod query_tables;
+pub mod reports;
 pub mod sample;
 pub mod search;
 pub mod serve;
+pub mod staff_cmd;
 pub mod sync_cmd;

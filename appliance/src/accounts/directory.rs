@@ -507,8 +507,9 @@ impl StaffDirectory {
             return Err(ChangePasswordError::SameAsCurrent);
         }
         let key = self.key(&user.username);
+        let password_hash = password::hash(&new)?;
         let mut batch = WriteBatch::new();
-        batch.put(&key, PASSWORD_HASH, password::hash(&new)?).put(
+        batch.put(&key, PASSWORD_HASH, password_hash.as_str()).put(
             &key,
             MUST_CHANGE_PASSWORD,
             false,
@@ -516,6 +517,9 @@ impl StaffDirectory {
         store.commit(&batch)?;
         sessions.close_all_for(&user.username);
         user.must_change_password = false;
+        // A session opened for the returned user must match the new hash, or the very next
+        // request would find it stale.
+        user.credential = CredentialStamp::of(Some(&password_hash));
         Ok(user)
     }
 
@@ -644,6 +648,65 @@ impl StaffDirectory {
             && user.damage.is_none()
             && user.role == session.role
             && user.credential == session.credential())
+    }
+
+    /// Creates or replaces an account from the appliance's own console (`tusach staff add`):
+    /// whoever can run commands on the appliance holds its data folder already, so no acting
+    /// admin is asked for. This is also the way back in when every admin password is lost.
+    pub fn set_from_console(
+        &self,
+        store: &mut Store,
+        username: &str,
+        display_name: &str,
+        role: Role,
+        password: &str,
+        must_change_password: bool,
+    ) -> Result<StaffUser, CreateError> {
+        let username = Username::parse(username)?;
+        let display_name = normalise_display_name(display_name)?;
+        let password = NewPassword::check(password)?;
+        let password_hash = password::hash(&password)?;
+        let mut batch = WriteBatch::new();
+        self.put_account(
+            &mut batch,
+            &username,
+            &display_name,
+            role,
+            &password_hash,
+            must_change_password,
+        );
+        store.commit(&batch)?;
+        Ok(StaffUser {
+            username,
+            display_name,
+            role,
+            must_change_password,
+            disabled: false,
+            damage: None,
+            credential: CredentialStamp::of(Some(&password_hash)),
+        })
+    }
+
+    /// Gives an account a fresh one-time password from the console (`tusach staff
+    /// reset-password`), enabled, to be changed at the next login.
+    pub fn reset_from_console(
+        &self,
+        store: &mut Store,
+        username: &str,
+    ) -> Result<OneTimePassword, AdminError> {
+        let user = self.existing(store, username)?;
+        let one_time = OneTimePassword::generate()?;
+        let mut batch = WriteBatch::new();
+        self.put_account(
+            &mut batch,
+            &user.username,
+            &user.display_name,
+            user.role,
+            &password::hash(&one_time.as_new_password())?,
+            true,
+        );
+        store.commit(&batch)?;
+        Ok(one_time)
     }
 
     /// The acting admin, if `by_admin` is an enabled, whole admin who has changed their

@@ -477,6 +477,9 @@ fn open_loan(row: &LoanRow) -> Result<OpenLoan, DeskError> {
     })
 }
 
+mod resolve;
+pub use resolve::{InboxItem, LENT_BY_MISTAKE, RESOLUTIONS, ResolveError, exception_id};
+
 #[cfg(test)]
 mod desk_tests;
 #[cfg(test)]

@@ -13,6 +13,7 @@ pub fn document() -> serde_json::Value {
     for area_paths in [
         super::session::openapi_paths(),
         super::desk::openapi_paths(),
+        super::reports::openapi_paths(),
     ] {
         if let (Some(paths), serde_json::Value::Object(more)) =
             (document["paths"].as_object_mut(), area_paths)
