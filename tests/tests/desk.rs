@@ -549,7 +549,7 @@ fn bad_input_is_refused_with_a_message_and_writes_nothing(mut server: Server, co
             path,
             &[
                 ("Content-Type", "application/json"),
-                ("X-CSRF-Token", "interim"),
+                ("X-CSRF-Token", &csrf),
             ],
             body.as_bytes(),
         );
