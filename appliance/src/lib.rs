@@ -7,6 +7,9 @@
 //! - [`clock`]: the wall clock, corrected from a phone, and whether it went backwards.
 //! - [`catalogue`]: bibliographic records as entities of the replicated store.
 //! - [`circulation`]: loan rules, desk decisions and the exceptions inbox.
+//! - [`holdings`]: copies across libraries and shelves, and what is available where.
+//! - [`cataloguing`]: adding copies and new records; ISBN check digits.
+//! - [`stocktake`]: shelf-by-shelf scans and what they found missing or misplaced.
 //! - [`search`]: Vietnamese-aware catalogue search and the query tables behind it.
 //! - [`query_tables`]: the store observer that keeps every query table in step.
 //! - [`db`]: the appliance's own SQL (migrations and query-table statements).
@@ -21,12 +24,14 @@
 
 pub mod bench;
 pub mod catalogue;
+pub mod cataloguing;
 pub mod circulation;
 pub mod clock;
 pub mod data_dir;
 pub mod db;
 pub mod demo;
 pub mod dev;
+pub mod holdings;
 pub mod home_library;
 pub mod http;
 pub mod process;
@@ -34,4 +39,5 @@ pub mod query_tables;
 pub mod sample;
 pub mod search;
 pub mod serve;
+pub mod stocktake;
 pub mod sync_cmd;

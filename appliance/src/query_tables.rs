@@ -1,6 +1,6 @@
 //! The one store observer of the appliance: it keeps every query table in step with the
 //! entities, inside the store's own transactions — the catalogue's search tables for `records`
-//! and the circulation tables for `loans` and `returns` of each library scope.
+//! and the circulation tables for `copies`, `loans` and `returns` of each library scope.
 
 use rusqlite::Transaction;
 use tusach_sync::{
@@ -8,8 +8,9 @@ use tusach_sync::{
 };
 
 use crate::catalogue::{RECORDS, network_scope};
-use crate::circulation::library::{LOANS, RETURNS};
+use crate::circulation::library::{COPIES, LOANS, RETURNS};
 use crate::db::{self, LoanRow, StrayReturnRow};
+use crate::holdings;
 use crate::search;
 
 pub struct QueryTables;
@@ -40,6 +41,11 @@ impl ChangeObserver for QueryTables {
                     db::upsert_stray_return(tx, &stray_row(key.scope.as_str(), &key.id, fields))?
                 }
                 (RETURNS, None) => db::delete_stray_return(tx, &key.id)?,
+                (COPIES, _) if holdings::library_id(key.scope.as_str()).is_none() => {}
+                (COPIES, Some(fields)) => {
+                    db::upsert_copy(tx, &holdings::copy_row(key.scope.as_str(), &key.id, fields))?
+                }
+                (COPIES, None) => db::delete_copy(tx, key.scope.as_str(), &key.id)?,
                 _ => {}
             }
         }
@@ -88,6 +94,7 @@ fn stray_row(scope: &str, id: &str, fields: &Entity) -> StrayReturnRow {
 pub fn attach(store: &mut Store) -> Result<(), StoreError> {
     db::migrate(store.connection_mut())?;
     search::rebuild_if_empty(store)?;
+    holdings::rebuild_if_empty(store)?;
     store.set_observer(Box::new(QueryTables));
     Ok(())
 }
