@@ -456,7 +456,8 @@ pub fn holding(
     scope: &str,
     barcode: &str,
 ) -> rusqlite::Result<Option<HoldingRow>> {
-    let sql = format!("SELECT {HOLDING_COLUMNS} FROM copy_index c WHERE c.scope = ?1 AND c.barcode = ?2");
+    let sql =
+        format!("SELECT {HOLDING_COLUMNS} FROM copy_index c WHERE c.scope = ?1 AND c.barcode = ?2");
     conn.prepare_cached(&sql)?
         .query_row(params![scope, barcode], holding_from_row)
         .optional()
@@ -480,9 +481,8 @@ pub fn scopes_holding(
     // In chunks, well under SQLite's limit on bound parameters.
     for chunk in records.chunks(500) {
         let marks = vec!["?"; chunk.len()].join(",");
-        let sql = format!(
-            "SELECT DISTINCT record, scope FROM copy_index WHERE record IN ({marks})"
-        );
+        let sql =
+            format!("SELECT DISTINCT record, scope FROM copy_index WHERE record IN ({marks})");
         let mut stmt = conn.prepare(&sql)?;
         let rows = stmt.query_map(rusqlite::params_from_iter(chunk.iter()), |r| {
             Ok((r.get(0)?, r.get(1)?))

@@ -71,19 +71,6 @@ fn card(n: u64) -> String {
     format!("BD{n:04}")
 }
 
-/// Where a library shelves a book: one shelf per DDC hundred ("Kệ 9" holds 800–899, Vietnamese
-/// literature among them), reference books apart, and the call number after the shelf.
-pub fn shelf_for(ddc: &str, item_type: &str) -> String {
-    let call: String = ddc.chars().take(7).collect();
-    if item_type == "reference" {
-        return format!("Kệ tra cứu – {call}");
-    }
-    match ddc.chars().next().and_then(|c| c.to_digit(10)) {
-        Some(hundreds) => format!("Kệ {} – {call}", hundreds + 1),
-        None => format!("Kệ chung – {call}"),
-    }
-}
-
 /// About 3,000 copies: one per record, a second for every second record; every 50th record
 /// is a reference book.
 fn add_copies(store: &mut Store, desk: &Desk, library: &SampleLibrary) -> Result<u64, DeskError> {
@@ -98,7 +85,7 @@ fn add_copies(store: &mut Store, desk: &Desk, library: &SampleLibrary) -> Result
                 "book"
             };
             let sample = library.record(record);
-            let shelf = shelf_for(&sample.ddc, item_type);
+            let shelf = crate::holdings::suggested_shelf(&sample.ddc, item_type);
             for _ in 0..copies {
                 desk.put_copy_on_shelf(&mut batch, &barcode(count), &sample.id, item_type, &shelf);
                 count += 1;

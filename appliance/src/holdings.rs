@@ -35,6 +35,22 @@ pub fn shelf_location(shelf: &str) -> &str {
         .trim()
 }
 
+/// Where a library shelves a book: one shelf per DDC hundred ("Kệ 9" holds 800–899, Vietnamese
+/// literature among them), reference books apart, and the call number after the shelf.
+pub fn suggested_shelf(ddc: &str, item_type: &str) -> String {
+    let call: String = ddc.trim().chars().take(7).collect();
+    let shelf = match ddc.trim().chars().next().and_then(|c| c.to_digit(10)) {
+        _ if item_type == "reference" => "Kệ tra cứu".to_owned(),
+        Some(hundreds) => format!("Kệ {}", hundreds + 1),
+        None => "Kệ chung".to_owned(),
+    };
+    if call.is_empty() {
+        shelf
+    } else {
+        format!("{shelf} – {call}")
+    }
+}
+
 fn text(fields: &Entity, name: &str) -> String {
     fields
         .get(name)
@@ -91,7 +107,9 @@ pub enum CopyState {
     OnShelf,
     /// On its shelf, to be read in the library only (reference, or marked not for loan).
     ReadingRoom,
-    OnLoan { due: Option<NaiveDate> },
+    OnLoan {
+        due: Option<NaiveDate>,
+    },
     /// Lost or withdrawn.
     Gone,
 }

@@ -90,13 +90,21 @@ pub fn start(store: &mut Store, scope: &Scope, today: NaiveDate) -> Result<Strin
         bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
     );
     let mut batch = WriteBatch::new();
-    batch.put(&key(scope, &id), "started", today.format("%Y-%m-%d").to_string());
+    batch.put(
+        &key(scope, &id),
+        "started",
+        today.format("%Y-%m-%d").to_string(),
+    );
     store.commit(&batch)?;
     Ok(id)
 }
 
 /// One stocktake, or `None`.
-pub fn load(store: &mut Store, scope: &Scope, id: &str) -> Result<Option<Stocktake>, StocktakeError> {
+pub fn load(
+    store: &mut Store,
+    scope: &Scope,
+    id: &str,
+) -> Result<Option<Stocktake>, StocktakeError> {
     let key = key(scope, id);
     if !key.is_valid() {
         return Ok(None);
@@ -107,13 +115,16 @@ pub fn load(store: &mut Store, scope: &Scope, id: &str) -> Result<Option<Stockta
 /// Every stocktake of the library, newest first.
 pub fn list(store: &mut Store, scope: &Scope) -> Result<Vec<Stocktake>, StocktakeError> {
     let mut all = Vec::new();
-    store.scan(scope, STOCKTAKES, |id, fields| all.push(from_fields(id, fields)))?;
+    store.scan(scope, STOCKTAKES, |id, fields| {
+        all.push(from_fields(id, fields))
+    })?;
     all.sort_by(|a, b| b.started.cmp(&a.started).then(b.id.cmp(&a.id)));
     Ok(all)
 }
 
 fn open(store: &mut Store, scope: &Scope, id: &str) -> Result<Stocktake, StocktakeError> {
-    let stocktake = load(store, scope, id)?.ok_or_else(|| StocktakeError::Unknown(id.to_owned()))?;
+    let stocktake =
+        load(store, scope, id)?.ok_or_else(|| StocktakeError::Unknown(id.to_owned()))?;
     if stocktake.closed.is_some() {
         return Err(StocktakeError::Closed(id.to_owned()));
     }
@@ -159,9 +170,11 @@ pub fn record_scan(
     open(store, scope, id)?;
     let key = key(scope, id);
     let mut batch = WriteBatch::new();
-    batch
-        .put(&key, &format!("{SHELF}{shelf}"), true)
-        .put(&key, &format!("{SCAN}{barcode}"), shelf.as_str());
+    batch.put(&key, &format!("{SHELF}{shelf}"), true).put(
+        &key,
+        &format!("{SCAN}{barcode}"),
+        shelf.as_str(),
+    );
     store.commit(&batch)?;
     Ok(())
 }
@@ -245,7 +258,10 @@ pub fn report_of(
     scope: &Scope,
     stocktake: &Stocktake,
 ) -> Result<Report, StocktakeError> {
-    Ok(report(&db::holdings_of_scope(conn, scope.as_str())?, stocktake))
+    Ok(report(
+        &db::holdings_of_scope(conn, scope.as_str())?,
+        stocktake,
+    ))
 }
 
 /// Marks every missing copy as lost and closes the stocktake, in one commit.
@@ -264,7 +280,11 @@ pub fn mark_missing_lost(
             .put(&copy, "status", "lost")
             .put(&copy, "lost_in", Value::Str(id.to_owned()));
     }
-    batch.put(&key(scope, id), "closed", today.format("%Y-%m-%d").to_string());
+    batch.put(
+        &key(scope, id),
+        "closed",
+        today.format("%Y-%m-%d").to_string(),
+    );
     store.commit(&batch)?;
     Ok(report.missing.len())
 }

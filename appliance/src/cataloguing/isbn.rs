@@ -25,7 +25,7 @@ fn valid(compact: &str) -> bool {
                 };
                 sum += value * (10 - i as u32);
             }
-            sum % 11 == 0
+            sum.is_multiple_of(11)
         }
         13 => {
             if !bytes.iter().all(u8::is_ascii_digit) {
@@ -36,7 +36,7 @@ fn valid(compact: &str) -> bool {
                 .enumerate()
                 .map(|(i, b)| u32::from(b - b'0') * if i % 2 == 0 { 1 } else { 3 })
                 .sum();
-            sum % 10 == 0
+            sum.is_multiple_of(10)
         }
         _ => false,
     }

@@ -108,7 +108,9 @@ pub fn add_copies(
         if !seen.insert(barcode.as_str()) {
             return Err(CatalogueError::BarcodeTwice(barcode.clone()));
         }
-        if let Some(existing) = store.get(&EntityKey::new(desk.scope(), COPIES, barcode.as_str()))? {
+        if let Some(existing) =
+            store.get(&EntityKey::new(desk.scope(), COPIES, barcode.as_str()))?
+        {
             return Err(CatalogueError::BarcodeTaken {
                 barcode: barcode.clone(),
                 record: existing

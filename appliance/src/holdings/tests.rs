@@ -28,7 +28,13 @@ fn stock(store: &mut Store, desk: &Desk) {
     ] {
         desk.put_copy_on_shelf(&mut batch, barcode, "kieu", "book", shelf);
     }
-    desk.put_copy_on_shelf(&mut batch, "TS5", "kieu", "reference", "Kệ tra cứu – 895.922");
+    desk.put_copy_on_shelf(
+        &mut batch,
+        "TS5",
+        "kieu",
+        "reference",
+        "Kệ tra cứu – 895.922",
+    );
     desk.put_reader(&mut batch, "BD1", "Trần Thị Mai", "adult", day(31));
     store.commit(&batch).expect("stock");
 }
@@ -42,7 +48,11 @@ fn the_copy_index_follows_the_copies_and_is_rebuilt_when_empty() {
     assert_eq!(rows.len(), 5);
     assert_eq!(rows[0].copy.shelf, "Kệ 9 – 895.922");
     let mut batch = WriteBatch::new();
-    batch.put(&EntityKey::new(desk.scope(), COPIES, "TS4"), "status", "lost");
+    batch.put(
+        &EntityKey::new(desk.scope(), COPIES, "TS4"),
+        "status",
+        "lost",
+    );
     batch.delete(&EntityKey::new(desk.scope(), COPIES, "TS3"));
     // A copy in a scope that is not a library's is not a library's copy.
     batch.put(
@@ -75,7 +85,11 @@ fn availability_counts_shelf_loans_and_leaves_lost_copies_out() {
     stock(&mut store, &desk);
     let receipt = desk.lend(&mut store, "BD1", "TS1", day(2)).expect("lend");
     let mut batch = WriteBatch::new();
-    batch.put(&EntityKey::new(desk.scope(), COPIES, "TS4"), "status", "lost");
+    batch.put(
+        &EntityKey::new(desk.scope(), COPIES, "TS4"),
+        "status",
+        "lost",
+    );
     let elsewhere = Desk::new(
         "xa-nghi-thai",
         crate::circulation::policy::PolicyMatrix::default(),
@@ -135,11 +149,8 @@ fn shelf_locations_and_library_names() {
         "Thư viện xã Nghi Phú",
     );
     store.commit(&batch).expect("name");
-    let names = library_names(
-        &mut store,
-        ["xa-nghi-phu".to_owned(), "xa-khac".to_owned()],
-    )
-    .expect("names");
+    let names =
+        library_names(&mut store, ["xa-nghi-phu".to_owned(), "xa-khac".to_owned()]).expect("names");
     assert_eq!(names["xa-nghi-phu"], "Thư viện xã Nghi Phú");
     assert_eq!(names["xa-khac"], "xa-khac");
 }

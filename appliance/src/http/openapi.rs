@@ -16,6 +16,25 @@ pub fn document() -> serde_json::Value {
             "error_en": {"type": "string", "description": "The same in English."}
         }
     });
+    let mut paths = serde_json::Map::new();
+    for area in [
+        super::opac::openapi_paths(),
+        super::cataloguing::openapi_paths(),
+    ] {
+        // Two areas may describe different methods of one path (GET and POST /api/records).
+        if let serde_json::Value::Object(items) = area {
+            for (path, methods) in items {
+                match (paths.get_mut(&path), methods) {
+                    (Some(serde_json::Value::Object(known)), serde_json::Value::Object(more)) => {
+                        known.extend(more)
+                    }
+                    (_, methods) => {
+                        paths.insert(path, methods);
+                    }
+                }
+            }
+        }
+    }
     serde_json::json!({
         "openapi": "3.0.3",
         "info": {
@@ -23,33 +42,7 @@ pub fn document() -> serde_json::Value {
             "version": env!("CARGO_PKG_VERSION"),
             "description": "The JSON API of a Tủ Sách library appliance."
         },
-        "paths": {
-            "/api/records": {
-                "get": {
-                    "summary": "Search the catalogue",
-                    "description": "Diacritic-insensitive, prefix search over titles, authors, subjects and publishers; accented queries rank exact forms first; 10 or 13 digits are looked up as an ISBN.",
-                    "parameters": [
-                        {"name": "q", "in": "query", "required": false, "schema": {"type": "string", "maxLength": 200}, "description": "What the reader typed; empty gives no results."},
-                        {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}}
-                    ],
-                    "responses": {
-                        "200": {
-                            "description": "Matching records, best first.",
-                            "content": {"application/json": {"schema": {
-                                "type": "object",
-                                "required": ["query", "count", "records"],
-                                "properties": {
-                                    "query": {"type": "string"},
-                                    "count": {"type": "integer"},
-                                    "records": {"type": "array", "items": {"$ref": "#/components/schemas/Record"}}
-                                }
-                            }}}
-                        },
-                        "400": {"description": "The query or limit is not acceptable.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-                    }
-                }
-            }
-        },
+        "paths": paths,
         "components": {
             "schemas": {
                 "Record": {

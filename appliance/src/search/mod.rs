@@ -254,14 +254,19 @@ pub fn search_faceted(
     let mut holders: HashMap<String, BTreeSet<String>> = HashMap::new();
     for (record, scope) in db::scopes_holding(conn, &ids)? {
         if let Some(library) = crate::holdings::library_id(&scope) {
-            holders.entry(record).or_default().insert(library.to_owned());
+            holders
+                .entry(record)
+                .or_default()
+                .insert(library.to_owned());
         }
     }
     let none = BTreeSet::new();
     let kept: Vec<RecordRow> = matched
         .into_iter()
         .filter(|r| {
-            filters.decade.is_none_or(|d| r.year.is_some_and(|y| y - y.rem_euclid(10) == d))
+            filters
+                .decade
+                .is_none_or(|d| r.year.is_some_and(|y| y - y.rem_euclid(10) == d))
                 && filters
                     .language
                     .as_ref()
@@ -270,9 +275,10 @@ pub fn search_faceted(
                     .subject
                     .as_ref()
                     .is_none_or(|s| r.subjects.contains(s))
-                && filters.library.as_ref().is_none_or(|l| {
-                    holders.get(&r.id).unwrap_or(&none).contains(l)
-                })
+                && filters
+                    .library
+                    .as_ref()
+                    .is_none_or(|l| holders.get(&r.id).unwrap_or(&none).contains(l))
         })
         .collect();
     let (mut decades, mut languages, mut subjects, mut libraries) = (
@@ -296,7 +302,7 @@ pub fn search_faceted(
         }
     }
     let mut decades: Vec<(i64, usize)> = decades.into_iter().collect();
-    decades.sort_by(|a, b| b.0.cmp(&a.0));
+    decades.sort_by_key(|d| std::cmp::Reverse(d.0));
     let mut subjects = counted(subjects);
     subjects.truncate(TOP_SUBJECTS);
     Ok(Faceted {

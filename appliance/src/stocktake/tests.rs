@@ -47,11 +47,15 @@ fn stock(p: &mut Phone) {
         ("B3", "Kệ 2 – 100"),
         ("C1", "Kệ 3 – 200"),
     ] {
-        p.desk.put_copy_on_shelf(&mut batch, barcode, "rec", "book", shelf);
+        p.desk
+            .put_copy_on_shelf(&mut batch, barcode, "rec", "book", shelf);
     }
-    p.desk.put_reader(&mut batch, "BD1", "Lê Văn An", "adult", day(31));
+    p.desk
+        .put_reader(&mut batch, "BD1", "Lê Văn An", "adult", day(31));
     p.store.commit(&batch).expect("stock");
-    p.desk.lend(&mut p.store, "BD1", "B3", day(1)).expect("lend");
+    p.desk
+        .lend(&mut p.store, "BD1", "B3", day(1))
+        .expect("lend");
 }
 
 #[test]
@@ -74,8 +78,12 @@ fn two_phones_scan_two_shelves_and_the_merged_report_finds_missing_and_misplaced
     send(&mut a.store, &mut b.store);
     send(&mut b.store, &mut a.store);
 
-    let merged_a = load(&mut a.store, &scope, &id).expect("load").expect("exists");
-    let merged_b = load(&mut b.store, &scope, &id).expect("load").expect("exists");
+    let merged_a = load(&mut a.store, &scope, &id)
+        .expect("load")
+        .expect("exists");
+    let merged_b = load(&mut b.store, &scope, &id)
+        .expect("load")
+        .expect("exists");
     assert_eq!(merged_a, merged_b);
     assert_eq!(merged_a.scans.len(), 7);
     let report = report_of(a.store.connection(), &scope, &merged_a).expect("report");
@@ -113,7 +121,9 @@ fn an_empty_counted_shelf_makes_its_copies_missing() {
     let scope = a.desk.scope().clone();
     let id = start(&mut a.store, &scope, day(2)).expect("start");
     count_shelf(&mut a.store, &scope, &id, "Kệ 3").expect("count");
-    let stocktake = load(&mut a.store, &scope, &id).expect("load").expect("exists");
+    let stocktake = load(&mut a.store, &scope, &id)
+        .expect("load")
+        .expect("exists");
     let report = report_of(a.store.connection(), &scope, &stocktake).expect("report");
     assert_eq!(report.missing.len(), 1);
     assert!(check_shelf("  ").is_err());
