@@ -34,8 +34,9 @@ fn parse(input: &Input) -> Result<RecordDraft, ApiError> {
     let title = input.text(TITLE, 300)?;
     let authors = text_list(input, AUTHORS, 10, 120, false)?;
     let publisher = input.optional_text(PUBLISHER, 120)?.unwrap_or_default();
-    let year = match input.optional_text(YEAR, 6)? {
-        None => None,
+    let year = match input.raw(YEAR.name) {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(blank)) if blank.trim().is_empty() => None,
         Some(_) => Some(input.number(YEAR, 1400..=2100)?),
     };
     let isbn = input.optional_text(ISBN, 20)?;
