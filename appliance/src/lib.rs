@@ -7,6 +7,7 @@
 //! - [`clock`]: the wall clock, corrected from a phone, and whether it went backwards.
 //! - [`catalogue`]: bibliographic records as entities of the replicated store.
 //! - [`circulation`]: loan rules, desk decisions and the exceptions inbox.
+//! - [`accounts`]: staff accounts, passwords, sessions and login rate limiting.
 //! - [`holdings`]: copies across libraries and shelves, and what is available where.
 //! - [`cataloguing`]: adding copies and new records; ISBN check digits.
 //! - [`stocktake`]: shelf-by-shelf scans and what they found missing or misplaced.
@@ -18,10 +19,12 @@
 //! - [`demo`]: the living demo library `serve --demo` seeds.
 //! - [`sync_cmd`]: `tusach sync`: one-shot sessions, bundles and the sync listener.
 //! - [`serve`]: `tusach serve`: the long-running appliance.
+//! - [`staff_cmd`]: `tusach staff`: staff accounts from the console.
 //! - [`bench`]: `tusach bench NAME --json`.
 //! - [`dev`]: hidden tools that process-level tests drive (acknowledged write streams, seeding).
 //! - [`process`]: facts about this process (peak memory) for benches.
 
+pub mod accounts;
 pub mod bench;
 pub mod catalogue;
 pub mod cataloguing;
@@ -39,5 +42,6 @@ pub mod query_tables;
 pub mod sample;
 pub mod search;
 pub mod serve;
+pub mod staff_cmd;
 pub mod stocktake;
 pub mod sync_cmd;

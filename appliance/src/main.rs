@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use tusach::home_library::LibraryChoice;
-use tusach::{bench, data_dir::DataDir, dev, serve, sync_cmd};
+use tusach::{bench, data_dir::DataDir, dev, serve, staff_cmd, sync_cmd};
 
 #[derive(Parser)]
 #[command(
@@ -46,6 +46,8 @@ enum Command {
     },
     /// Print this device's id (what `sync --bundle-out --for` takes).
     Id,
+    /// Staff accounts from the console: list, add, reset-password.
+    Staff(staff_cmd::StaffArgs),
     /// Exchange data with a peer, a bundle file, or answer peers.
     Sync(sync_cmd::SyncArgs),
     /// Run a benchmark and print one JSON object.
@@ -81,6 +83,7 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Sync(args) => sync_cmd::run(&data, args),
+        Command::Staff(args) => staff_cmd::run(&data, args),
         Command::Bench(args) => bench::run(args),
         Command::Dev(args) => dev::run(&data, args),
     }

@@ -69,6 +69,15 @@ pub fn run_until_signal(
     let library = HomeLibrary::settle(&mut store, &choice)?;
     let device = store.device_id();
     let desk = library.desk(&device.to_hex())?;
+    let staff = crate::accounts::StaffDirectory::new(&library.id)?;
+    if let Some(one_time) = staff.ensure_first_admin(&mut store)? {
+        // The console is the one place a new appliance can tell its owner how to get in.
+        println!(
+            "Tài khoản quản trị đầu tiên / first admin: {} — mật khẩu dùng một lần / one-time password: {}",
+            crate::accounts::FIRST_ADMIN,
+            one_time.as_str()
+        );
+    }
     let database = data.database_path();
     let store = Arc::new(Mutex::new(store));
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -125,6 +125,11 @@ impl Tusach {
         }
     }
 
+    /// The stdout lines read so far (by [`Tusach::wait_for_line`]), while the process runs.
+    pub fn seen_lines(&self) -> &[String] {
+        &self.seen
+    }
+
     /// Waits up to `timeout` for `needle` to appear in what the process wrote to stderr.
     pub fn wait_for_stderr(&self, needle: &str, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;

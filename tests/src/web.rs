@@ -12,6 +12,9 @@ use std::time::Duration;
 
 use crate::process::{Tusach, run_ok};
 
+/// The password tests give the first admin.
+pub const STAFF_PASSWORD: &str = "mật khẩu thử nghiệm";
+
 /// A running appliance and its data folder.
 pub struct Server {
     pub process: Tusach,
@@ -66,7 +69,7 @@ impl Server {
             .wait_for_line("Tủ Sách is running: http://", Duration::from_secs(300))
             .unwrap_or_else(|| panic!("serve did not start\n{}", process.diagnostics()));
         let addr = line.split_whitespace().next().expect("address").to_owned();
-        let startup = process.stdout_lines();
+        let startup = process.seen_lines().to_vec();
         Server {
             process,
             addr,
@@ -78,6 +81,49 @@ impl Server {
 
     pub fn data(&self) -> &Path {
         &self.data
+    }
+
+    /// The first admin's one-time password, as `serve` printed it at first start.
+    pub fn one_time_password(&self) -> Option<String> {
+        self.startup
+            .iter()
+            .find_map(|line| line.split("one-time password: ").nth(1))
+            .map(|p| p.trim().to_owned())
+    }
+
+    /// A librarian's browser: logged in as the first admin, who has replaced the one-time
+    /// password with [`STAFF_PASSWORD`] (the first call does that; later calls log in again).
+    pub fn staff_client(&self) -> Client {
+        let mut client = self.client();
+        let response = client.login("admin", STAFF_PASSWORD);
+        if response.status == 303 {
+            return client;
+        }
+        let one_time = self
+            .one_time_password()
+            .unwrap_or_else(|| panic!("serve printed no one-time password: {:?}", self.startup));
+        let first = client.login("admin", &one_time);
+        assert_eq!(
+            first.status, 303,
+            "login with the one-time password: {}",
+            first.body
+        );
+        let changed = client.post_form(
+            "/staff/password",
+            &[
+                ("current", &one_time),
+                ("new", STAFF_PASSWORD),
+                ("repeat", STAFF_PASSWORD),
+            ],
+        );
+        assert_eq!(changed.status, 303, "password change: {}", changed.body);
+        let session = client.get("/api/session");
+        assert_eq!(session.status, 200, "{}", session.body);
+        client.csrf = session.json()["csrf"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        client
     }
 
     /// A client without cookies: a reader's phone.

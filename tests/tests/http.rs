@@ -1,157 +1,20 @@
 //! The web server as a phone sees it: a real `tusach serve` on port 0, plain HTTP requests.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::time::Duration;
+use tusach_tests::web::{Response, Server, percent_encode};
 
-use tusach_tests::process::{Tusach, run_ok};
-
-struct Server {
-    process: Tusach,
-    addr: String,
-    _dir: tempfile::TempDir,
-}
-
-/// Starts `tusach serve` on free ports over 2,000 sample records (among them works of
-/// Nguyễn Du) and waits until it says where it listens. The full `--demo` library has its own
-/// test; seeding it in every debug-built server would only slow these down.
+/// `tusach serve` over 2,000 sample records (among them works of Nguyễn Du). The full
+/// `--demo` library has its own tests; seeding it in every debug-built server would only slow
+/// these down.
 fn server() -> Server {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path().join("data");
-    run_ok(
-        &data,
-        &[
-            "dev",
-            "seed",
-            "--records",
-            "2000",
-            "--per-commit",
-            "500",
-            "--relaxed",
-        ],
-        Duration::from_secs(120),
-    );
-    let mut process = Tusach::spawn(
-        &data,
-        &[
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--sync-listen",
-            "127.0.0.1:0",
-        ],
-    );
-    let line = process
-        .wait_for_line("Tủ Sách is running: http://", Duration::from_secs(60))
-        .unwrap_or_else(|| panic!("serve did not start\n{}", process.diagnostics()));
-    let addr = line.split_whitespace().next().expect("address").to_owned();
-    Server {
-        process,
-        addr,
-        _dir: dir,
-    }
+    Server::with_records(2_000)
 }
 
-struct Response {
-    status: u16,
-    content_type: String,
-    head: String,
-    body: String,
-}
-
-impl Response {
-    /// A response header's value (names compared without case).
-    fn header(&self, name: &str) -> Option<String> {
-        let name = format!("{}:", name.to_ascii_lowercase());
-        self.head.lines().find_map(|line| {
-            line.to_ascii_lowercase()
-                .starts_with(&name)
-                .then(|| line[name.len()..].trim().to_owned())
-        })
-    }
-}
-
-/// One GET with `Connection: close`; the path is sent as given (percent-encode it first).
 fn get(server: &Server, path: &str) -> Response {
-    get_with(server, path, &[])
+    server.client().get(path)
 }
 
 fn get_with(server: &Server, path: &str, headers: &[(&str, &str)]) -> Response {
-    let mut stream = TcpStream::connect(&server.addr).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .expect("timeout");
-    let extra: String = headers
-        .iter()
-        .map(|(k, v)| format!("{k}: {v}\r\n"))
-        .collect();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: tusach\r\n{extra}Connection: close\r\n\r\n"
-    )
-    .expect("request");
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).expect("response");
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("headers end");
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let body = String::from_utf8_lossy(&raw[split + 4..]).into_owned();
-    let (head, body) = (head.as_str(), body.as_str());
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("status");
-    let content_type = head
-        .lines()
-        .find_map(|l| {
-            l.to_ascii_lowercase()
-                .strip_prefix("content-type:")
-                .map(|v| v.trim().to_owned())
-        })
-        .unwrap_or_default();
-    let body = if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        dechunk(body)
-    } else {
-        body.to_owned()
-    };
-    Response {
-        status,
-        content_type,
-        head: head.to_owned(),
-        body,
-    }
-}
-
-fn dechunk(mut body: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = body.split_once("\r\n") {
-        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
-            break;
-        };
-        if n == 0 || rest.len() < n {
-            break;
-        }
-        out.push_str(&rest[..n]);
-        body = rest[n..].trim_start_matches("\r\n");
-    }
-    out
-}
-
-fn percent_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    server.client().get_with(path, headers)
 }
 
 #[test]

@@ -7,11 +7,13 @@
 //! - `bootstrap`: a new replica receiving 100,000 records over loopback TCP, two processes.
 //! - `apply`: merging a feed of 100,000 changes.
 //! - `search`: catalogue queries on 100,000 records against bare FTS5 on the same table.
+//! - `serve`: 50 clients searching, lending and returning against `tusach serve` for 30 s.
 //! - `startup`: a cold `tusach serve` on 100,000 records until its first search page.
 
 mod apply;
 mod bootstrap;
 mod search;
+mod serve;
 mod startup;
 mod sync_delta;
 
@@ -23,7 +25,7 @@ use crate::sample::SampleLibrary;
 
 #[derive(clap::Args)]
 pub struct BenchArgs {
-    /// sync-delta, bootstrap, apply, search or startup.
+    /// sync-delta, bootstrap, apply, search, serve or startup.
     name: String,
     /// Print one JSON object (the default output is the same object, indented).
     #[arg(long)]
@@ -34,6 +36,9 @@ pub struct BenchArgs {
     /// Override the number of edits or changes.
     #[arg(long)]
     changes: Option<u64>,
+    /// Override how long a load bench runs.
+    #[arg(long)]
+    seconds: Option<u64>,
 }
 
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
@@ -48,8 +53,11 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         )?,
         "search" => search::run(args.records.unwrap_or(100_000))?,
         "startup" => startup::run(args.records.unwrap_or(100_000))?,
+        "serve" => serve::run(args.records.unwrap_or(100_000), args.seconds.unwrap_or(30))?,
         other => {
-            bail!("unknown bench '{other}': try sync-delta, bootstrap, apply, search or startup")
+            bail!(
+                "unknown bench '{other}': try sync-delta, bootstrap, apply, search, serve or startup"
+            )
         }
     };
     if args.json {

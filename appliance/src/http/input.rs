@@ -111,6 +111,37 @@ impl Input {
         check_text(field, Some(text.to_owned()), max_chars)
     }
 
+    /// A required secret (a password): taken exactly as typed — not trimmed, any character
+    /// allowed, since it is never shown — and at most `max_chars` long.
+    pub fn secret(&self, field: Field, max_chars: usize) -> Result<String, ApiError> {
+        match self.fields.get(field.name) {
+            Some(Value::String(text)) if !text.is_empty() => {
+                if text.chars().count() > max_chars {
+                    Err(bad(
+                        format!(
+                            "{} quá dài (tối đa {max_chars} ký tự).",
+                            capitalise(field.vi)
+                        ),
+                        format!(
+                            "{} is too long (at most {max_chars} characters).",
+                            capitalise(field.en)
+                        ),
+                    ))
+                } else {
+                    Ok(text.clone())
+                }
+            }
+            Some(Value::String(_)) | None | Some(Value::Null) => Err(bad(
+                format!("Thiếu {}.", field.vi),
+                format!("{} is missing.", capitalise(field.en)),
+            )),
+            Some(_) => Err(bad(
+                format!("{} phải là chữ.", capitalise(field.vi)),
+                format!("{} must be text.", capitalise(field.en)),
+            )),
+        }
+    }
+
     /// A required whole number within `range`.
     pub fn number(
         &self,

@@ -41,6 +41,7 @@ use warp::filters::BoxedFilter;
 use warp::http::StatusCode;
 use warp::{Filter, Rejection, Reply};
 
+use crate::accounts::{LoginLimiter, SessionBook, StaffDirectory};
 use crate::circulation::library::Desk;
 use crate::clock::WallClock;
 use crate::home_library::HomeLibrary;
@@ -61,6 +62,12 @@ pub struct AppState {
     next_reader: AtomicUsize,
     store: Arc<Mutex<Store>>,
     clock: Mutex<WallClock>,
+    /// The library's staff accounts.
+    pub staff: StaffDirectory,
+    /// Who is logged in on this appliance (in memory only).
+    pub sessions: Mutex<SessionBook>,
+    /// Failed logins per client address and username.
+    pub login_limiter: Mutex<LoginLimiter>,
 }
 
 impl AppState {
@@ -84,8 +91,13 @@ impl AppState {
                 .map(Mutex::new)
             })
             .collect::<rusqlite::Result<_>>()?;
+        let staff = StaffDirectory::new(&library.id)
+            .map_err(|e| rusqlite::Error::InvalidParameterName(e.to_string()))?;
         Ok(AppState {
             device,
+            staff,
+            sessions: Mutex::new(SessionBook::new()),
+            login_limiter: Mutex::new(LoginLimiter::new()),
             library,
             desk,
             readers,
@@ -301,6 +313,8 @@ pub fn percent_encode(text: &str) -> String {
 pub enum Refused {
     /// No valid session: pages redirect to the login page, the API answers 401.
     NotLoggedIn { api: bool, next: String },
+    /// The password is a one-time one: change it first.
+    MustChangePassword { api: bool },
     /// The body could not be read as the endpoint expects.
     BadBody(ApiError),
 }
@@ -314,12 +328,19 @@ pub fn staff(state: Arc<AppState>) -> impl Filter<Extract = (Staff,), Error = Re
         .and(with_state(state))
         .and_then(
             |path: warp::path::FullPath, cookie: Option<String>, state: Arc<AppState>| async move {
-                auth::authenticate(&state, cookie.as_deref()).ok_or_else(|| {
+                let api = path.as_str().starts_with("/api/");
+                let staff = auth::authenticate(&state, cookie.as_deref()).ok_or_else(|| {
                     warp::reject::custom(Refused::NotLoggedIn {
-                        api: path.as_str().starts_with("/api/"),
+                        api,
                         next: path.as_str().to_owned(),
                     })
-                })
+                })?;
+                // A one-time or reset password opens only the page that changes it.
+                let allowed = ["/staff/password", "/staff/logout", "/api/session"];
+                if staff.must_change_password && !allowed.contains(&path.as_str()) {
+                    return Err(warp::reject::custom(Refused::MustChangePassword { api }));
+                }
+                Ok(staff)
             },
         )
 }
@@ -385,6 +406,19 @@ pub async fn recover(rejection: Rejection) -> Result<warp::reply::Response, Infa
                     "error_en": "Log in with a staff account first.",
                 });
                 return Ok(json_reply(StatusCode::UNAUTHORIZED, &body));
+            }
+            Refused::MustChangePassword { api: false } => {
+                return Ok(warp::redirect::see_other(warp::http::Uri::from_static(
+                    "/staff/password",
+                ))
+                .into_response());
+            }
+            Refused::MustChangePassword { api: true } => {
+                let body = serde_json::json!({
+                    "error": "Hãy đổi mật khẩu dùng một lần trước khi làm việc.",
+                    "error_en": "Change your one-time password first.",
+                });
+                return Ok(json_reply(StatusCode::FORBIDDEN, &body));
             }
             Refused::BadBody(error) => return Ok(json_error(error)),
         }

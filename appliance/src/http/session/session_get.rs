@@ -10,6 +10,7 @@ pub fn get(staff: &Staff) -> warp::reply::Response {
         "username": staff.username,
         "display_name": staff.display_name,
         "role": if staff.admin { "admin" } else { "librarian" },
+        "must_change_password": staff.must_change_password,
         "csrf": staff.csrf,
     }))
     .into_response()
