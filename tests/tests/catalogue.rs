@@ -389,6 +389,9 @@ fn a_stocktake_finds_missing_and_misplaced_copies(librarian: &mut Client, record
     page
 }
 
+/// A form post, its fields, the status it must get and a piece of its message.
+type FormCase<'a> = (&'a str, Vec<(&'a str, &'a str)>, u16, &'a str);
+
 /// What a write would change: the record count, a record with its copies, the stocktakes.
 fn snapshot(client: &mut Client, record: &str) -> (String, String, String) {
     (
@@ -411,7 +414,7 @@ fn bad_input_is_refused_and_nothing_is_written(
     let records = "/staff/catalogue/records";
     let reserve = format!("/records/{record}/reserve");
     let scans = format!("{stocktake}/scans");
-    let form_cases: Vec<(&str, Vec<(&str, &str)>, u16, &str)> = vec![
+    let form_cases: Vec<FormCase> = vec![
         (
             copies,
             vec![("barcodes", "X1"), ("item_type", "book")],
