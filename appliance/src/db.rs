@@ -370,24 +370,25 @@ pub struct CopyRow {
     pub scope: String,
     pub barcode: String,
     pub record: String,
-    pub shelf: String,
     pub item_type: String,
     /// The copy's `status` field: lost, withdrawn, not_for_loan, or empty.
-    pub flag: String,
+    pub status: String,
+    /// Shelf location and call number, e.g. "Kệ 9 – 895.922".
+    pub shelf: String,
 }
 
 pub fn upsert_copy(tx: &Transaction<'_>, row: &CopyRow) -> rusqlite::Result<()> {
     tx.prepare_cached(
-        "INSERT OR REPLACE INTO copy_index (scope, barcode, record, shelf, item_type, flag)
+        "INSERT OR REPLACE INTO copy_index (scope, barcode, record, item_type, status, shelf)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
     .execute(params![
         row.scope,
         row.barcode,
         row.record,
-        row.shelf,
         row.item_type,
-        row.flag
+        row.status,
+        row.shelf
     ])?;
     Ok(())
 }
@@ -410,7 +411,7 @@ pub struct HoldingRow {
     pub due: Option<String>,
 }
 
-const HOLDING_COLUMNS: &str = "c.scope, c.barcode, c.record, c.shelf, c.item_type, c.flag,
+const HOLDING_COLUMNS: &str = "c.scope, c.barcode, c.record, c.item_type, c.status, c.shelf,
     (SELECT min(l.due) FROM loan_index l
      WHERE l.scope = c.scope AND l.copy = c.barcode AND l.returned IS NULL)";
 
@@ -420,9 +421,9 @@ fn holding_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<HoldingRow> {
             scope: row.get(0)?,
             barcode: row.get(1)?,
             record: row.get(2)?,
-            shelf: row.get(3)?,
-            item_type: row.get(4)?,
-            flag: row.get(5)?,
+            item_type: row.get(3)?,
+            status: row.get(4)?,
+            shelf: row.get(5)?,
         },
         due: row.get(6)?,
     })

@@ -65,13 +65,13 @@ pub fn copy_row(scope: &str, barcode: &str, fields: &Entity) -> CopyRow {
         scope: scope.to_owned(),
         barcode: barcode.to_owned(),
         record: text(fields, "record"),
-        shelf: text(fields, "shelf"),
         item_type: fields
             .get("item_type")
             .and_then(Value::as_str)
             .unwrap_or("book")
             .to_owned(),
-        flag: text(fields, "status"),
+        status: text(fields, "status"),
+        shelf: text(fields, "shelf"),
     }
 }
 
@@ -115,7 +115,7 @@ pub enum CopyState {
 }
 
 pub fn copy_state(row: &HoldingRow) -> CopyState {
-    match (row.copy.flag.as_str(), &row.due) {
+    match (row.copy.status.as_str(), &row.due) {
         ("lost" | "withdrawn", _) => CopyState::Gone,
         (_, Some(due)) => CopyState::OnLoan {
             due: NaiveDate::parse_from_str(due, "%Y-%m-%d").ok(),

@@ -414,6 +414,7 @@ fn bad_input_is_refused_and_nothing_is_written(
     let records = "/staff/catalogue/records";
     let reserve = format!("/records/{record}/reserve");
     let scans = format!("{stocktake}/scans");
+    let lost = format!("{stocktake}/lost");
     let form_cases: Vec<FormCase> = vec![
         (
             copies,
@@ -564,6 +565,19 @@ fn bad_input_is_refused_and_nothing_is_written(
             "kk-nope",
         ),
         ("/staff/stocktake/kk-nope/lost", vec![], 404, "kk-nope"),
+        (
+            "/staff/stocktake",
+            vec![("csrf", "wrong")],
+            403,
+            "Phiên làm việc",
+        ),
+        (&lost, vec![("csrf", "wrong")], 403, "Phiên làm việc"),
+        (
+            &scans,
+            vec![("shelf", "Kệ 1"), ("barcode", "TS1"), ("csrf", "")],
+            403,
+            "Phiên làm việc",
+        ),
     ];
     for (path, fields, status, message) in &form_cases {
         let client = if path.starts_with("/records/") {

@@ -66,7 +66,7 @@ fn the_copy_index_follows_the_copies_and_is_rebuilt_when_empty() {
     let lost = db::holding(store.connection(), &scope, "TS4")
         .expect("read")
         .expect("row");
-    assert_eq!(lost.copy.flag, "lost");
+    assert_eq!(lost.copy.status, "lost");
 
     store
         .connection()

@@ -1,15 +1,16 @@
 -- Copies as a query table, kept in step with the `copies` entities of every library scope by
--- `query_tables::QueryTables`. A copy is available when its flag is empty and no open loan
--- for it exists in loan_index (a join, never a stored status). `shelf` is the shelf location
--- and call number ("Kệ 9 – 895.922"); `flag` is the copy's `status` field (lost, withdrawn,
--- not_for_loan) or ''. Filled from the documents on the first start after this migration.
+-- `query_tables::QueryTables`. A copy is available when its status is empty and no open loan
+-- for it exists in loan_index (a join, never a stored availability). `status` is the copy's
+-- `status` field (lost, withdrawn, not_for_loan) or ''; `shelf` is the shelf location and call
+-- number ("Kệ 9 – 895.922"). Filled from the documents on the first start after this
+-- migration.
 CREATE TABLE copy_index (
     scope     TEXT NOT NULL,
     barcode   TEXT NOT NULL,
     record    TEXT NOT NULL,
-    shelf     TEXT NOT NULL,
     item_type TEXT NOT NULL,
-    flag      TEXT NOT NULL,
+    status    TEXT NOT NULL,
+    shelf     TEXT NOT NULL,
     PRIMARY KEY (scope, barcode)
 ) WITHOUT ROWID;
 CREATE INDEX copy_index_record ON copy_index (record);

@@ -102,7 +102,7 @@ fn two_phones_scan_two_shelves_and_the_merged_report_finds_missing_and_misplaced
     let lost = db::holding(a.store.connection(), scope.as_str(), "A2")
         .expect("read")
         .expect("row");
-    assert_eq!(lost.copy.flag, "lost");
+    assert_eq!(lost.copy.status, "lost");
     assert!(matches!(
         record_scan(&mut a.store, &scope, &id, "Kệ 1", "A2"),
         Err(StocktakeError::Closed(_))
