@@ -269,16 +269,20 @@ fn record_section(
         .map(str::to_owned)
         .or_else(|| here.first().map(|c| c.copy.shelf.clone()))
         .unwrap_or_else(|| suggested_shelf(record.ddc.as_deref().unwrap_or(""), "book"));
-    let chosen_type = param("item_type").unwrap_or("book");
+    let chosen_type = param("item_type")
+        .filter(|t| ITEM_TYPES.contains(t))
+        .unwrap_or("book");
+    let type_label = |t: &str| match t {
+        "book" => lang.t("cat.type.book"),
+        "reference" => lang.t("cat.type.reference"),
+        "periodical" => lang.t("cat.type.periodical"),
+        _ => lang.t("cat.type.av"),
+    };
+    let chosen_label = type_label(chosen_type);
     let types: String = ITEM_TYPES
         .iter()
         .map(|t| {
-            let label = match *t {
-                "book" => lang.t("cat.type.book"),
-                "reference" => lang.t("cat.type.reference"),
-                "periodical" => lang.t("cat.type.periodical"),
-                _ => lang.t("cat.type.av"),
-            };
+            let label = type_label(t);
             let selected = if *t == chosen_type { " selected" } else { "" };
             format!("<option value=\"{t}\"{selected}>{label}</option>")
         })
@@ -287,11 +291,30 @@ fn record_section(
         .iter()
         .map(|s| format!("<option value=\"{}\">", escape(s)))
         .collect();
+    // One at a time: the scanner types the code and Enter, the page comes back ready for the
+    // next, with the same shelf and item type.
+    let _ = write!(
+        body,
+        "<h3>{heading}</h3><form method=\"post\" action=\"/staff/catalogue/copies\">\
+<input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><input type=\"hidden\" name=\"record\" value=\"{id}\">\
+<input type=\"hidden\" name=\"shelf\" value=\"{shelf}\"><input type=\"hidden\" name=\"item_type\" value=\"{item_type}\">\
+<input type=\"search\" name=\"barcodes\" aria-label=\"{label}\" placeholder=\"{label}\" autofocus required \
+autocomplete=\"off\" autocapitalize=\"characters\" maxlength=\"32\"><button type=\"submit\">{button}</button></form>\
+<p class=\"meta\">{shelf} · {item_label}</p>",
+        heading = lang.t("cat.add.one"),
+        csrf = escape(&staff.csrf),
+        id = escape(&record.id),
+        shelf = escape(&shelf),
+        item_type = escape(chosen_type),
+        label = lang.t("cat.add.one_label"),
+        button = lang.t("cat.add.button"),
+        item_label = escape(chosen_label),
+    );
     let _ = write!(
         body,
         "<h3>{heading}</h3><form method=\"post\" action=\"/staff/catalogue/copies\" class=\"stack\">\
 <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><input type=\"hidden\" name=\"record\" value=\"{id}\">\
-<label for=\"barcodes\">{barcodes}</label><textarea id=\"barcodes\" name=\"barcodes\" rows=\"4\" autofocus required \
+<label for=\"barcodes\">{barcodes}</label><textarea id=\"barcodes\" name=\"barcodes\" rows=\"4\" required \
 autocomplete=\"off\" autocapitalize=\"characters\"></textarea>\
 <label for=\"shelf\">{shelf_label}</label><input id=\"shelf\" name=\"shelf\" value=\"{shelf}\" list=\"shelves\" maxlength=\"60\">\
 <datalist id=\"shelves\">{options}</datalist>\
