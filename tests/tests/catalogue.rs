@@ -551,6 +551,12 @@ fn bad_input_is_refused_and_nothing_is_written(
             "Không có sách",
         ),
         (&scans, vec![("shelf", "Kệ 1")], 400, "Thiếu mã vạch"),
+        (
+            &scans,
+            vec![("shelf", "Kệ 1"), ("barcode", &huge)],
+            413,
+            "quá lớn",
+        ),
         (&scans, vec![("barcode", "TS000001")], 400, "Thiếu kệ"),
         (
             &scans,
@@ -692,12 +698,11 @@ fn bad_input_is_refused_and_nothing_is_written(
             ],
             body.as_bytes(),
         );
+        let start: String = body.chars().take(80).collect();
         assert_eq!(
-            response.status,
-            *status,
+            response.status, *status,
             "{path} {}: {}",
-            &body[..body.len().min(80)],
-            response.body
+            start, response.body
         );
         let json = response.json();
         assert!(

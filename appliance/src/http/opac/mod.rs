@@ -230,3 +230,41 @@ pub fn openapi_paths() -> serde_json::Value {
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_areas_describe_their_methods_of_one_path() {
+        let doc = crate::http::openapi::document();
+        let paths = &doc["paths"];
+        assert!(paths["/api/records"]["get"].is_object(), "{paths}");
+        assert!(paths["/api/records"]["post"].is_object(), "{paths}");
+        assert!(paths["/api/records/{id}"]["get"].is_object());
+        assert!(paths["/api/copies"]["post"].is_object());
+    }
+
+    #[test]
+    fn a_shelf_in_words() {
+        let shelf = ShelfAvailability {
+            library: "xa-nghi-phu".into(),
+            shelf: "Kệ 9".into(),
+            on_shelf: 2,
+            reading_room: 1,
+            on_loan: 1,
+            next_due: chrono::NaiveDate::from_ymd_opt(2026, 12, 12),
+        };
+        assert_eq!(
+            availability_words(Lang::Vi, &shelf),
+            "2 trên giá, 1 chỉ đọc tại chỗ, 1 đang cho mượn (hạn 12/12)"
+        );
+        assert_eq!(
+            availability_words(Lang::En, &shelf),
+            "2 on the shelf, 1 for reading in the library only, 1 on loan (due 12/12)"
+        );
+        assert!(valid_record_id("rec-00000001"));
+        assert!(!valid_record_id("../etc"));
+        assert!(!valid_record_id(""));
+    }
+}
