@@ -115,6 +115,9 @@ pub fn library_names(
     ids: impl IntoIterator<Item = String>,
 ) -> HashMap<String, String> {
     let ids: Vec<String> = ids.into_iter().collect();
+    if ids.is_empty() {
+        return HashMap::new();
+    }
     state
         .write(|store| crate::holdings::library_names(store, ids.clone()))
         .ok()
