@@ -494,3 +494,19 @@ pub fn scopes_holding(
     }
     Ok(pairs)
 }
+
+/// A record's title, if the catalogue holds it.
+pub fn record_title(conn: &Connection, id: &str) -> rusqlite::Result<Option<String>> {
+    conn.prepare_cached("SELECT title FROM record_index WHERE id = ?1")?
+        .query_row([id], |row| row.get(0))
+        .optional()
+}
+
+/// Every record's id, title and DDC number, for the statistics.
+pub fn record_titles_and_classes(
+    conn: &Connection,
+) -> rusqlite::Result<Vec<(String, String, Option<String>)>> {
+    let mut stmt = conn.prepare_cached("SELECT id, title, ddc FROM record_index")?;
+    let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+    rows.collect()
+}

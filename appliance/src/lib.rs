@@ -13,6 +13,7 @@
 //! - [`stocktake`]: shelf-by-shelf scans and what they found missing or misplaced.
 //! - [`search`]: Vietnamese-aware catalogue search and the query tables behind it.
 //! - [`query_tables`]: the store observer that keeps every query table in step.
+//! - [`reports`]: statistics and the monthly report, counted from a snapshot of the library.
 //! - [`db`]: the appliance's own SQL (migrations and query-table statements).
 //! - [`http`]: the web server's routes; the only module that knows JSON and HTML.
 //! - [`sample`]: realistic, deterministic Vietnamese sample data (benches, tests, `--demo`).
@@ -39,6 +40,7 @@ pub mod home_library;
 pub mod http;
 pub mod process;
 pub mod query_tables;
+pub mod reports;
 pub mod sample;
 pub mod search;
 pub mod serve;

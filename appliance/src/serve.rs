@@ -98,11 +98,11 @@ pub fn run_until_signal(
             sync_listener.local_addr()?
         );
         let policy: Arc<dyn ScopePolicy> = Arc::new(AllowAll);
+        let contacts = store.clone();
         let on_session = Arc::new(
-            |peer: SocketAddr, result: Result<SessionReport, tcp::TcpSyncError>| {
-                if let Err(error) = result {
-                    eprintln!("sync session with {peer} failed: {error}");
-                }
+            move |peer: SocketAddr, result: Result<SessionReport, tcp::TcpSyncError>| match result {
+                Ok(report) => crate::sync_cmd::note_contact(&contacts, &report),
+                Err(error) => eprintln!("sync session with {peer} failed: {error}"),
             },
         );
         let sync = tcp::serve(

@@ -15,7 +15,7 @@ use anyhow::{Context, bail};
 use tusach_sync::bundle;
 use tusach_sync::protocol::session::SessionOptions;
 use tusach_sync::transport::tcp;
-use tusach_sync::{AllowAll, DeviceId, ScopePolicy, SessionReport};
+use tusach_sync::{AllowAll, DeviceId, ScopePolicy, SessionReport, Store};
 
 use crate::data_dir::DataDir;
 
@@ -95,8 +95,27 @@ fn sync_with_peer(
             timeout,
         ))
         .with_context(|| format!("sync with {peer} failed"))?;
+    note_contact(&store, &report);
     print_report(&report, started.elapsed(), json);
     Ok(())
+}
+
+/// Records when a session with its peer finished, for the sync status page. Best effort: a
+/// failure here loses a timestamp, never data, so it is only logged.
+pub fn note_contact(store: &Mutex<Store>, report: &SessionReport) {
+    let Some(peer) = report.peer else { return };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    match store.lock() {
+        Ok(mut store) => {
+            if let Err(error) = store.record_peer_contact(&peer, now) {
+                eprintln!("could not record the contact with {peer}: {error}");
+            }
+        }
+        Err(_) => eprintln!("could not record the contact with {peer}: store unavailable"),
+    }
 }
 
 fn print_report(report: &SessionReport, elapsed: Duration, json: bool) {
@@ -214,12 +233,16 @@ fn listen(
         let local = listener.local_addr()?;
         println!("listening on {local}");
         std::io::stdout().flush()?;
+        let contacts = store.clone();
         let on_session = Arc::new(
-            |peer: SocketAddr, result: Result<SessionReport, tcp::TcpSyncError>| match result {
-                Ok(report) => eprintln!(
-                    "session with {peer} finished: sent {} changes, received {} new",
-                    report.changes_sent, report.received.new_changes
-                ),
+            move |peer: SocketAddr, result: Result<SessionReport, tcp::TcpSyncError>| match result {
+                Ok(report) => {
+                    note_contact(&contacts, &report);
+                    eprintln!(
+                        "session with {peer} finished: sent {} changes, received {} new",
+                        report.changes_sent, report.received.new_changes
+                    )
+                }
                 Err(error) => eprintln!("session with {peer} failed: {error}"),
             },
         );

@@ -9,8 +9,8 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -21,6 +21,9 @@ use crate::data_dir::DataDir;
 use crate::home_library::{HomeLibrary, LibraryChoice};
 
 const CLIENTS: usize = 50;
+/// Staff sessions the lending clients share: a busy commune library has a few desks, not
+/// fifty librarians; the other clients are readers searching.
+const DESKS: usize = 5;
 const BENCH_LIBRARY: &str = "thu-vien-bench";
 const STAFF_USER: &str = "bench";
 const STAFF_PASSWORD: &str = "mật khẩu đo tải";
@@ -183,12 +186,23 @@ struct Outcome {
 
 fn load(addr: &str, duration: Duration) -> anyhow::Result<Outcome> {
     let stop = Arc::new(AtomicBool::new(false));
+    let mut sessions = Vec::new();
+    for _ in 0..DESKS {
+        sessions.push(Connection::open(addr)?.login()?);
+    }
+    // Every client connects first; the measured window starts when all are ready.
+    let ready = Arc::new(Barrier::new(CLIENTS + 1));
     let mut clients = Vec::new();
     for client in 0..CLIENTS {
         let addr = addr.to_owned();
         let stop = stop.clone();
-        clients.push(std::thread::spawn(move || run_client(&addr, client, &stop)));
+        let ready = ready.clone();
+        let session = sessions[client % DESKS].clone();
+        clients.push(std::thread::spawn(move || {
+            run_client(&addr, client, session, &ready, &stop)
+        }));
     }
+    ready.wait();
     std::thread::sleep(duration);
     stop.store(true, Ordering::Relaxed);
     let mut total = Outcome::default();
@@ -207,24 +221,25 @@ fn load(addr: &str, duration: Duration) -> anyhow::Result<Outcome> {
     Ok(total)
 }
 
-/// One client: logs in, then loops over its mix until told to stop. Every fifth request is a
+/// One client: connects, then loops over its mix until told to stop, lending with its desk's
+/// session. Every fifth request is a
 /// desk action (a loan of its own copy, then its return), every tenth the HTML search page,
 /// every twentieth the static baseline; the rest are JSON searches.
-fn run_client(addr: &str, client: usize, stop: &AtomicBool) -> Outcome {
+fn run_client(
+    addr: &str,
+    client: usize,
+    (cookie, csrf): (String, String),
+    ready: &Barrier,
+    stop: &AtomicBool,
+) -> Outcome {
     let mut outcome = Outcome::default();
-    let mut connection = match Connection::open(addr) {
-        Ok(c) => c,
+    let connection = Connection::open(addr);
+    ready.wait();
+    let mut connection = match connection {
+        Ok(connection) => connection,
         Err(e) => {
             outcome.errors += 1;
             outcome.first_error = Some(format!("connect: {e}"));
-            return outcome;
-        }
-    };
-    let (cookie, csrf) = match connection.login() {
-        Ok(session) => session,
-        Err(e) => {
-            outcome.errors += 1;
-            outcome.first_error = Some(format!("login: {e}"));
             return outcome;
         }
     };

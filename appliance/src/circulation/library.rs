@@ -451,5 +451,8 @@ fn open_loan(row: &LoanRow) -> Result<OpenLoan, DeskError> {
     })
 }
 
+mod resolve;
+pub use resolve::{InboxItem, LENT_BY_MISTAKE, RESOLUTIONS, ResolveError, exception_id};
+
 #[cfg(test)]
 mod tests;

@@ -26,6 +26,7 @@ pub mod input;
 pub mod layout;
 mod opac;
 mod openapi;
+mod reports;
 mod session;
 
 use std::collections::HashMap;
@@ -509,6 +510,8 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
         .or(opac::routes(state.clone()))
         .unify()
         .or(cataloguing::routes(state.clone()))
+        .unify()
+        .or(reports::routes(state.clone()))
         .unify()
         .or(openapi)
         .unify()

@@ -7,14 +7,30 @@ pub fn get() -> warp::reply::Response {
     warp::reply::json(&document()).into_response()
 }
 
-/// The whole document: the catalogue search below, then each area's own paths.
+/// The whole document: the shared parts, then each area's own paths.
 pub fn document() -> serde_json::Value {
     let mut document = base();
-    for area_paths in [super::session::openapi_paths()] {
-        if let (Some(paths), serde_json::Value::Object(more)) =
+    for area_paths in [
+        super::session::openapi_paths(),
+        super::reports::openapi_paths(),
+        super::opac::openapi_paths(),
+        super::cataloguing::openapi_paths(),
+    ] {
+        let (Some(paths), serde_json::Value::Object(more)) =
             (document["paths"].as_object_mut(), area_paths)
-        {
-            paths.extend(more);
+        else {
+            continue;
+        };
+        // Two areas may describe different methods of one path (GET and POST /api/records).
+        for (path, methods) in more {
+            match (paths.get_mut(&path), methods) {
+                (Some(serde_json::Value::Object(known)), serde_json::Value::Object(methods)) => {
+                    known.extend(methods)
+                }
+                (_, methods) => {
+                    paths.insert(path, methods);
+                }
+            }
         }
     }
     document
@@ -29,25 +45,6 @@ fn base() -> serde_json::Value {
             "error_en": {"type": "string", "description": "The same in English."}
         }
     });
-    let mut paths = serde_json::Map::new();
-    for area in [
-        super::opac::openapi_paths(),
-        super::cataloguing::openapi_paths(),
-    ] {
-        // Two areas may describe different methods of one path (GET and POST /api/records).
-        if let serde_json::Value::Object(items) = area {
-            for (path, methods) in items {
-                match (paths.get_mut(&path), methods) {
-                    (Some(serde_json::Value::Object(known)), serde_json::Value::Object(more)) => {
-                        known.extend(more)
-                    }
-                    (_, methods) => {
-                        paths.insert(path, methods);
-                    }
-                }
-            }
-        }
-    }
     serde_json::json!({
         "openapi": "3.0.3",
         "info": {
@@ -55,7 +52,7 @@ fn base() -> serde_json::Value {
             "version": env!("CARGO_PKG_VERSION"),
             "description": "The JSON API of a Tủ Sách library appliance."
         },
-        "paths": paths,
+        "paths": {},
         "components": {
             "schemas": {
                 "Record": {

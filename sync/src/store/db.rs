@@ -23,6 +23,7 @@ const STORE_MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_store.sql"),
     include_str!("migrations/0002_feed_hash_per_shard.sql"),
     include_str!("migrations/0003_feed_bytes_and_heads.sql"),
+    include_str!("migrations/0004_peer_contacts.sql"),
 ];
 
 pub(crate) fn open(path: &Path, durability: Durability) -> rusqlite::Result<Connection> {
@@ -484,4 +485,43 @@ pub(crate) fn feed_len(conn: &Connection) -> rusqlite::Result<i64> {
 
 pub(crate) fn integrity_check(conn: &Connection) -> rusqlite::Result<String> {
     conn.query_row("PRAGMA integrity_check", [], |row| row.get(0))
+}
+
+pub(crate) fn record_peer_contact(
+    conn: &Connection,
+    peer: &DeviceId,
+    at_unix_seconds: i64,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO peer_contacts (peer, at, sessions) VALUES (?1, ?2, 1)
+         ON CONFLICT (peer) DO UPDATE SET at = max(at, excluded.at), sessions = sessions + 1",
+        params![&peer.0[..], at_unix_seconds],
+    )?;
+    Ok(())
+}
+
+/// A peer's id bytes, its last contact (Unix seconds) and its finished sessions.
+pub(crate) type PeerContactRow = (Vec<u8>, Option<i64>, i64);
+
+/// Every peer with marks or a recorded contact.
+pub(crate) fn known_peers(conn: &Connection) -> rusqlite::Result<Vec<PeerContactRow>> {
+    let mut stmt = conn.prepare(
+        "SELECT k.peer, c.at, coalesce(c.sessions, 0)
+         FROM (SELECT peer FROM peer_marks UNION SELECT peer FROM peer_contacts) k
+         LEFT JOIN peer_contacts c ON c.peer = k.peer
+         ORDER BY c.at DESC, k.peer",
+    )?;
+    let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+    rows.collect()
+}
+
+/// How many changes in the feed lie past what `peer` was last known to hold.
+pub(crate) fn pending_for_peer(conn: &Connection, peer: &DeviceId) -> rusqlite::Result<i64> {
+    conn.query_row(
+        "SELECT count(*) FROM feed f
+         LEFT JOIN peer_marks p ON p.peer = ?1 AND p.scope = f.scope AND p.origin = f.origin
+         WHERE f.oseq > coalesce(p.oseq, 0)",
+        [&peer.0[..]],
+        |row| row.get(0),
+    )
 }

@@ -17,6 +17,7 @@
 
 mod codec;
 pub(crate) mod db;
+mod peers;
 pub mod replicate;
 mod shard;
 pub mod types;
@@ -29,6 +30,7 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 use sha2::{Digest, Sha256};
 
 pub use db::{Durability, migrate};
+pub use peers::PeerStatus;
 pub use replicate::{ApplyReport, Batch, Knowledge, OutgoingPlan, Payload, ShardPayload};
 pub use types::{
     BUCKETS_PER_COLLECTION, ChangeOrigin, Entity, EntityChange, EntityChangeKind, EntityKey, Scope,

@@ -1,0 +1,341 @@
+//! Reports and the back office of a library: statistics with charts (`/staff/stats`), the
+//! monthly CSV for the district (`/staff/stats/month.csv`), the visit counter at the door
+//! (`/staff/visits`), the exceptions inbox (`/staff/exceptions`) and the sync status
+//! (`/staff/sync`), with their JSON twins under `/api/`.
+//!
+//! Handlers only parse, call the domain ([`crate::reports`], the [`crate::circulation`] desk,
+//! the store's peer status) and render. One file per resource action.
+
+mod charts;
+mod csv;
+mod exception_resolve;
+mod exceptions_get;
+mod stats_get;
+mod stats_month_csv;
+mod sync_status_get;
+mod visits_get;
+mod visits_post;
+
+use std::sync::Arc;
+
+use warp::filters::BoxedFilter;
+use warp::http::StatusCode;
+use warp::{Filter, Reply};
+
+use super::auth::Staff;
+use super::i18n::Lang;
+use super::input::Input;
+use super::layout::{self, Frame};
+use super::{
+    ApiError, AppState, PageRequest, Params, blocking, csrf_header, form_body, json_body,
+    page_request, staff, with_state,
+};
+
+/// The frame of a staff page of this area.
+fn frame<'a>(state: &'a AppState, staff: &'a Staff, request: &'a PageRequest) -> Frame<'a> {
+    Frame {
+        lang: request.lang,
+        library: &state.library.name,
+        staff: Some(staff),
+        clock_wrong: state.clock_wrong(),
+        here: &request.here,
+    }
+}
+
+/// A staff page, or the error page with the error's status.
+fn render(
+    state: &AppState,
+    staff: &Staff,
+    request: &PageRequest,
+    back: &str,
+    page: Result<(String, String), ApiError>,
+) -> warp::reply::Response {
+    let frame = frame(state, staff, request);
+    match page {
+        Ok((title, body)) => layout::reply(
+            layout::page(&frame, &title, &body),
+            StatusCode::OK,
+            request.lang,
+            request.lang_in_query,
+        ),
+        Err(error) => error_page(&frame, &error, back),
+    }
+}
+
+fn error_page(frame: &Frame<'_>, error: &ApiError, back: &str) -> warp::reply::Response {
+    if let ApiError::Internal(detail) = error {
+        eprintln!("http: internal error: {detail}");
+    }
+    let html = layout::error_page(frame, &error.lang_message(frame.lang), back);
+    layout::reply(html, error.status(), frame.lang, false)
+}
+
+/// A redirect after a successful form post, so a reload does not post again.
+fn see_other(location: &str) -> warp::reply::Response {
+    match location.parse::<warp::http::Uri>() {
+        Ok(uri) => warp::redirect::see_other(uri).into_response(),
+        Err(_) => {
+            warp::redirect::see_other(warp::http::Uri::from_static("/staff/desk")).into_response()
+        }
+    }
+}
+
+fn internal(error: impl std::fmt::Display) -> ApiError {
+    ApiError::Internal(error.to_string())
+}
+
+/// A reader category's name in the page's language (unknown ones as stored).
+fn category_label(lang: Lang, category: &str) -> String {
+    let key = match category {
+        "child" => "reports.category.child",
+        "student" => "reports.category.student",
+        "teacher" => "reports.category.teacher",
+        "adult" => "reports.category.adult",
+        "" => "reports.category.unknown",
+        other => return other.to_owned(),
+    };
+    lang.t(key).to_owned()
+}
+
+/// "800 Văn học" / "800 Literature".
+fn class_label(lang: Lang, class: usize) -> String {
+    let (code, vi, en) = crate::reports::DDC_CLASSES[class.min(9)];
+    format!("{code} {}", lang.pick(vi, en))
+}
+
+pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
+    let s = state.clone();
+    let stats = warp::path!("staff" / "stats")
+        .and(warp::get())
+        .and(staff(s.clone()))
+        .and(page_request())
+        .and(with_state(s.clone()))
+        .and_then(|who, request, state: Arc<AppState>| {
+            blocking(move || stats_get::get(&state, &who, &request))
+        });
+    let stats_json = warp::path!("api" / "stats")
+        .and(warp::get())
+        .and(staff(s.clone()))
+        .and(warp::query::<Params>())
+        .and(with_state(s.clone()))
+        .and_then(|_who: Staff, params: Params, state: Arc<AppState>| {
+            blocking(move || stats_get::get_json(&state, &params))
+        });
+    let month_csv = warp::path!("staff" / "stats" / "month.csv")
+        .and(warp::get())
+        .and(staff(s.clone()))
+        .and(page_request())
+        .and(with_state(s.clone()))
+        .and_then(|who, request, state: Arc<AppState>| {
+            blocking(move || stats_month_csv::get(&state, &who, &request))
+        });
+    let visits = warp::path!("staff" / "visits")
+        .and(warp::get())
+        .and(staff(s.clone()))
+        .and(page_request())
+        .and(with_state(s.clone()))
+        .and_then(|who, request, state: Arc<AppState>| {
+            blocking(move || visits_get::get(&state, &who, &request))
+        });
+    let visits_post = warp::path!("staff" / "visits")
+        .and(warp::post())
+        .and(staff(s.clone()))
+        .and(page_request())
+        .and(form_body())
+        .and(with_state(s.clone()))
+        .and_then(|who, request, input: Input, state: Arc<AppState>| {
+            blocking(move || visits_post::post_form(&state, &who, &request, &input))
+        });
+    let visits_json = warp::path!("api" / "visits")
+        .and(warp::post())
+        .and(staff(s.clone()))
+        .and(json_body())
+        .and(csrf_header())
+        .and(with_state(s.clone()))
+        .and_then(|who, input: Input, csrf: String, state: Arc<AppState>| {
+            blocking(move || visits_post::post_json(&state, &who, &input, &csrf))
+        });
+    let exceptions = warp::path!("staff" / "exceptions")
+        .and(warp::get())
+        .and(staff(s.clone()))
+        .and(page_request())
+        .and(with_state(s.clone()))
+        .and_then(|who, request, state: Arc<AppState>| {
+            blocking(move || exceptions_get::get(&state, &who, &request))
+        });
+    let exceptions_json = warp::path!("api" / "exceptions")
+        .and(warp::get())
+        .and(staff(s.clone()))
+        .and(with_state(s.clone()))
+        .and_then(|_who: Staff, state: Arc<AppState>| {
+            blocking(move || exceptions_get::get_json(&state))
+        });
+    let resolve = warp::path!("staff" / "exceptions" / "resolve")
+        .and(warp::post())
+        .and(staff(s.clone()))
+        .and(page_request())
+        .and(form_body())
+        .and(with_state(s.clone()))
+        .and_then(|who, request, input: Input, state: Arc<AppState>| {
+            blocking(move || exception_resolve::post_form(&state, &who, &request, &input))
+        });
+    let resolve_json = warp::path!("api" / "exceptions" / "resolve")
+        .and(warp::post())
+        .and(staff(s.clone()))
+        .and(json_body())
+        .and(csrf_header())
+        .and(with_state(s.clone()))
+        .and_then(|who, input: Input, csrf: String, state: Arc<AppState>| {
+            blocking(move || exception_resolve::post_json(&state, &who, &input, &csrf))
+        });
+    let sync = warp::path!("staff" / "sync")
+        .and(warp::get())
+        .and(staff(s.clone()))
+        .and(page_request())
+        .and(with_state(s.clone()))
+        .and_then(|who, request, state: Arc<AppState>| {
+            blocking(move || sync_status_get::get(&state, &who, &request))
+        });
+    let sync_json = warp::path!("api" / "sync" / "status")
+        .and(warp::get())
+        .and(staff(s.clone()))
+        .and(with_state(state))
+        .and_then(|_who: Staff, state: Arc<AppState>| {
+            blocking(move || sync_status_get::get_json(&state))
+        });
+    stats
+        .or(stats_json)
+        .unify()
+        .or(month_csv)
+        .unify()
+        .or(visits)
+        .unify()
+        .or(visits_post)
+        .unify()
+        .or(visits_json)
+        .unify()
+        .or(exceptions)
+        .unify()
+        .or(exceptions_json)
+        .unify()
+        .or(resolve)
+        .unify()
+        .or(resolve_json)
+        .unify()
+        .or(sync)
+        .unify()
+        .or(sync_json)
+        .unify()
+        .boxed()
+}
+
+/// The OpenAPI path items of this area's JSON endpoints.
+pub fn openapi_paths() -> serde_json::Value {
+    let error = serde_json::json!({"$ref": "#/components/schemas/Error"});
+    let err = |description: &str| serde_json::json!({"description": description, "content": {"application/json": {"schema": error.clone()}}});
+    let csrf = serde_json::json!({"name": "X-CSRF-Token", "in": "header", "required": true, "schema": {"type": "string"}, "description": "The session's token from GET /api/session."});
+    let months = serde_json::json!({"type": "array", "items": {"type": "integer"}, "minItems": 12, "maxItems": 12, "description": "January first."});
+    let resolution = serde_json::json!({
+        "type": "object",
+        "required": ["token", "kind"],
+        "properties": {
+            "token": {"type": "string", "description": "What to send as `resolution`: `keep:LOAN`, `close:LOAN:YYYY-MM-DD` or `acknowledge`."},
+            "kind": {"type": "string", "enum": ["keep_loan", "close_loan_as_returned", "acknowledge"]},
+            "loan": {"type": "string"},
+            "on": {"type": "string", "format": "date"}
+        }
+    });
+    let loan = serde_json::json!({
+        "type": "object",
+        "properties": {
+            "id": {"type": "string"}, "copy": {"type": "string"}, "reader": {"type": "string"},
+            "reader_name": {"type": "string", "nullable": true},
+            "out": {"type": "string", "format": "date"}, "due": {"type": "string", "format": "date"},
+            "returned": {"type": "string", "format": "date", "nullable": true},
+            "desk": {"type": "string"}
+        }
+    });
+    serde_json::json!({
+        "/api/stats": {"get": {
+            "summary": "A year's statistics",
+            "parameters": [{"name": "year", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 2000, "maximum": 2100}, "description": "Defaults to this year."}],
+            "responses": {
+                "200": {"description": "Loans and visits per month, loans by reader category, the ten most lent titles, the collection by DDC main class.",
+                    "content": {"application/json": {"schema": {"type": "object", "required": ["year", "loans_per_month", "visits_per_month", "loans_by_category", "top_titles", "collection_by_class"], "properties": {
+                        "year": {"type": "integer"},
+                        "loans_per_month": months.clone(),
+                        "visits_per_month": months,
+                        "loans_by_category": {"type": "array", "items": {"type": "object", "properties": {"category": {"type": "string"}, "loans": {"type": "integer"}}}},
+                        "top_titles": {"type": "array", "items": {"type": "object", "properties": {"record": {"type": "string"}, "title": {"type": "string"}, "loans": {"type": "integer"}}}},
+                        "collection_by_class": {"type": "array", "items": {"type": "object", "properties": {"class": {"type": "string"}, "name": {"type": "string"}, "name_en": {"type": "string"}, "copies": {"type": "integer"}}}},
+                        "unclassified_copies": {"type": "integer"}
+                    }}}}},
+                "400": err("The year is not valid."),
+                "401": err("Not logged in.")
+            }
+        }},
+        "/api/visits": {"post": {
+            "summary": "Count visitors at the door",
+            "parameters": [csrf.clone()],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["people"], "properties": {"people": {"type": "integer", "minimum": 1, "maximum": 500}}}}}},
+            "responses": {
+                "200": {"description": "Counted; today's total at all desks.", "content": {"application/json": {"schema": {"type": "object", "required": ["day", "today"], "properties": {"day": {"type": "string", "format": "date"}, "today": {"type": "integer"}}}}}},
+                "400": err("`people` is missing or not a number from 1 to 500."),
+                "401": err("Not logged in."),
+                "403": err("Missing or wrong CSRF token."),
+                "413": err("Body over 64 KiB.")
+            }
+        }},
+        "/api/exceptions": {"get": {
+            "summary": "The exceptions inbox",
+            "description": "What merged circulation from several desks cannot settle alone: copies lent twice, returns without a loan, loans despite a block; each with its one-click resolutions.",
+            "responses": {
+                "200": {"description": "Unresolved exceptions.", "content": {"application/json": {"schema": {"type": "object", "required": ["exceptions"], "properties": {"exceptions": {"type": "array", "items": {"type": "object", "required": ["id", "kind", "resolutions"], "properties": {
+                    "id": {"type": "string"},
+                    "kind": {"type": "string", "enum": ["copy_lent_twice", "return_without_loan", "loan_despite_block"]},
+                    "copy": {"type": "string"},
+                    "title": {"type": "string", "nullable": true},
+                    "loans": {"type": "array", "items": loan},
+                    "stray_return": {"type": "object", "properties": {"id": {"type": "string"}, "copy": {"type": "string"}, "on": {"type": "string", "format": "date"}, "desk": {"type": "string"}}},
+                    "card_expired": {"type": "boolean"},
+                    "reader_blocked": {"type": "boolean"},
+                    "resolutions": {"type": "array", "items": resolution}
+                }}}}}}}},
+                "401": err("Not logged in.")
+            }
+        }},
+        "/api/exceptions/resolve": {"post": {
+            "summary": "Resolve one exception",
+            "parameters": [csrf],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["exception", "resolution"], "properties": {
+                "exception": {"type": "string", "description": "The exception's id."},
+                "resolution": {"type": "string", "description": "One of the exception's resolution tokens."}
+            }}}}},
+            "responses": {
+                "200": {"description": "Applied as one commit; the exception left the inbox.", "content": {"application/json": {"schema": {"type": "object", "properties": {"resolved": {"type": "string"}}}}}},
+                "400": err("A field is missing, not text, or the resolution is not one this exception offers."),
+                "401": err("Not logged in."),
+                "403": err("Missing or wrong CSRF token."),
+                "404": err("No such exception in the inbox (already resolved?)."),
+                "413": err("Body over 64 KiB.")
+            }
+        }},
+        "/api/sync/status": {"get": {
+            "summary": "Sync status",
+            "description": "This device's id, the peers it has synced with, when, and how many changes each still lacks.",
+            "responses": {
+                "200": {"description": "The status.", "content": {"application/json": {"schema": {"type": "object", "required": ["device", "peers"], "properties": {
+                    "device": {"type": "string"},
+                    "changes": {"type": "integer", "description": "Changes this device holds."},
+                    "peers": {"type": "array", "items": {"type": "object", "required": ["device", "pending"], "properties": {
+                        "device": {"type": "string"},
+                        "last_contact": {"type": "string", "format": "date-time", "nullable": true},
+                        "sessions": {"type": "integer"},
+                        "pending": {"type": "integer", "description": "Changes held here past what the peer was last known to hold."}
+                    }}}
+                }}}}},
+                "401": err("Not logged in.")
+            }
+        }}
+    })
+}

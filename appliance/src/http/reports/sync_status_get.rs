@@ -1,0 +1,97 @@
+//! `GET /staff/sync`: this device's id, the peers it has synced with, when it last finished a
+//! session with each, and how many changes each still lacks. `GET /api/sync/status`: the same
+//! as JSON.
+
+use std::fmt::Write as _;
+
+use tusach_sync::store::PeerStatus;
+use warp::http::StatusCode;
+
+use super::{internal, render};
+use crate::http::auth::Staff;
+use crate::http::html::escape;
+use crate::http::{ApiError, AppState, PageRequest, json_error, json_reply};
+
+fn statuses(state: &AppState) -> Result<(Vec<PeerStatus>, i64), ApiError> {
+    state
+        .write(|store| {
+            Ok::<_, tusach_sync::StoreError>((store.peer_statuses()?, store.feed_len()?))
+        })?
+        .map_err(internal)
+}
+
+fn when(seconds: Option<i64>) -> Option<String> {
+    seconds
+        .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+}
+
+pub fn get(state: &AppState, staff: &Staff, request: &PageRequest) -> warp::reply::Response {
+    let lang = request.lang;
+    let page = statuses(state).map(|(peers, changes)| {
+        let title = lang.t("reports.sync.title").to_owned();
+        let mut html = format!(
+            "<h1>{}</h1><p>{}: <code data-device>{}</code></p><p>{}: {changes}</p>",
+            escape(&title),
+            lang.t("reports.sync.device"),
+            escape(&state.device.to_hex()),
+            lang.t("reports.sync.changes"),
+        );
+        if peers.is_empty() {
+            let _ = write!(html, "<p>{}</p>", lang.t("reports.sync.no_peers"));
+        } else {
+            let _ = write!(
+                html,
+                "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+                lang.t("reports.sync.peer"),
+                lang.t("reports.sync.last_contact"),
+                lang.t("reports.sync.pending"),
+            );
+            for peer in &peers {
+                let contact = peer
+                    .last_contact
+                    .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+                    .map(|t| {
+                        t.with_timezone(&chrono::Local)
+                            .format("%d/%m/%Y %H:%M")
+                            .to_string()
+                    })
+                    .unwrap_or_else(|| lang.t("reports.sync.never").to_owned());
+                let _ = write!(
+                    html,
+                    "<tr data-peer=\"{id}\"><td><code>{id}</code></td><td>{contact}</td><td>{pending}</td></tr>",
+                    id = escape(&peer.peer.to_hex()),
+                    contact = escape(&contact),
+                    pending = peer.pending,
+                );
+            }
+            html.push_str("</tbody></table>");
+            let _ = write!(
+                html,
+                "<p class=\"hint\">{}</p>",
+                lang.t("reports.sync.pending_hint")
+            );
+        }
+        (title, html)
+    });
+    render(state, staff, request, "/staff/sync", page)
+}
+
+pub fn get_json(state: &AppState) -> warp::reply::Response {
+    match statuses(state) {
+        Ok((peers, changes)) => json_reply(
+            StatusCode::OK,
+            &serde_json::json!({
+                "device": state.device.to_hex(),
+                "changes": changes,
+                "peers": peers.iter().map(|p| serde_json::json!({
+                    "device": p.peer.to_hex(),
+                    "last_contact": when(p.last_contact),
+                    "sessions": p.sessions,
+                    "pending": p.pending,
+                })).collect::<Vec<_>>(),
+            }),
+        ),
+        Err(error) => json_error(&error),
+    }
+}
