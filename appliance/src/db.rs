@@ -11,6 +11,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_circulation_index.sql"),
     include_str!("migrations/0004_appliance_settings.sql"),
     include_str!("migrations/0005_readers_and_copies_index.sql"),
+    include_str!("migrations/0006_copy_index.sql"),
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
@@ -160,6 +161,41 @@ pub fn bare_fts(conn: &Connection, fts_query: &str, limit: usize) -> rusqlite::R
         "SELECT rowid FROM record_search WHERE record_search MATCH ?1 ORDER BY rank LIMIT ?2",
     )?;
     let rows = stmt.query_map(params![fts_query, limit as i64], |r| r.get(0))?;
+    rows.collect()
+}
+
+/// One record by id.
+pub fn record_by_id(conn: &Connection, id: &str) -> rusqlite::Result<Option<RecordRow>> {
+    let sql = format!("SELECT {RECORD_COLUMNS} FROM record_index ri WHERE ri.id = ?1");
+    conn.prepare_cached(&sql)?
+        .query_row([id], record_from_row)
+        .optional()
+}
+
+/// The records this replica learned of last first (record_index's rowid is assigned when a
+/// record first arrives and kept on updates), `limit` from `offset`.
+pub fn newest_records(
+    conn: &Connection,
+    offset: usize,
+    limit: usize,
+) -> rusqlite::Result<Vec<RecordRow>> {
+    let sql = format!(
+        "SELECT {RECORD_COLUMNS} FROM record_index ri ORDER BY ri.rowid DESC LIMIT ?1 OFFSET ?2"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![limit as i64, offset as i64], record_from_row)?;
+    rows.collect()
+}
+
+/// The records of copies with this barcode (in any library), as typed or in capitals.
+pub fn records_by_barcode(conn: &Connection, barcode: &str) -> rusqlite::Result<Vec<RecordRow>> {
+    let sql = format!(
+        "SELECT DISTINCT {RECORD_COLUMNS} FROM copy_index c
+         JOIN record_index ri ON ri.id = c.record
+         WHERE c.barcode IN (?1, ?2) LIMIT 10"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![barcode, barcode.to_uppercase()], record_from_row)?;
     rows.collect()
 }
 
@@ -415,34 +451,38 @@ pub fn readers_sorted(
     rows.collect()
 }
 
-/// A copy as the desk's query table holds it.
+/// A copy as the query table holds it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CopyRow {
     pub scope: String,
     pub barcode: String,
     pub record: String,
     pub item_type: String,
+    /// The copy's `status` field: lost, withdrawn, not_for_loan, or empty.
     pub status: String,
+    /// Shelf location and call number, e.g. "Kệ 9 – 895.922".
+    pub shelf: String,
 }
 
 pub fn upsert_copy(tx: &Transaction<'_>, row: &CopyRow) -> rusqlite::Result<()> {
     tx.prepare_cached(
-        "INSERT OR REPLACE INTO copy_index (scope, barcode, record, item_type, status)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT OR REPLACE INTO copy_index (scope, barcode, record, item_type, status, shelf)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
     .execute(params![
         row.scope,
         row.barcode,
         row.record,
         row.item_type,
-        row.status
+        row.status,
+        row.shelf
     ])?;
     Ok(())
 }
 
 pub fn delete_copy(tx: &Transaction<'_>, scope: &str, barcode: &str) -> rusqlite::Result<()> {
     tx.prepare_cached("DELETE FROM copy_index WHERE scope = ?1 AND barcode = ?2")?
-        .execute([scope, barcode])?;
+        .execute(params![scope, barcode])?;
     Ok(())
 }
 
@@ -457,7 +497,7 @@ pub fn copy_by_barcode(
     barcode: &str,
 ) -> rusqlite::Result<Option<(CopyRow, String)>> {
     conn.prepare_cached(
-        "SELECT c.scope, c.barcode, c.record, c.item_type, c.status, coalesce(r.title, '')
+        "SELECT c.scope, c.barcode, c.record, c.item_type, c.status, c.shelf, coalesce(r.title, '')
          FROM copy_index c LEFT JOIN record_index r ON r.id = c.record
          WHERE c.scope = ?1 AND c.barcode = ?2",
     )?
@@ -469,8 +509,9 @@ pub fn copy_by_barcode(
                 record: row.get(2)?,
                 item_type: row.get(3)?,
                 status: row.get(4)?,
+                shelf: row.get(5)?,
             },
-            row.get(5)?,
+            row.get(6)?,
         ))
     })
     .optional()
@@ -553,6 +594,98 @@ pub fn overdue_loan_lines(
         "l.due, l.out, l.id",
         params![scope, today],
     )
+}
+
+/// A copy with the due date of its open loan, if it is out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HoldingRow {
+    pub copy: CopyRow,
+    /// The earliest due date of an open loan of this copy (ISO), when it is on loan.
+    pub due: Option<String>,
+}
+
+const HOLDING_COLUMNS: &str = "c.scope, c.barcode, c.record, c.item_type, c.status, c.shelf,
+    (SELECT min(l.due) FROM loan_index l
+     WHERE l.scope = c.scope AND l.copy = c.barcode AND l.returned IS NULL)";
+
+fn holding_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<HoldingRow> {
+    Ok(HoldingRow {
+        copy: CopyRow {
+            scope: row.get(0)?,
+            barcode: row.get(1)?,
+            record: row.get(2)?,
+            item_type: row.get(3)?,
+            status: row.get(4)?,
+            shelf: row.get(5)?,
+        },
+        due: row.get(6)?,
+    })
+}
+
+/// Every copy of a record in every library, by library, shelf and barcode.
+pub fn holdings_of_record(conn: &Connection, record: &str) -> rusqlite::Result<Vec<HoldingRow>> {
+    let sql = format!(
+        "SELECT {HOLDING_COLUMNS} FROM copy_index c WHERE c.record = ?1
+         ORDER BY c.scope, c.shelf, c.barcode"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map([record], holding_from_row)?;
+    rows.collect()
+}
+
+/// Every copy of one library, by shelf and barcode.
+pub fn holdings_of_scope(conn: &Connection, scope: &str) -> rusqlite::Result<Vec<HoldingRow>> {
+    let sql = format!(
+        "SELECT {HOLDING_COLUMNS} FROM copy_index c WHERE c.scope = ?1
+         ORDER BY c.shelf, c.barcode"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map([scope], holding_from_row)?;
+    rows.collect()
+}
+
+/// One copy of one library.
+pub fn holding(
+    conn: &Connection,
+    scope: &str,
+    barcode: &str,
+) -> rusqlite::Result<Option<HoldingRow>> {
+    let sql =
+        format!("SELECT {HOLDING_COLUMNS} FROM copy_index c WHERE c.scope = ?1 AND c.barcode = ?2");
+    conn.prepare_cached(&sql)?
+        .query_row(params![scope, barcode], holding_from_row)
+        .optional()
+}
+
+/// The distinct shelves of one library.
+pub fn shelves_of_scope(conn: &Connection, scope: &str) -> rusqlite::Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT DISTINCT shelf FROM copy_index WHERE scope = ?1 AND shelf != '' ORDER BY shelf",
+    )?;
+    let rows = stmt.query_map([scope], |r| r.get(0))?;
+    rows.collect()
+}
+
+/// (record, scope) pairs for the libraries holding a copy of any of `records`.
+pub fn scopes_holding(
+    conn: &Connection,
+    records: &[String],
+) -> rusqlite::Result<Vec<(String, String)>> {
+    let mut pairs = Vec::new();
+    // In chunks, well under SQLite's limit on bound parameters.
+    for chunk in records.chunks(500) {
+        let marks = vec!["?"; chunk.len()].join(",");
+        let sql =
+            format!("SELECT DISTINCT record, scope FROM copy_index WHERE record IN ({marks})");
+        let mut stmt = conn.prepare(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(chunk.iter()), |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+        for row in rows {
+            pairs.push(row?);
+        }
+    }
+    Ok(pairs)
 }
 
 /// A record's title, if the catalogue holds it.

@@ -84,13 +84,10 @@ fn add_copies(store: &mut Store, desk: &Desk, library: &SampleLibrary) -> Result
             } else {
                 "book"
             };
+            let sample = library.record(record);
+            let shelf = crate::holdings::suggested_shelf(&sample.ddc, item_type);
             for _ in 0..copies {
-                desk.put_copy(
-                    &mut batch,
-                    &barcode(count),
-                    &library.record(record).id,
-                    item_type,
-                );
+                desk.put_copy_on_shelf(&mut batch, &barcode(count), &sample.id, item_type, &shelf);
                 count += 1;
             }
         }

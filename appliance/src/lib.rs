@@ -8,6 +8,9 @@
 //! - [`catalogue`]: bibliographic records as entities of the replicated store.
 //! - [`circulation`]: loan rules, desk decisions and the exceptions inbox.
 //! - [`accounts`]: staff accounts, passwords, sessions and login rate limiting.
+//! - [`holdings`]: copies across libraries and shelves, and what is available where.
+//! - [`cataloguing`]: adding copies and new records; ISBN check digits.
+//! - [`stocktake`]: shelf-by-shelf scans and what they found missing or misplaced.
 //! - [`search`]: Vietnamese-aware catalogue search and the query tables behind it.
 //! - [`query_tables`]: the store observer that keeps every query table in step.
 //! - [`reports`]: statistics and the monthly report, counted from a snapshot of the library.
@@ -25,12 +28,14 @@
 pub mod accounts;
 pub mod bench;
 pub mod catalogue;
+pub mod cataloguing;
 pub mod circulation;
 pub mod clock;
 pub mod data_dir;
 pub mod db;
 pub mod demo;
 pub mod dev;
+pub mod holdings;
 pub mod home_library;
 pub mod http;
 pub mod process;
@@ -40,4 +45,5 @@ pub mod sample;
 pub mod search;
 pub mod serve;
 pub mod staff_cmd;
+pub mod stocktake;
 pub mod sync_cmd;

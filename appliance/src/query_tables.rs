@@ -1,6 +1,6 @@
 //! The one store observer of the appliance: it keeps every query table in step with the
 //! entities, inside the store's own transactions — the catalogue's search tables for `records`
-//! and the circulation tables for `loans` and `returns` of each library scope.
+//! and the circulation tables for `copies`, `loans` and `returns` of each library scope.
 
 use rusqlite::Transaction;
 use tusach_sync::{
@@ -10,7 +10,8 @@ use tusach_sync::{
 use crate::catalogue::{RECORDS, network_scope};
 use crate::circulation::library::{COPIES, LOANS, READERS, RETURNS};
 use crate::circulation::readers::reader_row;
-use crate::db::{self, CopyRow, LoanRow, StrayReturnRow};
+use crate::db::{self, LoanRow, StrayReturnRow};
+use crate::holdings;
 use crate::search;
 
 pub struct QueryTables;
@@ -45,8 +46,9 @@ impl ChangeObserver for QueryTables {
                     db::upsert_reader(tx, &reader_row(key.scope.as_str(), &key.id, fields))?
                 }
                 (READERS, None) => db::delete_reader(tx, key.scope.as_str(), &key.id)?,
+                (COPIES, _) if holdings::library_id(key.scope.as_str()).is_none() => {}
                 (COPIES, Some(fields)) => {
-                    db::upsert_copy(tx, &copy_row(key.scope.as_str(), &key.id, fields))?
+                    db::upsert_copy(tx, &holdings::copy_row(key.scope.as_str(), &key.id, fields))?
                 }
                 (COPIES, None) => db::delete_copy(tx, key.scope.as_str(), &key.id)?,
                 _ => {}
@@ -81,28 +83,13 @@ fn loan_row(scope: &str, id: &str, fields: &Entity) -> LoanRow {
     }
 }
 
-fn copy_row(scope: &str, barcode: &str, fields: &Entity) -> CopyRow {
-    CopyRow {
-        scope: scope.to_owned(),
-        barcode: barcode.to_owned(),
-        record: text(fields, "record"),
-        item_type: fields
-            .get("item_type")
-            .and_then(Value::as_str)
-            .unwrap_or("book")
-            .to_owned(),
-        status: text(fields, "status"),
-    }
-}
-
-/// Fills `reader_index` and `copy_index` from the documents when both are empty (a database
-/// that predates them).
-fn rebuild_desk_tables_if_empty(store: &mut Store) -> Result<(), StoreError> {
-    if db::reader_count(store.connection())? > 0 || db::copy_count(store.connection())? > 0 {
+/// Fills `reader_index` from the documents when it is empty (a database that predates it).
+/// `copy_index` has its own rebuild in [`holdings::rebuild_if_empty`].
+fn rebuild_reader_index_if_empty(store: &mut Store) -> Result<(), StoreError> {
+    if db::reader_count(store.connection())? > 0 {
         return Ok(());
     }
     let mut readers = Vec::new();
-    let mut copies = Vec::new();
     for scope in store.scopes()? {
         if !scope.as_str().starts_with("library:") {
             continue;
@@ -110,16 +97,10 @@ fn rebuild_desk_tables_if_empty(store: &mut Store) -> Result<(), StoreError> {
         store.scan(&scope, READERS, |card, fields| {
             readers.push(reader_row(scope.as_str(), card, fields))
         })?;
-        store.scan(&scope, COPIES, |barcode, fields| {
-            copies.push(copy_row(scope.as_str(), barcode, fields))
-        })?;
     }
     let tx = store.connection_mut().transaction()?;
     for row in &readers {
         db::upsert_reader(&tx, row)?;
-    }
-    for row in &copies {
-        db::upsert_copy(&tx, row)?;
     }
     tx.commit()?;
     Ok(())
@@ -141,7 +122,8 @@ fn stray_row(scope: &str, id: &str, fields: &Entity) -> StrayReturnRow {
 pub fn attach(store: &mut Store) -> Result<(), StoreError> {
     db::migrate(store.connection_mut())?;
     search::rebuild_if_empty(store)?;
-    rebuild_desk_tables_if_empty(store)?;
+    rebuild_reader_index_if_empty(store)?;
+    holdings::rebuild_if_empty(store)?;
     store.set_observer(Box::new(QueryTables));
     Ok(())
 }

@@ -145,6 +145,20 @@ impl Desk {
             .put(&key, "item_type", item_type);
     }
 
+    /// Like [`Desk::put_copy`], with the copy's shelf location and call number
+    /// ("Kệ 9 – 895.922"), which readers see and stocktakes check.
+    pub fn put_copy_on_shelf(
+        &self,
+        batch: &mut WriteBatch,
+        barcode: &str,
+        record: &str,
+        item_type: &str,
+        shelf: &str,
+    ) {
+        self.put_copy(batch, barcode, record, item_type);
+        batch.put(&self.key(COPIES, barcode), "shelf", shelf);
+    }
+
     pub fn add_copy(
         &self,
         store: &mut Store,

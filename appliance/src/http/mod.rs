@@ -2,7 +2,8 @@
 //! the request, call the library, and render what comes back. One file per resource action,
 //! grouped by area; each area exports `routes(state)` and this module joins them.
 //!
-//! Readers (no login): `/search`, the JSON catalogue `/api/records`, `/healthz`,
+//! Readers (no login): `/search`, `/records/{id}`, `/new`, the JSON catalogue `/api/records`,
+//! `/healthz`,
 //! `/api/openapi.json`, `/static/…`. Staff (session cookie): `/staff/…` pages and the
 //! state-changing JSON endpoints under `/api/…`.
 //!
@@ -18,15 +19,15 @@
 mod assets;
 pub mod auth;
 mod desk;
+mod cataloguing;
 mod health;
 mod html;
 pub mod i18n;
 pub mod input;
 pub mod layout;
+mod opac;
 mod openapi;
-mod records_search;
 mod reports;
-mod search_page;
 mod session;
 
 use std::collections::HashMap;
@@ -488,23 +489,9 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
         .and(warp::get())
         .and(with_state(state.clone()))
         .and_then(|state: Arc<AppState>| blocking(move || health::get(&state)));
-    let records = warp::path!("api" / "records")
-        .and(warp::get())
-        .and(warp::query::<Params>())
-        .and(with_state(state.clone()))
-        .and_then(|params: Params, state: Arc<AppState>| {
-            blocking(move || records_search::get(&state, &params))
-        });
     let openapi = warp::path!("api" / "openapi.json")
         .and(warp::get())
         .map(openapi::get);
-    let search = warp::path!("search")
-        .and(warp::get())
-        .and(warp::query::<Params>())
-        .and(with_state(state.clone()))
-        .and_then(|params: Params, state: Arc<AppState>| {
-            blocking(move || search_page::get(&state, &params))
-        });
     let assets = warp::path("static")
         .and(warp::path::tail())
         .and(warp::get())
@@ -523,13 +510,13 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
         .unify()
         .or(desk::routes(state.clone()))
         .unify()
+        .or(opac::routes(state.clone()))
+        .unify()
+        .or(cataloguing::routes(state.clone()))
+        .unify()
         .or(reports::routes(state.clone()))
         .unify()
-        .or(records)
-        .unify()
         .or(openapi)
-        .unify()
-        .or(search)
         .unify()
         .or(assets)
         .unify()

@@ -7,18 +7,31 @@ pub fn get() -> warp::reply::Response {
     warp::reply::json(&document()).into_response()
 }
 
-/// The whole document: the catalogue search below, then each area's own paths.
+/// The whole document: the shared parts, then each area's own paths.
 pub fn document() -> serde_json::Value {
     let mut document = base();
     for area_paths in [
         super::session::openapi_paths(),
         super::desk::openapi_paths(),
         super::reports::openapi_paths(),
+        super::opac::openapi_paths(),
+        super::cataloguing::openapi_paths(),
     ] {
-        if let (Some(paths), serde_json::Value::Object(more)) =
+        let (Some(paths), serde_json::Value::Object(more)) =
             (document["paths"].as_object_mut(), area_paths)
-        {
-            paths.extend(more);
+        else {
+            continue;
+        };
+        // Two areas may describe different methods of one path (GET and POST /api/records).
+        for (path, methods) in more {
+            match (paths.get_mut(&path), methods) {
+                (Some(serde_json::Value::Object(known)), serde_json::Value::Object(methods)) => {
+                    known.extend(methods)
+                }
+                (_, methods) => {
+                    paths.insert(path, methods);
+                }
+            }
         }
     }
     document
@@ -40,33 +53,7 @@ fn base() -> serde_json::Value {
             "version": env!("CARGO_PKG_VERSION"),
             "description": "The JSON API of a Tủ Sách library appliance."
         },
-        "paths": {
-            "/api/records": {
-                "get": {
-                    "summary": "Search the catalogue",
-                    "description": "Diacritic-insensitive, prefix search over titles, authors, subjects and publishers; accented queries rank exact forms first; 10 or 13 digits are looked up as an ISBN.",
-                    "parameters": [
-                        {"name": "q", "in": "query", "required": false, "schema": {"type": "string", "maxLength": 200}, "description": "What the reader typed; empty gives no results."},
-                        {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}}
-                    ],
-                    "responses": {
-                        "200": {
-                            "description": "Matching records, best first.",
-                            "content": {"application/json": {"schema": {
-                                "type": "object",
-                                "required": ["query", "count", "records"],
-                                "properties": {
-                                    "query": {"type": "string"},
-                                    "count": {"type": "integer"},
-                                    "records": {"type": "array", "items": {"$ref": "#/components/schemas/Record"}}
-                                }
-                            }}}
-                        },
-                        "400": {"description": "The query or limit is not acceptable.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-                    }
-                }
-            }
-        },
+        "paths": {},
         "components": {
             "schemas": {
                 "Record": {

@@ -143,11 +143,28 @@ pub fn fts_query(key: &str, column: Key, prefix: bool) -> Option<String> {
 /// 2. records with the words whatever their accents ("nguyen du" is the poet before every
 ///    Nguyễn … Dương);
 /// 3. if still short, records with words that start so (the reader is still typing).
+///
+/// A copy's barcode (as a scanner types it into the search box) finds its record too.
 pub fn search(conn: &Connection, query: &SearchQuery<'_>) -> Result<Vec<RecordRow>, SearchError> {
-    let text = query.text.trim();
-    let limit = query.limit.clamp(1, 200);
+    matching(conn, query.text, query.limit.clamp(1, 200))
+}
+
+/// A barcode-like word: letters and digits with at least one digit, as on copy labels.
+fn as_barcode(text: &str) -> Option<&str> {
+    (crate::cataloguing::valid_barcode(text) && text.bytes().any(|b| b.is_ascii_digit()))
+        .then_some(text)
+}
+
+fn matching(conn: &Connection, text: &str, limit: usize) -> Result<Vec<RecordRow>, SearchError> {
+    let text = text.trim();
     if let Some(isbn) = as_isbn(text) {
         let found = db::records_by_isbn(conn, &isbn)?;
+        if !found.is_empty() {
+            return Ok(found);
+        }
+    }
+    if let Some(barcode) = as_barcode(text) {
+        let found = db::records_by_barcode(conn, barcode)?;
         if !found.is_empty() {
             return Ok(found);
         }
@@ -170,6 +187,135 @@ pub fn search(conn: &Connection, query: &SearchQuery<'_>) -> Result<Vec<RecordRo
         found.add(db::search_newest(conn, &started, limit)?);
     }
     Ok(found.rows)
+}
+
+/// Facets are counted over at most this many best matches, so a one-letter query stays fast;
+/// pages say when the cap was reached.
+pub const MAX_MATCHED: usize = 1_000;
+
+/// How many subjects a facet list shows.
+const TOP_SUBJECTS: usize = 12;
+
+/// What a reader narrowed the results to.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Filters {
+    /// The first year of a decade (1990 = 1990–1999).
+    pub decade: Option<i64>,
+    pub language: Option<String>,
+    pub subject: Option<String>,
+    /// A library id: records with a copy there.
+    pub library: Option<String>,
+}
+
+impl Filters {
+    pub fn is_empty(&self) -> bool {
+        self == &Filters::default()
+    }
+}
+
+/// Counts of the matched (and filtered) records by a value, most first.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Facets {
+    pub decades: Vec<(i64, usize)>,
+    pub languages: Vec<(String, usize)>,
+    pub subjects: Vec<(String, usize)>,
+    pub libraries: Vec<(String, usize)>,
+}
+
+/// One page of filtered results with the facets of all of them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Faceted {
+    pub records: Vec<RecordRow>,
+    /// How many records match after filtering (within [`MAX_MATCHED`]).
+    pub total: usize,
+    /// The query matched [`MAX_MATCHED`] records or more; facets count only those.
+    pub capped: bool,
+    pub facets: Facets,
+}
+
+fn counted<T: Ord + Clone>(counts: std::collections::BTreeMap<T, usize>) -> Vec<(T, usize)> {
+    let mut list: Vec<(T, usize)> = counts.into_iter().collect();
+    list.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    list
+}
+
+/// Searches like [`search`], narrows by `filters`, and counts facets over the best
+/// [`MAX_MATCHED`] matches: decade, language, subject and the libraries holding a copy.
+pub fn search_faceted(
+    conn: &Connection,
+    text: &str,
+    filters: &Filters,
+    limit: usize,
+) -> Result<Faceted, SearchError> {
+    use std::collections::{BTreeMap, BTreeSet, HashMap};
+    let matched = matching(conn, text, MAX_MATCHED)?;
+    let capped = matched.len() >= MAX_MATCHED;
+    let ids: Vec<String> = matched.iter().map(|r| r.id.clone()).collect();
+    let mut holders: HashMap<String, BTreeSet<String>> = HashMap::new();
+    for (record, scope) in db::scopes_holding(conn, &ids)? {
+        if let Some(library) = crate::holdings::library_id(&scope) {
+            holders
+                .entry(record)
+                .or_default()
+                .insert(library.to_owned());
+        }
+    }
+    let none = BTreeSet::new();
+    let kept: Vec<RecordRow> = matched
+        .into_iter()
+        .filter(|r| {
+            filters
+                .decade
+                .is_none_or(|d| r.year.is_some_and(|y| y - y.rem_euclid(10) == d))
+                && filters
+                    .language
+                    .as_ref()
+                    .is_none_or(|l| r.language.as_ref() == Some(l))
+                && filters
+                    .subject
+                    .as_ref()
+                    .is_none_or(|s| r.subjects.contains(s))
+                && filters
+                    .library
+                    .as_ref()
+                    .is_none_or(|l| holders.get(&r.id).unwrap_or(&none).contains(l))
+        })
+        .collect();
+    let (mut decades, mut languages, mut subjects, mut libraries) = (
+        BTreeMap::new(),
+        BTreeMap::new(),
+        BTreeMap::new(),
+        BTreeMap::new(),
+    );
+    for r in &kept {
+        if let Some(year) = r.year {
+            *decades.entry(year - year.rem_euclid(10)).or_insert(0) += 1;
+        }
+        if let Some(language) = r.language.as_ref().filter(|l| !l.is_empty()) {
+            *languages.entry(language.clone()).or_insert(0) += 1;
+        }
+        for subject in r.subjects.iter().collect::<BTreeSet<_>>() {
+            *subjects.entry(subject.clone()).or_insert(0) += 1;
+        }
+        for library in holders.get(&r.id).unwrap_or(&none) {
+            *libraries.entry(library.clone()).or_insert(0) += 1;
+        }
+    }
+    let mut decades: Vec<(i64, usize)> = decades.into_iter().collect();
+    decades.sort_by_key(|d| std::cmp::Reverse(d.0));
+    let mut subjects = counted(subjects);
+    subjects.truncate(TOP_SUBJECTS);
+    Ok(Faceted {
+        total: kept.len(),
+        records: kept.into_iter().take(limit).collect(),
+        capped,
+        facets: Facets {
+            decades,
+            languages: counted(languages),
+            subjects,
+            libraries: counted(libraries),
+        },
+    })
 }
 
 /// Results gathered from several queries, without repeats, up to a limit.

@@ -208,3 +208,66 @@ fn whole_words_rank_before_words_still_being_typed() {
     assert_eq!(ids(&library, "nguyen du"), vec!["poet", "many-nguyen"]);
     assert_eq!(ids(&library, "nguyen duo"), vec!["many-nguyen"]);
 }
+
+#[test]
+fn a_copy_barcode_finds_its_record() {
+    let mut library = library(&classics());
+    let desk = crate::demo::demo_desk("d").expect("desk");
+    let mut batch = WriteBatch::new();
+    desk.put_copy_on_shelf(&mut batch, "TS000042", "de-men", "book", "Kệ 9");
+    library.store.commit(&batch).expect("copy");
+    assert_eq!(ids(&library, "TS000042"), vec!["de-men"]);
+    assert_eq!(ids(&library, "ts000042"), vec!["de-men"]);
+    assert!(ids(&library, "TS999999").is_empty());
+}
+
+#[test]
+fn facets_count_decades_languages_subjects_and_libraries_and_filter_by_them() {
+    let mut records = classics();
+    records[0].year = 1994;
+    records[1].year = 1999;
+    records[1].language = "eng".into();
+    records[2].subjects = vec!["Văn học Việt Nam".into(), "Làng quê".into()];
+    let mut library = library(&records);
+    let desk = crate::demo::demo_desk("d").expect("desk");
+    let mut batch = WriteBatch::new();
+    desk.put_copy_on_shelf(&mut batch, "TS1", "kieu", "book", "Kệ 9");
+    desk.put_copy_on_shelf(&mut batch, "TS2", "kieu", "book", "Kệ 9");
+    desk.put_copy_on_shelf(&mut batch, "TS3", "duong", "book", "Kệ 9");
+    library.store.commit(&batch).expect("copies");
+    let conn = library.store.connection();
+    let all = search_faceted(conn, "van hoc", &Filters::default(), 20).expect("search");
+    assert_eq!(all.total, 7);
+    assert!(!all.capped);
+    assert_eq!(all.facets.decades, vec![(2010, 5), (1990, 2)]);
+    assert_eq!(
+        all.facets.languages,
+        vec![("vie".to_owned(), 6), ("eng".to_owned(), 1)]
+    );
+    assert_eq!(all.facets.subjects[0], ("Văn học Việt Nam".to_owned(), 7));
+    assert_eq!(all.facets.subjects[1], ("Làng quê".to_owned(), 1));
+    assert_eq!(all.facets.libraries, vec![("xa-nghi-phu".to_owned(), 2)]);
+
+    let nineties = Filters {
+        decade: Some(1990),
+        ..Filters::default()
+    };
+    let found = search_faceted(conn, "van hoc", &nineties, 20).expect("search");
+    assert_eq!(found.total, 2);
+    assert_eq!(found.facets.languages.len(), 2);
+    let held = Filters {
+        library: Some("xa-nghi-phu".into()),
+        language: Some("vie".into()),
+        ..Filters::default()
+    };
+    let mut found: Vec<String> = search_faceted(conn, "van hoc", &held, 20)
+        .expect("search")
+        .records
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    found.sort();
+    assert_eq!(found, ["duong", "kieu"]);
+    let page = search_faceted(conn, "van hoc", &Filters::default(), 3).expect("search");
+    assert_eq!((page.records.len(), page.total), (3, 7));
+}
