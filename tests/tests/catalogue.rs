@@ -123,7 +123,7 @@ fn reader_finds_a_book_and_sees_where_it_is(reader: &mut Client) -> String {
 }
 
 fn facets_narrow_the_results(reader: &mut Client) {
-    let all = reader.get("/api/records?q=van&limit=100").json();
+    let all = reader.get("/api/records?q=van&limit=100&facets=1").json();
     let total = all["total"].as_u64().expect("total");
     assert!(total > 10, "{all}");
     let languages = all["facets"]["languages"].as_array().expect("languages");

@@ -168,10 +168,11 @@ pub fn openapi_paths() -> serde_json::Value {
         "/api/records": {
             "get": {
                 "summary": "Search the catalogue, with facets",
-                "description": "Diacritic-insensitive, prefix search over titles, authors, subjects and publishers; accented queries rank exact forms first; 10 or 13 digits are looked up as an ISBN, a copy's barcode finds its record. Facets (decade, language, subject, library holding a copy) are counted over the best 1,000 matches after filtering; `capped` says when the query matched more.",
+                "description": "Diacritic-insensitive, prefix search over titles, authors, subjects and publishers; accented queries rank exact forms first; 10 or 13 digits are looked up as an ISBN, a copy's barcode finds its record. With `facets=1` or any filter, the answer also has facets (decade, language, subject, library holding a copy) counted over the best 300 matches after filtering, `total`, and `capped` (the query matched more); without, only the ranked records, which is faster.",
                 "parameters": [
                     {"name": "q", "in": "query", "required": false, "schema": {"type": "string", "maxLength": 200}, "description": "What the reader typed; empty gives no results."},
                     {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
+                    {"name": "facets", "in": "query", "required": false, "schema": {"type": "string", "enum": ["1"]}, "description": "Count facets even without a filter."},
                     {"name": "year", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1000, "maximum": 2100}, "description": "Only records of this year's decade (1990 = 1990–1999)."},
                     {"name": "language", "in": "query", "required": false, "schema": {"type": "string", "maxLength": 8}, "description": "ISO 639-2 code, e.g. vie."},
                     {"name": "subject", "in": "query", "required": false, "schema": {"type": "string", "maxLength": 120}},
@@ -182,11 +183,11 @@ pub fn openapi_paths() -> serde_json::Value {
                         "description": "Matching records, best first, and the facets of all matches.",
                         "content": {"application/json": {"schema": {
                             "type": "object",
-                            "required": ["query", "count", "total", "capped", "records", "facets"],
+                            "required": ["query", "count", "records"],
                             "properties": {
                                 "query": {"type": "string"},
                                 "count": {"type": "integer", "description": "Records in this answer."},
-                                "total": {"type": "integer", "description": "Matching records after filtering (within the first 1,000 matches)."},
+                                "total": {"type": "integer", "description": "Matching records after filtering (within the first 300 matches); with facets only."},
                                 "capped": {"type": "boolean"},
                                 "records": {"type": "array", "items": {"$ref": "#/components/schemas/Record"}},
                                 "facets": {"type": "object", "properties": {

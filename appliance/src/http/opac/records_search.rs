@@ -105,6 +105,23 @@ pub fn find(
 fn run(state: &AppState, params: &Params) -> Result<warp::reply::Response, ApiError> {
     let (text, limit) = parse(params)?;
     let filters = parse_filters(params)?;
+    let unfiltered = filters.decade.is_none()
+        && filters.language.is_none()
+        && filters.subject.is_none()
+        && filters.library.is_none();
+    if unfiltered && params.get("facets").is_none_or(|f| f != "1") {
+        // The common case (a phone searching as the reader types): the ranked search alone,
+        // without reading the best matches' rows to count facets.
+        let records = state
+            .read(|conn| search::search(conn, &search::SearchQuery { text: &text, limit }))?
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let body = serde_json::json!({
+            "query": text,
+            "count": records.len(),
+            "records": records.iter().map(record_json).collect::<Vec<_>>(),
+        });
+        return Ok(warp::reply::json(&body).into_response());
+    }
     let found = find(state, &text, &filters, limit)?;
     let pairs = |list: &[(String, usize)]| {
         list.iter()
