@@ -35,6 +35,9 @@ pub async fn shutdown_signal() {
     }
 }
 
+/// Threads that run handlers (see `http::blocking`).
+const BLOCKING_THREADS: usize = 6;
+
 pub fn run_until_signal(
     data: &DataDir,
     listen: SocketAddr,
@@ -80,8 +83,12 @@ pub fn run_until_signal(
     }
     let database = data.database_path();
     let store = Arc::new(Mutex::new(store));
+    // Handlers run on the blocking pool (SQLite work). A handful of threads keeps both cores
+    // busy with four read connections to share; fifty threads for fifty phones only queued on
+    // those connections and cost several megabytes of allocator cache each.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        .max_blocking_threads(BLOCKING_THREADS)
         .enable_all()
         .build()
         .context("starting the async runtime")?;
