@@ -91,6 +91,12 @@ pub(super) fn csv(library: &str, month: &str, report: &MonthlyReport) -> String 
         report.renewals,
     );
     row("visits", "Lượt bạn đọc đến thư viện", "", report.visits);
+    row(
+        "in_house_uses",
+        "Lượt đọc tại chỗ",
+        "",
+        report.in_house_uses,
+    );
     row("new_readers", "Bạn đọc mới đăng ký", "", report.new_readers);
     row(
         "first_time_borrowers",
