@@ -259,8 +259,7 @@ mod tests {
         );
         assert!(summary.visits > 3_000, "{summary:?}");
         let desk = demo_desk("test").expect("desk");
-        let facts =
-            crate::reports::LibraryFacts::gather(&mut store, desk.scope()).expect("facts");
+        let facts = crate::reports::LibraryFacts::gather(&mut store, desk.scope()).expect("facts");
         let october = crate::reports::MonthlyReport::of(&facts, 2026, 10);
         assert!(
             october.new_readers > 0 && october.in_house_uses > 0,

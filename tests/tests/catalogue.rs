@@ -768,7 +768,11 @@ fn a_reader_reserves_from_the_record_page(
         "Bạn đứng thứ 1 trong hàng chờ",
         "3 ngày mở cửa",
     ] {
-        assert!(placed.body.contains(words), "no {words:?} in {}", placed.body);
+        assert!(
+            placed.body.contains(words),
+            "no {words:?} in {}",
+            placed.body
+        );
     }
     let holds = librarian.get("/staff/holds");
     assert!(

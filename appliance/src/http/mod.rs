@@ -18,8 +18,8 @@
 
 mod assets;
 pub mod auth;
-mod desk;
 mod cataloguing;
+mod desk;
 mod health;
 mod html;
 pub mod i18n;

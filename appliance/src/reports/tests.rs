@@ -58,8 +58,15 @@ fn small_store() -> (Store, Desk, tempfile::TempDir) {
         ("BD2", "child", day(4, 1)),
         ("BD3", "teacher", day(2, 20)),
     ] {
-        a.add_reader(&mut store, card, "Lê Văn Tám", category, day(12, 31), registered)
-            .expect("reader");
+        a.add_reader(
+            &mut store,
+            card,
+            "Lê Văn Tám",
+            category,
+            day(12, 31),
+            registered,
+        )
+        .expect("reader");
     }
     // March: BD1 borrows TS1 and TS3, BD3 borrows TS2; TS1 comes back in April.
     a.lend(&mut store, "BD1", "TS1", day(3, 2)).expect("lend");
@@ -76,10 +83,14 @@ fn small_store() -> (Store, Desk, tempfile::TempDir) {
     b.count_visits(&mut store, day(3, 30), 1).expect("visits");
     a.count_visits(&mut store, day(4, 1), 7).expect("visits");
     // In-house uses: TS1 twice in March (at two desks), TS3 once in March, TS2 once in April.
-    a.count_in_house(&mut store, "TS1", day(3, 2)).expect("in-house");
-    b.count_in_house(&mut store, "TS1", day(3, 2)).expect("in-house");
-    a.count_in_house(&mut store, "TS3", day(3, 31)).expect("in-house");
-    b.count_in_house(&mut store, "TS2", day(4, 1)).expect("in-house");
+    a.count_in_house(&mut store, "TS1", day(3, 2))
+        .expect("in-house");
+    b.count_in_house(&mut store, "TS1", day(3, 2))
+        .expect("in-house");
+    a.count_in_house(&mut store, "TS3", day(3, 31))
+        .expect("in-house");
+    b.count_in_house(&mut store, "TS2", day(4, 1))
+        .expect("in-house");
     (store, a, dir)
 }
 

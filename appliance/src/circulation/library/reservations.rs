@@ -168,7 +168,11 @@ impl Desk {
 
     /// Where an open hold stands in its record's queue: 1 is first in line. `None` when the
     /// hold is not open (or unknown).
-    pub fn queue_position(&self, store: &mut Store, hold: &str) -> Result<Option<usize>, DeskError> {
+    pub fn queue_position(
+        &self,
+        store: &mut Store,
+        hold: &str,
+    ) -> Result<Option<usize>, DeskError> {
         let entries = self.holds(store)?;
         let open = open_holds(&entries);
         let Some(record) = open.iter().find(|h| h.id == hold).map(|h| h.record.clone()) else {

@@ -8,9 +8,9 @@
 use warp::http::StatusCode;
 
 use super::{CARD, code, desk_error_json};
-use crate::http::{auth, readers_pin};
 use crate::http::input::{Field, Input};
 use crate::http::{ApiError, AppState, json_reply};
+use crate::http::{auth, readers_pin};
 
 const RECORD: Field = Field::new("record", "đầu sách", "the record");
 const PIN: Field = Field::new("pin", "mã PIN", "the PIN");
