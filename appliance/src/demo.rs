@@ -149,7 +149,7 @@ fn a_year_of_loans(
     today: NaiveDate,
 ) -> Result<(u64, u64, i64), DeskError> {
     let mut rng = fastrand::Rng::with_seed(7);
-    // Its own sequence, so the loans stay what they were before in-house uses were counted.
+    // Its own sequence, so counting in-house uses does not change which loans are made.
     let mut in_house = fastrand::Rng::with_seed(11);
     let mut open: Vec<(String, NaiveDate)> = Vec::new();
     let (mut loans, mut returns, mut visits) = (0, 0, 0);

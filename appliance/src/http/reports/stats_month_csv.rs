@@ -206,4 +206,17 @@ mod tests {
         ));
         assert!(text.ends_with("\r\n"));
     }
+
+    #[test]
+    fn in_house_uses_and_new_readers_have_their_rows() {
+        let mut report = MonthlyReport::of(&LibraryFacts::default(), 2026, 9);
+        report.in_house_uses = 7;
+        report.new_readers = 3;
+        let text = csv("Nghi Phú", "2026-09", &report);
+        assert!(
+            text.contains("Nghi Phú,2026-09,in_house_uses,Lượt đọc tại chỗ,,7\r\n"),
+            "{text}"
+        );
+        assert!(text.contains("Nghi Phú,2026-09,new_readers,Bạn đọc mới đăng ký,,3\r\n"));
+    }
 }
