@@ -1,8 +1,9 @@
 //! `tusach serve --demo`: fills an empty data folder with a living Vietnamese commune library,
 //! so a newcomer sees search results, loans and an exceptions inbox at once.
 //!
-//! Records come from [`crate::sample`]; copies, readers and a year of loans and returns go
-//! through the real [`Desk`], so the demo data obeys the same rules as real work. The few
+//! Records come from [`crate::sample`]; copies, readers (registered over the past five years,
+//! some in each recent month), a year of loans and returns, and two months of in-house uses
+//! go through the real [`Desk`], so the demo data obeys the same rules as real work. The few
 //! exceptions are made the way an offline desk would: a loan recorded without seeing the
 //! other desk's loan.
 
@@ -96,6 +97,17 @@ fn add_copies(store: &mut Store, desk: &Desk, library: &SampleLibrary) -> Result
     Ok(count)
 }
 
+/// The day reader `n` registered. Most joined over the past five years; every tenth reader
+/// joined in the last six months, about one a week, so each recent month has new readers.
+fn registered_on(n: u64, today: NaiveDate) -> NaiveDate {
+    let days_ago = if n % 10 == 3 {
+        1 + (n / 10) * 6
+    } else {
+        180 + (n * 37) % (5 * 365)
+    };
+    today.checked_sub_days(Days::new(days_ago)).unwrap_or(today)
+}
+
 fn add_readers(
     store: &mut Store,
     desk: &Desk,
@@ -122,6 +134,7 @@ fn add_readers(
             &library.reader_name(n),
             category,
             expires,
+            registered_on(n, today),
         );
     }
     store.commit(&batch)?;
@@ -136,6 +149,8 @@ fn a_year_of_loans(
     today: NaiveDate,
 ) -> Result<(u64, u64, i64), DeskError> {
     let mut rng = fastrand::Rng::with_seed(7);
+    // Its own sequence, so counting in-house uses does not change which loans are made.
+    let mut in_house = fastrand::Rng::with_seed(11);
     let mut open: Vec<(String, NaiveDate)> = Vec::new();
     let (mut loans, mut returns, mut visits) = (0, 0, 0);
     for days_ago in (1..=365u64).rev() {
@@ -154,9 +169,13 @@ fn a_year_of_loans(
         desk.count_visits(store, day, visitors)?;
         visits += visitors;
         for _ in 0..rng.usize(4..12) {
-            let reader = card(rng.u64(0..300));
+            let n = rng.u64(0..300);
             let copy = barcode(rng.u64(0..3_000));
-            match desk.lend(store, &reader, &copy, day) {
+            // Nobody borrows before they joined.
+            if registered_on(n, today) > day {
+                continue;
+            }
+            match desk.lend(store, &card(n), &copy, day) {
                 Ok(_) => {
                     loans += 1;
                     open.push((copy, day));
@@ -177,6 +196,12 @@ fn a_year_of_loans(
             }
         }
         open = still_out;
+        // Over the last two months, a few books read in the library each open day.
+        if days_ago <= 60 {
+            for _ in 0..in_house.usize(0..4) {
+                desk.count_in_house(store, &barcode(in_house.u64(0..3_000)), day)?;
+            }
+        }
     }
     Ok((loans, returns, visits))
 }
@@ -234,6 +259,12 @@ mod tests {
         );
         assert!(summary.visits > 3_000, "{summary:?}");
         let desk = demo_desk("test").expect("desk");
+        let facts = crate::reports::LibraryFacts::gather(&mut store, desk.scope()).expect("facts");
+        let october = crate::reports::MonthlyReport::of(&facts, 2026, 10);
+        assert!(
+            october.new_readers > 0 && october.in_house_uses > 0,
+            "{october:?}"
+        );
         let inbox = desk.exceptions(&mut store).expect("inbox");
         assert!(
             inbox.iter().any(|e| matches!(

@@ -1,7 +1,8 @@
 //! The catalogue as readers and librarians use it, against a real `tusach serve --demo`: a
 //! reader finds a book and sees where it stands, narrows results by facets, types a barcode;
-//! a librarian adds copies to an existing record, creates a new one, runs a stocktake; and
-//! every state-changing endpoint refuses bad input with a message, writing nothing.
+//! a librarian adds copies to an existing record, creates a new one, runs a stocktake; a
+//! reader with a PIN reserves a book from its page; and every state-changing endpoint refuses
+//! bad input with a message, writing nothing.
 //!
 //! One server for the whole file: seeding the demo library in a debug build takes a while.
 
@@ -54,6 +55,7 @@ fn readers_and_librarians_use_the_catalogue() {
     a_librarian_creates_a_record_that_readers_then_find(&mut librarian, &mut reader);
     let stocktake = a_stocktake_finds_missing_and_misplaced_copies(&mut librarian, &kieu);
     bad_input_is_refused_and_nothing_is_written(&mut librarian, &mut reader, &kieu, &stocktake);
+    a_reader_reserves_from_the_record_page(&mut librarian, &mut reader, &kieu);
     the_readers_first_load_is_small(&mut reader);
     assert!(server.process.try_wait().is_none(), "the server survived");
 }
@@ -721,13 +723,75 @@ fn bad_input_is_refused_and_nothing_is_written(
 
     assert_eq!(snapshot(librarian, record), before, "nothing was written");
 
-    let fine = reader.post_form(&reserve, &[("card", "BD0001"), ("pin", "1234")]);
-    assert_eq!(fine.status, 200);
+    // A well-formed request for a card without that PIN: one message, nothing written.
+    let wrong = reader.post_form(&reserve, &[("card", "BD0001"), ("pin", "1234")]);
+    assert_eq!(wrong.status, 400, "{}", wrong.body);
     assert!(
-        fine.body.contains("Vui lòng đến quầy để đặt trước"),
+        wrong.body.contains("Số thẻ hoặc mã PIN không đúng"),
         "{}",
-        fine.body
+        wrong.body
     );
+    assert_eq!(snapshot(librarian, record), before, "nothing was written");
+}
+
+/// A reader with a PIN reserves a book from its page; the hold is on the staff's holds page.
+/// A wrong PIN is refused and writes nothing; a second hold on the same book is refused with
+/// the reason.
+fn a_reader_reserves_from_the_record_page(
+    librarian: &mut Client,
+    reader: &mut Client,
+    record: &str,
+) {
+    let registered = librarian.post_json(
+        "/api/readers",
+        &json!({"card": "BDR001", "name": "Phan Thị Đặt", "category": "adult",
+                "card_expires": "2099-12-31", "pin": "2468"}),
+    );
+    assert_eq!(registered.status, 201, "{}", registered.body);
+    let reserve = format!("/records/{record}/reserve");
+    let holds_before = librarian.get("/staff/holds");
+    assert_eq!(holds_before.status, 200, "{}", holds_before.body);
+    assert!(!holds_before.body.contains("BDR001"));
+
+    let wrong = reader.post_form(&reserve, &[("card", "BDR001"), ("pin", "1111")]);
+    assert_eq!(wrong.status, 400, "{}", wrong.body);
+    assert!(wrong.body.contains("Số thẻ hoặc mã PIN không đúng"));
+    assert!(
+        !librarian.get("/staff/holds").body.contains("BDR001"),
+        "a wrong PIN wrote a hold"
+    );
+
+    let placed = reader.post_form(&reserve, &[("card", "BDR001"), ("pin", "2468")]);
+    assert_eq!(placed.status, 200, "{}", placed.body);
+    for words in [
+        "Đã đặt trước cho thẻ BDR001",
+        "Bạn đứng thứ 1 trong hàng chờ",
+        "3 ngày mở cửa",
+    ] {
+        assert!(
+            placed.body.contains(words),
+            "no {words:?} in {}",
+            placed.body
+        );
+    }
+    let holds = librarian.get("/staff/holds");
+    assert!(
+        holds.body.contains("BDR001") && holds.body.contains("Phan Thị Đặt"),
+        "the hold is not on the holds page: {}",
+        holds.body
+    );
+
+    let again = reader.post_form(
+        &format!("{reserve}?lang=en"),
+        &[("card", "BDR001"), ("pin", "2468")],
+    );
+    assert_eq!(again.status, 409, "{}", again.body);
+    assert!(
+        again.body.contains("already has a hold on this title"),
+        "{}",
+        again.body
+    );
+    reader.cookies.remove("lang");
 }
 
 fn the_readers_first_load_is_small(reader: &mut Client) {

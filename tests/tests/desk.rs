@@ -32,11 +32,11 @@ fn server() -> (Server, tempfile::TempDir) {
             .open_store()
             .expect("open store");
         let desk = tusach::demo::demo_desk("test-device").expect("desk");
-        let expires = chrono::Local::now()
-            .date_naive()
+        let today = chrono::Local::now().date_naive();
+        let expires = today
             .checked_add_days(chrono::Days::new(300))
             .expect("date");
-        desk.add_reader(&mut store, EVIL_CARD, EVIL_NAME, "adult", expires)
+        desk.add_reader(&mut store, EVIL_CARD, EVIL_NAME, "adult", expires, today)
             .expect("reader");
     }
     (Server::start(data, &["--demo"], None), dir)

@@ -253,6 +253,28 @@ fn stats_and_csv(client: &mut Client, today: &str) {
         csv.body.contains("\"000 Tổng quát, tin học\""),
         "a group with a comma is quoted"
     );
+    assert!(figure("in_house_uses") >= 0);
+
+    // The demo registers readers in every recent month: last month's report counts them.
+    let (year, month) = (today[..4].parse::<i32>().expect("year"), month as i32);
+    let last = if month == 1 {
+        format!("{}-12", year - 1)
+    } else {
+        format!("{year}-{:02}", month - 1)
+    };
+    let csv = client.get(&format!("/staff/stats/month.csv?month={last}"));
+    assert_eq!(csv.status, 200, "{}", csv.body);
+    let new_readers = csv
+        .body
+        .lines()
+        .find(|l| l.contains(",new_readers,"))
+        .and_then(|l| l.trim_end().rsplit(',').next())
+        .and_then(|n| n.parse::<i64>().ok());
+    assert!(
+        new_readers.is_some_and(|n| n > 0),
+        "no new readers in {last}: {}",
+        csv.body
+    );
 
     for (case, query) in [
         ("no month", ""),

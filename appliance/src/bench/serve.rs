@@ -119,7 +119,8 @@ fn prepare_desks(data: &DataDir) -> anyhow::Result<()> {
         },
     )?;
     let desk = library.desk("bench")?;
-    let expires = chrono::Local::now().date_naive() + chrono::Days::new(365);
+    let today = chrono::Local::now().date_naive();
+    let expires = today + chrono::Days::new(365);
     let first_record = crate::sample::SampleLibrary::new(2026).record(0).id;
     let mut batch = WriteBatch::new();
     for client in 0..CLIENTS {
@@ -129,6 +130,7 @@ fn prepare_desks(data: &DataDir) -> anyhow::Result<()> {
             "Bạn đọc đo tải",
             "adult",
             expires,
+            today,
         );
         desk.put_copy(&mut batch, &copy_barcode(client), &first_record, "book");
     }

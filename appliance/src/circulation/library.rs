@@ -172,7 +172,8 @@ impl Desk {
         Ok(())
     }
 
-    /// Adds the edits that register a reader to `batch` (for bulk imports).
+    /// Adds the edits that register a reader on day `registered` to `batch` (for bulk
+    /// imports). The day is what the monthly report counts as a new reader.
     pub fn put_reader(
         &self,
         batch: &mut WriteBatch,
@@ -180,12 +181,14 @@ impl Desk {
         name: &str,
         category: &str,
         card_expires: NaiveDate,
+        registered: NaiveDate,
     ) {
         let key = self.key(READERS, card);
         batch
             .put(&key, "name", name)
             .put(&key, "category", category)
-            .put(&key, "card_expires", iso(card_expires));
+            .put(&key, "card_expires", iso(card_expires))
+            .put(&key, "registered", iso(registered));
     }
 
     pub fn add_reader(
@@ -195,9 +198,10 @@ impl Desk {
         name: &str,
         category: &str,
         card_expires: NaiveDate,
+        registered: NaiveDate,
     ) -> Result<(), DeskError> {
         let mut batch = WriteBatch::new();
-        self.put_reader(&mut batch, card, name, category, card_expires);
+        self.put_reader(&mut batch, card, name, category, card_expires, registered);
         store.commit(&batch)?;
         Ok(())
     }

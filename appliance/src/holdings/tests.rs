@@ -35,7 +35,7 @@ fn stock(store: &mut Store, desk: &Desk) {
         "reference",
         "Kệ tra cứu – 895.922",
     );
-    desk.put_reader(&mut batch, "BD1", "Trần Thị Mai", "adult", day(31));
+    desk.put_reader(&mut batch, "BD1", "Trần Thị Mai", "adult", day(31), day(1));
     store.commit(&batch).expect("stock");
 }
 

@@ -58,11 +58,7 @@ pub fn page(frame: &Frame<'_>, title: &str, body: &str) -> String {
     match frame.staff {
         None => {
             html.push_str("<nav class=\"readers\">");
-            for (path, key) in [
-                ("/search", "nav.search"),
-                ("/new", "nav.new"),
-                ("/my-loans", "nav.my_loans"),
-            ] {
+            for (path, key) in READERS_NAV {
                 let _ = write!(html, "<a href=\"{path}\">{}</a>", lang.t(key));
             }
             html.push_str("</nav>");
@@ -72,6 +68,19 @@ pub fn page(frame: &Frame<'_>, title: &str, body: &str) -> String {
             for (path, key) in STAFF_NAV {
                 let _ = write!(html, "<a href=\"{path}\">{}</a>", lang.t(key));
             }
+            // Accounts are an admin's work; everyone may change their own password.
+            if staff.admin {
+                let _ = write!(
+                    html,
+                    "<a href=\"/staff/accounts\">{}</a>",
+                    lang.t("nav.accounts")
+                );
+            }
+            let _ = write!(
+                html,
+                "<a href=\"/staff/password\">{}</a>",
+                lang.t("nav.password")
+            );
             let _ = write!(
                 html,
                 "<form method=\"post\" action=\"/staff/logout\" class=\"inline\">\
@@ -108,7 +117,16 @@ pub fn page(frame: &Frame<'_>, title: &str, body: &str) -> String {
     html
 }
 
-/// The staff navigation, in the order of a librarian's day.
+/// The readers' navigation; the last link takes a librarian to the login page.
+pub const READERS_NAV: &[(&str, &str)] = &[
+    ("/search", "nav.search"),
+    ("/new", "nav.new"),
+    ("/my-loans", "nav.my_loans"),
+    ("/staff/login", "nav.staff"),
+];
+
+/// The staff navigation, in the order of a librarian's day (then, on every staff page, the
+/// accounts page for admins and the password change).
 pub const STAFF_NAV: &[(&str, &str)] = &[
     ("/staff/desk", "nav.desk"),
     ("/staff/catalogue", "nav.catalogue"),

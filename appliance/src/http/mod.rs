@@ -27,6 +27,7 @@ pub mod input;
 pub mod layout;
 mod opac;
 mod openapi;
+mod readers_pin;
 mod reports;
 mod session;
 

@@ -6,7 +6,9 @@ use chrono::NaiveDate;
 use tusach_sync::{Scope, Store, StoreError, Value};
 
 use super::ddc::ddc_class;
-use crate::circulation::library::{COPIES, LENT_BY_MISTAKE, READERS, RESOLUTIONS, VISITS};
+use crate::circulation::library::{
+    COPIES, IN_HOUSE, LENT_BY_MISTAKE, READERS, RESOLUTIONS, VISITS,
+};
 use crate::db;
 
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +57,9 @@ pub struct LibraryFacts {
     pub records: HashMap<String, RecordFact>,
     /// Visitors counted per day, all desks together.
     pub visits: BTreeMap<NaiveDate, i64>,
+    /// Copies read in the library and put back on the cart, per day, all copies and desks
+    /// together.
+    pub in_house: BTreeMap<NaiveDate, i64>,
     /// Loans whose dates could not be read (damaged or foreign data): left out of the counts
     /// but counted here, so a report can say so.
     pub unreadable_loans: usize,
@@ -117,6 +122,13 @@ impl LibraryFacts {
             if let Some(day) = date(day) {
                 let people: i64 = desks.values().filter_map(Value::as_int).sum();
                 *facts.visits.entry(day).or_default() += people;
+            }
+        })?;
+        // One entity per day and copy, `YYYY-MM-DD/barcode`, one counter per desk.
+        store.scan(scope, IN_HOUSE, |id, desks| {
+            if let Some(day) = id.split('/').next().and_then(date) {
+                let uses: i64 = desks.values().filter_map(Value::as_int).sum();
+                *facts.in_house.entry(day).or_default() += uses;
             }
         })?;
         Ok(facts)

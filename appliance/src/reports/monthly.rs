@@ -18,6 +18,8 @@ pub struct MonthlyReport {
     /// when).
     pub renewals: i64,
     pub visits: i64,
+    /// Copies read in the library without being lent (counted at the desk).
+    pub in_house_uses: i64,
     /// Readers registered in the month (readers without a registration day are not counted).
     pub new_readers: i64,
     /// Readers who borrowed for the first time ever in the month.
@@ -42,6 +44,7 @@ impl MonthlyReport {
             returns: 0,
             renewals: 0,
             visits: 0,
+            in_house_uses: 0,
             new_readers: 0,
             first_time_borrowers: 0,
             active_readers: 0,
@@ -79,6 +82,12 @@ impl MonthlyReport {
         report.loans_by_category = super::by_category(categories);
         report.visits = facts
             .visits
+            .iter()
+            .filter(|(d, _)| in_month(**d))
+            .map(|(_, n)| n)
+            .sum();
+        report.in_house_uses = facts
+            .in_house
             .iter()
             .filter(|(d, _)| in_month(**d))
             .map(|(_, n)| n)

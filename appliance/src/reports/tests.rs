@@ -52,9 +52,21 @@ fn small_store() -> (Store, Desk, tempfile::TempDir) {
         a.add_copy(&mut store, barcode, record, "book")
             .expect("copy");
     }
-    for (card, category) in [("BD1", "child"), ("BD2", "child"), ("BD3", "teacher")] {
-        a.add_reader(&mut store, card, "Lê Văn Tám", category, day(12, 31))
-            .expect("reader");
+    // Each joined the month before their first loan, or that month.
+    for (card, category, registered) in [
+        ("BD1", "child", day(3, 1)),
+        ("BD2", "child", day(4, 1)),
+        ("BD3", "teacher", day(2, 20)),
+    ] {
+        a.add_reader(
+            &mut store,
+            card,
+            "Lê Văn Tám",
+            category,
+            day(12, 31),
+            registered,
+        )
+        .expect("reader");
     }
     // March: BD1 borrows TS1 and TS3, BD3 borrows TS2; TS1 comes back in April.
     a.lend(&mut store, "BD1", "TS1", day(3, 2)).expect("lend");
@@ -70,6 +82,15 @@ fn small_store() -> (Store, Desk, tempfile::TempDir) {
     b.count_visits(&mut store, day(3, 2), 5).expect("visits");
     b.count_visits(&mut store, day(3, 30), 1).expect("visits");
     a.count_visits(&mut store, day(4, 1), 7).expect("visits");
+    // In-house uses: TS1 twice in March (at two desks), TS3 once in March, TS2 once in April.
+    a.count_in_house(&mut store, "TS1", day(3, 2))
+        .expect("in-house");
+    b.count_in_house(&mut store, "TS1", day(3, 2))
+        .expect("in-house");
+    a.count_in_house(&mut store, "TS3", day(3, 31))
+        .expect("in-house");
+    b.count_in_house(&mut store, "TS2", day(4, 1))
+        .expect("in-house");
     (store, a, dir)
 }
 
@@ -82,6 +103,7 @@ fn monthly_figures_of_a_small_library() {
         (3, 0, 1, 16)
     );
     assert_eq!((march.active_readers, march.first_time_borrowers), (2, 2));
+    assert_eq!((march.in_house_uses, march.new_readers), (3, 1));
     assert_eq!(
         march.loans_by_category,
         vec![
@@ -107,6 +129,9 @@ fn monthly_figures_of_a_small_library() {
         (2, 1, 7, 1)
     );
     assert_eq!(april.first_time_borrowers, 1);
+    assert_eq!((april.in_house_uses, april.new_readers), (1, 1));
+    let february = MonthlyReport::of(&facts, 2026, 2);
+    assert_eq!((february.new_readers, february.in_house_uses), (1, 0));
     assert_eq!((april.loans_by_class[8], april.loans_unclassified), (1, 1));
     assert_eq!(MonthlyReport::of(&facts, 2025, 3).loans, 0);
 }
@@ -122,6 +147,10 @@ fn the_year_has_twelve_months_and_a_top_list() {
     assert_eq!(
         (year.visits_per_month[2], year.visits_per_month[3]),
         (16, 7)
+    );
+    assert_eq!(
+        (year.in_house_per_month[2], year.in_house_per_month[3]),
+        (3, 1)
     );
     assert_eq!(year.top_titles[0].title, "Truyện Kiều");
     assert_eq!(year.top_titles[0].loans, 3);

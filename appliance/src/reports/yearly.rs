@@ -20,6 +20,8 @@ pub struct YearStatistics {
     /// January first.
     pub loans_per_month: [i64; 12],
     pub visits_per_month: [i64; 12],
+    /// Copies read in the library without being lent, per month.
+    pub in_house_per_month: [i64; 12],
     /// Known categories first, with zeros.
     pub loans_by_category: Vec<(String, i64)>,
     /// The ten most lent titles, most first (ties by title).
@@ -47,6 +49,10 @@ impl YearStatistics {
         for (day, people) in facts.visits.iter().filter(|(d, _)| d.year() == year) {
             visits_per_month[day.month0() as usize] += people;
         }
+        let mut in_house_per_month = [0i64; 12];
+        for (day, uses) in facts.in_house.iter().filter(|(d, _)| d.year() == year) {
+            in_house_per_month[day.month0() as usize] += uses;
+        }
         let mut top_titles: Vec<TitleCount> = by_record
             .into_iter()
             .map(|(record, loans)| TitleCount {
@@ -71,6 +77,7 @@ impl YearStatistics {
             year,
             loans_per_month,
             visits_per_month,
+            in_house_per_month,
             loans_by_category: super::by_category(categories),
             top_titles,
             collection_by_class,

@@ -51,7 +51,7 @@ fn stock(p: &mut Phone) {
             .put_copy_on_shelf(&mut batch, barcode, "rec", "book", shelf);
     }
     p.desk
-        .put_reader(&mut batch, "BD1", "Lê Văn An", "adult", day(31));
+        .put_reader(&mut batch, "BD1", "Lê Văn An", "adult", day(31), day(1));
     p.store.commit(&batch).expect("stock");
     p.desk
         .lend(&mut p.store, "BD1", "B3", day(1))

@@ -39,7 +39,7 @@ fn device(name: &str, fine_per_day: i64) -> Device {
         ("BD02", "Lê Văn An"),
         ("BD03", "Hồ Xuân"),
     ] {
-        desk.add_reader(&mut store, card, name, "adult", date(31))
+        desk.add_reader(&mut store, card, name, "adult", date(31), date(1))
             .expect("reader");
     }
     Device {
@@ -86,6 +86,11 @@ fn a_returned_copy_goes_to_the_first_reader_in_the_queue() {
             .place_hold(&mut d.store, "BD02", "no-such-record", date(4)),
         Err(DeskError::UnknownRecord(_))
     ));
+    // The reader placing a hold learns where they stand.
+    let position = |d: &mut Device, hold: &str| d.desk.queue_position(&mut d.store, hold);
+    assert_eq!(position(&mut d, &first).expect("position"), Some(1));
+    assert_eq!(position(&mut d, &second).expect("position"), Some(2));
+    assert_eq!(position(&mut d, "hold-unknown").expect("position"), None);
     let slip = d
         .desk
         .check_in(&mut d.store, "TS001", date(5))
@@ -244,10 +249,10 @@ fn readers_register_once_block_unblock_and_open_my_loans_with_their_pin() {
         pin: Some("2468".into()),
     };
     d.desk
-        .register_reader(&mut d.store, &new)
+        .register_reader(&mut d.store, &new, date(2))
         .expect("register");
     assert!(matches!(
-        d.desk.register_reader(&mut d.store, &new),
+        d.desk.register_reader(&mut d.store, &new, date(2)),
         Err(DeskError::CardTaken(_))
     ));
     assert!(d.desk.check_pin(&mut d.store, "BD10", "2468").expect("pin"));

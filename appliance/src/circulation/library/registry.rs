@@ -8,8 +8,14 @@ use super::{Desk, DeskError, READERS};
 use crate::circulation::readers::{self, NewReader, Reader};
 
 impl Desk {
-    /// Registers a new reader card; a card number already in use is refused.
-    pub fn register_reader(&self, store: &mut Store, new: &NewReader) -> Result<(), DeskError> {
+    /// Registers a new reader card on day `today` (the monthly report counts it as a new
+    /// reader of that month); a card number already in use is refused.
+    pub fn register_reader(
+        &self,
+        store: &mut Store,
+        new: &NewReader,
+        today: NaiveDate,
+    ) -> Result<(), DeskError> {
         if !readers::CATEGORIES.contains(&new.category.as_str()) {
             return Err(DeskError::Invalid(format!("category {:?}", new.category)));
         }
@@ -24,6 +30,7 @@ impl Desk {
             &new.name,
             &new.category,
             new.card_expires,
+            today,
         );
         for (field, value) in [
             ("class", &new.class),

@@ -166,6 +166,24 @@ impl Desk {
         Ok(id)
     }
 
+    /// Where an open hold stands in its record's queue: 1 is first in line. `None` when the
+    /// hold is not open (or unknown).
+    pub fn queue_position(
+        &self,
+        store: &mut Store,
+        hold: &str,
+    ) -> Result<Option<usize>, DeskError> {
+        let entries = self.holds(store)?;
+        let open = open_holds(&entries);
+        let Some(record) = open.iter().find(|h| h.id == hold).map(|h| h.record.clone()) else {
+            return Ok(None);
+        };
+        Ok(holds::queue(&record, &open)
+            .iter()
+            .position(|h| h.id == hold)
+            .map(|n| n + 1))
+    }
+
     /// Cancels an open hold. A copy that was waiting for it goes to the next in line, if any.
     pub fn cancel_hold(
         &self,

@@ -305,7 +305,14 @@ mod tests {
         for card in ["BD01", "BD02"] {
             device
                 .desk
-                .add_reader(&mut device.store, card, "Trần Thị Mai", "child", date(31))
+                .add_reader(
+                    &mut device.store,
+                    card,
+                    "Trần Thị Mai",
+                    "child",
+                    date(31),
+                    date(1),
+                )
                 .expect("reader");
         }
         device

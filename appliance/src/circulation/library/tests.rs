@@ -60,7 +60,14 @@ fn stock(device: &mut Device) {
     }
     device
         .desk
-        .add_reader(&mut device.store, "BD01", "Trần Thị Mai", "child", date(31))
+        .add_reader(
+            &mut device.store,
+            "BD01",
+            "Trần Thị Mai",
+            "child",
+            date(31),
+            date(1),
+        )
         .expect("reader");
 }
 

@@ -1,16 +1,16 @@
 //! `POST /api/holds` (JSON `{card, record}`, plus `pin` when a reader places it): a
 //! reservation → 201 `{hold, card, record}`; 409 with the reasons when refused.
 //!
-//! Staff send their session's `X-CSRF-Token`. A reader (the "reserve" button of the
-//! catalogue) has no session and proves the card with its PIN instead, under the same
-//! throttle as "my loans".
+//! Staff send their session's `X-CSRF-Token`. A reader has no session and proves the card
+//! with its PIN instead, under the one throttle of [`crate::http::readers_pin`] (the same
+//! check as the record page's reserve form, `POST /records/{id}/reserve`).
 
 use warp::http::StatusCode;
 
 use super::{CARD, code, desk_error_json};
-use crate::http::auth;
 use crate::http::input::{Field, Input};
 use crate::http::{ApiError, AppState, json_reply};
+use crate::http::{auth, readers_pin};
 
 const RECORD: Field = Field::new("record", "đầu sách", "the record");
 const PIN: Field = Field::new("pin", "mã PIN", "the PIN");
@@ -27,7 +27,7 @@ pub fn post(
     let staff_ok = auth::authenticate(state, cookie).is_some_and(|s| s.csrf_matches(csrf));
     if !staff_ok {
         match pin {
-            Some(pin) => super::my_loans::check_reader_pin(state, &card, &pin)?,
+            Some(pin) => readers_pin::check_reader_pin(state, &card, &pin)?,
             None => return Err(ApiError::Forbidden),
         }
     }

@@ -35,8 +35,9 @@ pub fn post(
     let registered = form_csrf(staff, input)
         .and_then(|()| readers_post::parse(input))
         .and_then(|new| {
+            let today = state.today();
             state
-                .write(|store| state.desk.register_reader(store, &new))?
+                .write(|store| state.desk.register_reader(store, &new, today))?
                 .map_err(desk_error)
                 .map(|()| new.card)
         });

@@ -56,8 +56,9 @@ pub fn post(
 ) -> Result<warp::reply::Response, ApiError> {
     check_csrf(staff, csrf)?;
     let new = parse(input)?;
+    let today = state.today();
     Ok(
-        match state.write(|store| state.desk.register_reader(store, &new))? {
+        match state.write(|store| state.desk.register_reader(store, &new, today))? {
             Ok(()) => json_reply(StatusCode::CREATED, &serde_json::json!({"card": new.card})),
             Err(error) => desk_error_json(error),
         },

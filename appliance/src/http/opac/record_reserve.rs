@@ -1,22 +1,27 @@
-//! `POST /records/{id}/reserve` (form: `card`, `pin`): a reader asks to reserve a book.
+//! `POST /records/{id}/reserve` (form: `card`, `pin`): a reader reserves a book from its page.
 //!
-//! WAITING FOR HOLDS: reservations as entities (`Desk::place_hold`) and readers' PINs are being
-//! built on another branch. Until they are wired in here, a well-formed request is checked
-//! (record exists, card and PIN present and plausible) and answered with "please ask at the
-//! desk"; nothing is written.
+//! The card is proved with its PIN under the one throttle of [`crate::http::readers_pin`]
+//! (shared with "my loans" and `POST /api/holds`), then the desk places the hold
+//! ([`crate::circulation::library::Desk::place_hold`]), which checks the reader may. The page
+//! comes back with where the reader stands in the queue and how long a returned copy waits
+//! for them, or with every reason it was refused; nothing is written on a refusal.
 
 use warp::http::StatusCode;
 
 use super::frame;
-use super::record_get::{load, render};
+use super::record_get::{RecordView, load, render};
+use crate::circulation::holds::PICKUP_OPEN_DAYS;
+use crate::http::desk::desk_error;
+use crate::http::i18n::Lang;
 use crate::http::input::{Field, Input};
-use crate::http::layout;
-use crate::http::{ApiError, AppState, PageRequest};
+use crate::http::readers_pin::{self, check_reader_pin};
+use crate::http::{ApiError, AppState, PageRequest, layout};
 
 const CARD: Field = Field::new("card", "số thẻ bạn đọc", "the reader's card number");
 const PIN: Field = Field::new("pin", "mã PIN", "the PIN");
 
-fn check(input: &Input) -> Result<(), ApiError> {
+/// The card and PIN, if they look like a card and a PIN (before any store work).
+fn check(input: &Input) -> Result<(String, String), ApiError> {
     let card = input.text(CARD, 20)?;
     let pin = input.text(PIN, 12)?;
     if !card.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
@@ -31,7 +36,66 @@ fn check(input: &Input) -> Result<(), ApiError> {
             en: "The PIN has digits only.".into(),
         });
     }
-    Ok(())
+    Ok((card, pin))
+}
+
+/// A placed hold, as the reader is told about it.
+struct Reserved {
+    card: String,
+    /// 1 is first in line.
+    position: Option<usize>,
+}
+
+fn reserve(state: &AppState, record: &str, input: &Input) -> Result<Reserved, ApiError> {
+    let (card, pin) = check(input)?;
+    check_reader_pin(state, &card, &pin)?;
+    let today = state.today();
+    let hold = state
+        .write(|store| state.desk.place_hold(store, &card, record, today))?
+        .map_err(desk_error)?;
+    let position = state
+        .write(|store| state.desk.queue_position(store, &hold))?
+        .map_err(desk_error)?;
+    Ok(Reserved { card, position })
+}
+
+/// "Reserved; you are number 2 in the queue; we keep it for you 3 open days…" (not escaped).
+fn confirmation(lang: Lang, view: &RecordView, home: &str, reserved: &Reserved) -> String {
+    let days = PICKUP_OPEN_DAYS;
+    let mut words = vec![lang.pick(
+        format!("Đã đặt trước cho thẻ {}.", reserved.card),
+        format!("Reserved for card {}.", reserved.card),
+    )];
+    if let Some(n) = reserved.position {
+        words.push(lang.pick(
+            format!("Bạn đứng thứ {n} trong hàng chờ."),
+            format!("You are number {n} in the queue."),
+        ));
+    }
+    words.push(lang.pick(
+        format!(
+            "Khi có sách trả về, thư viện sẽ giữ sách cho bạn {days} ngày mở cửa; \
+xem tình trạng ở trang \"Sách tôi mượn\"."
+        ),
+        format!(
+            "When a copy comes back, we will keep it for you {days} open days; \
+see \"My loans\" for news."
+        ),
+    ));
+    let on_shelf_here = view
+        .availability
+        .iter()
+        .any(|a| a.library == home && a.on_shelf > 0);
+    if on_shelf_here {
+        words.push(
+            lang.pick(
+                "Hiện có sách trên giá: bạn có thể đến mượn ngay.",
+                "A copy is on the shelf now: you can come and borrow it.",
+            )
+            .to_owned(),
+        );
+    }
+    words.join(" ")
 }
 
 pub fn post(
@@ -49,17 +113,16 @@ pub fn post(
             return layout::reply(html, error.status(), lang, false);
         }
     };
-    let (status, message, ok) = match check(input) {
-        Ok(()) => (
+    let (status, message, ok) = match reserve(state, &view.row.id, input) {
+        Ok(reserved) => (
             StatusCode::OK,
-            lang.pick(
-                "Vui lòng đến quầy để đặt trước: thủ thư sẽ giữ sách cho bạn.",
-                "Please ask at the desk to reserve this book: the librarian will keep it for you.",
-            )
-            .to_owned(),
+            confirmation(lang, &view, &state.library.id, &reserved),
             true,
         ),
-        Err(error) => (error.status(), error.lang_message(lang), false),
+        Err(error) => {
+            let (status, message) = readers_pin::refusal(&error, lang);
+            (status, message, false)
+        }
     };
     let html = layout::page(
         &frame,

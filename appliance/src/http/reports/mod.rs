@@ -260,11 +260,12 @@ pub fn openapi_paths() -> serde_json::Value {
             "summary": "A year's statistics",
             "parameters": [{"name": "year", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 2000, "maximum": 2100}, "description": "Defaults to this year."}],
             "responses": {
-                "200": {"description": "Loans and visits per month, loans by reader category, the ten most lent titles, the collection by DDC main class.",
-                    "content": {"application/json": {"schema": {"type": "object", "required": ["year", "loans_per_month", "visits_per_month", "loans_by_category", "top_titles", "collection_by_class"], "properties": {
+                "200": {"description": "Loans, visits and in-house uses per month, loans by reader category, the ten most lent titles, the collection by DDC main class.",
+                    "content": {"application/json": {"schema": {"type": "object", "required": ["year", "loans_per_month", "visits_per_month", "in_house_per_month", "loans_by_category", "top_titles", "collection_by_class"], "properties": {
                         "year": {"type": "integer"},
                         "loans_per_month": months.clone(),
-                        "visits_per_month": months,
+                        "visits_per_month": months.clone(),
+                        "in_house_per_month": months,
                         "loans_by_category": {"type": "array", "items": {"type": "object", "properties": {"category": {"type": "string"}, "loans": {"type": "integer"}}}},
                         "top_titles": {"type": "array", "items": {"type": "object", "properties": {"record": {"type": "string"}, "title": {"type": "string"}, "loans": {"type": "integer"}}}},
                         "collection_by_class": {"type": "array", "items": {"type": "object", "properties": {"class": {"type": "string"}, "name": {"type": "string"}, "name_en": {"type": "string"}, "copies": {"type": "integer"}}}},

@@ -1,6 +1,7 @@
-//! `GET /staff/stats?year=YYYY`: the year in charts (loans and visits per month, loans by
-//! reader category, the ten most lent titles, the collection by DDC class), and the form that
-//! downloads a month's CSV. `GET /api/stats?year=YYYY`: the same figures as JSON.
+//! `GET /staff/stats?year=YYYY`: the year in charts (loans, visits and in-house uses per
+//! month, loans by reader category, the ten most lent titles, the collection by DDC class),
+//! and the form that downloads a month's CSV. `GET /api/stats?year=YYYY`: the same figures
+//! as JSON.
 
 use std::fmt::Write as _;
 
@@ -98,6 +99,12 @@ fn body(state: &AppState, lang: Lang, year: i32, stats: &YearStatistics) -> (Str
         data,
         &per_month(&stats.visits_per_month),
     ));
+    html.push_str(&charts::columns(
+        "in-house-per-month",
+        lang.t("reports.chart.in_house_per_month"),
+        data,
+        &per_month(&stats.in_house_per_month),
+    ));
     let categories: Vec<Bar> = stats
         .loans_by_category
         .iter()
@@ -167,6 +174,7 @@ pub fn get_json(state: &AppState, params: &Params) -> warp::reply::Response {
         "year": stats.year,
         "loans_per_month": stats.loans_per_month,
         "visits_per_month": stats.visits_per_month,
+        "in_house_per_month": stats.in_house_per_month,
         "loans_by_category": stats.loans_by_category.iter()
             .map(|(category, loans)| serde_json::json!({"category": category, "loans": loans}))
             .collect::<Vec<_>>(),

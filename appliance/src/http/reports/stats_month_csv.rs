@@ -91,6 +91,12 @@ pub(super) fn csv(library: &str, month: &str, report: &MonthlyReport) -> String 
         report.renewals,
     );
     row("visits", "Lượt bạn đọc đến thư viện", "", report.visits);
+    row(
+        "in_house_uses",
+        "Lượt đọc tại chỗ",
+        "",
+        report.in_house_uses,
+    );
     row("new_readers", "Bạn đọc mới đăng ký", "", report.new_readers);
     row(
         "first_time_borrowers",
@@ -199,5 +205,18 @@ mod tests {
             "collection_by_class.000,Số bản sách theo môn loại,\"000 Tổng quát, tin học\",0\r\n"
         ));
         assert!(text.ends_with("\r\n"));
+    }
+
+    #[test]
+    fn in_house_uses_and_new_readers_have_their_rows() {
+        let mut report = MonthlyReport::of(&LibraryFacts::default(), 2026, 9);
+        report.in_house_uses = 7;
+        report.new_readers = 3;
+        let text = csv("Nghi Phú", "2026-09", &report);
+        assert!(
+            text.contains("Nghi Phú,2026-09,in_house_uses,Lượt đọc tại chỗ,,7\r\n"),
+            "{text}"
+        );
+        assert!(text.contains("Nghi Phú,2026-09,new_readers,Bạn đọc mới đăng ký,,3\r\n"));
     }
 }
