@@ -30,3 +30,16 @@ need_commands() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" \
     || die "could not install ${missing[*]}"
 }
+
+# need_packages package ... installs the packages that are not installed.
+need_packages() {
+  local pkg missing_pkgs=()
+  for pkg in "$@"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing_pkgs+=("$pkg")
+  done
+  [ ${#missing_pkgs[@]} -eq 0 ] && return 0
+  echo "installing: ${missing_pkgs[*]}"
+  apt-get update -qq || die "apt-get update failed; is deb.debian.org reachable?"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing_pkgs[@]}" \
+    || die "could not install ${missing_pkgs[*]}"
+}
