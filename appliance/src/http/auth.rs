@@ -17,6 +17,11 @@ use crate::accounts::{
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "tusach_session";
 
+/// How long a session's account check is trusted before the store is asked again.
+const RECHECK_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
+/// Bound on remembered checks (one per active session).
+const MAX_RECENT_CHECKS: usize = 1_000;
+
 /// How long the browser keeps the cookie: the session's absolute lifetime.
 const COOKIE_MAX_AGE_SECONDS: u64 = 7 * 24 * 3600;
 
@@ -44,7 +49,22 @@ impl Staff {
 /// the account (a password change or disabling synced from another desk ends it here).
 pub fn authenticate(state: &AppState, cookie: Option<&str>) -> Option<Staff> {
     let token = cookie.filter(|t| !t.is_empty())?;
-    let session = state.sessions.lock().ok()?.lookup(token, Instant::now())?;
+    let now = Instant::now();
+    let session = state.sessions.lock().ok()?.lookup(token, now)?;
+    // The account behind a session was checked moments ago: a desk scanning a pile of books
+    // should not queue for the store (which commits and syncs) on every scan just to learn
+    // that nothing changed. A change from another desk still ends the session within
+    // `RECHECK_AFTER`.
+    if let Some(staff) = state
+        .recent_staff_checks
+        .lock()
+        .ok()
+        .and_then(|checks| checks.get(&session.csrf_token).cloned())
+        .filter(|(checked, _)| now.duration_since(*checked) < RECHECK_AFTER)
+        .map(|(_, staff)| staff)
+    {
+        return Some(staff);
+    }
     let (current, user) = state
         .write(|store| {
             (
@@ -54,13 +74,24 @@ pub fn authenticate(state: &AppState, cookie: Option<&str>) -> Option<Staff> {
         })
         .ok()?;
     match (current, user) {
-        (Ok(true), Ok(Some(user))) => Some(Staff {
-            username: user.username.as_str().to_owned(),
-            display_name: user.display_name,
-            admin: user.role == Role::Admin,
-            must_change_password: session.must_change_password,
-            csrf: session.csrf_token,
-        }),
+        (Ok(true), Ok(Some(user))) => {
+            let staff = Staff {
+                username: user.username.as_str().to_owned(),
+                display_name: user.display_name,
+                admin: user.role == Role::Admin,
+                must_change_password: session.must_change_password,
+                csrf: session.csrf_token,
+            };
+            if let Ok(mut checks) = state.recent_staff_checks.lock() {
+                if checks.len() >= MAX_RECENT_CHECKS {
+                    checks.retain(|_, (checked, _)| now.duration_since(*checked) < RECHECK_AFTER);
+                }
+                if checks.len() < MAX_RECENT_CHECKS {
+                    checks.insert(staff.csrf.clone(), (now, staff.clone()));
+                }
+            }
+            Some(staff)
+        }
         (Ok(false), _) | (_, Ok(None)) => {
             if let Ok(mut sessions) = state.sessions.lock() {
                 sessions.close(token);

@@ -71,6 +71,9 @@ pub struct AppState {
     pub sessions: Mutex<SessionBook>,
     /// Failed logins per client address and username.
     pub login_limiter: Mutex<LoginLimiter>,
+    /// Sessions whose account was checked against the store moments ago, by CSRF token
+    /// (see `auth::authenticate`).
+    pub recent_staff_checks: Mutex<HashMap<String, (std::time::Instant, Staff)>>,
 }
 
 impl AppState {
@@ -101,6 +104,7 @@ impl AppState {
             staff,
             sessions: Mutex::new(SessionBook::new()),
             login_limiter: Mutex::new(LoginLimiter::new()),
+            recent_staff_checks: Mutex::new(HashMap::new()),
             library,
             desk,
             readers,
