@@ -191,7 +191,7 @@ fn matching(conn: &Connection, text: &str, limit: usize) -> Result<Vec<RecordRow
 
 /// Facets are counted over at most this many best matches, so a one-letter query stays fast;
 /// pages say when the cap was reached.
-pub const MAX_MATCHED: usize = 300;
+pub const MAX_MATCHED: usize = 150;
 
 /// How many subjects a facet list shows.
 const TOP_SUBJECTS: usize = 12;

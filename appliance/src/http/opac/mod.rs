@@ -168,7 +168,7 @@ pub fn openapi_paths() -> serde_json::Value {
         "/api/records": {
             "get": {
                 "summary": "Search the catalogue, with facets",
-                "description": "Diacritic-insensitive, prefix search over titles, authors, subjects and publishers; accented queries rank exact forms first; 10 or 13 digits are looked up as an ISBN, a copy's barcode finds its record. With `facets=1` or any filter, the answer also has facets (decade, language, subject, library holding a copy) counted over the best 300 matches after filtering, `total`, and `capped` (the query matched more); without, only the ranked records, which is faster.",
+                "description": "Diacritic-insensitive, prefix search over titles, authors, subjects and publishers; accented queries rank exact forms first; 10 or 13 digits are looked up as an ISBN, a copy's barcode finds its record. With `facets=1` or any filter, the answer also has facets (decade, language, subject, library holding a copy) counted over the best 150 matches after filtering, `total`, and `capped` (the query matched more); without, only the ranked records, which is faster.",
                 "parameters": [
                     {"name": "q", "in": "query", "required": false, "schema": {"type": "string", "maxLength": 200}, "description": "What the reader typed; empty gives no results."},
                     {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
@@ -187,7 +187,7 @@ pub fn openapi_paths() -> serde_json::Value {
                             "properties": {
                                 "query": {"type": "string"},
                                 "count": {"type": "integer", "description": "Records in this answer."},
-                                "total": {"type": "integer", "description": "Matching records after filtering (within the first 300 matches); with facets only."},
+                                "total": {"type": "integer", "description": "Matching records after filtering (within the first 150 matches); with facets only."},
                                 "capped": {"type": "boolean"},
                                 "records": {"type": "array", "items": {"$ref": "#/components/schemas/Record"}},
                                 "facets": {"type": "object", "properties": {
