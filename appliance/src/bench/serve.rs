@@ -146,7 +146,9 @@ fn prepare_desks(data: &DataDir) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn address(server: &mut std::process::Child) -> anyhow::Result<String> {
+/// Reads `serve`'s stdout until it says where it listens (the first start prints the first
+/// admin's password before that), then keeps draining it.
+pub(super) fn address(server: &mut std::process::Child) -> anyhow::Result<String> {
     let stdout = server
         .stdout
         .take()

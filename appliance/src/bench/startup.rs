@@ -1,7 +1,7 @@
 //! `startup`: a cold `tusach serve` on 100,000 records, timed from starting the process to its
 //! first real answer: a readers' search page with results, over HTTP on loopback.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -61,19 +61,8 @@ fn first_answer(
     server: &mut std::process::Child,
     started: Instant,
 ) -> anyhow::Result<(f64, usize)> {
-    let stdout = server
-        .stdout
-        .take()
-        .context("no stdout from tusach serve")?;
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line)?;
-    let Some(addr) = line
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-    else {
-        bail!("tusach serve did not say where it listens: {line:?}");
-    };
+    let addr = super::serve::address(server)?;
+    let addr = addr.as_str();
     let deadline = started + Duration::from_secs(60);
     while Instant::now() < deadline {
         if let Ok(page) = get(addr, "/search?q=nguyen+du")
