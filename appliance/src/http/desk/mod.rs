@@ -604,3 +604,23 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
             .boxed()
     })
 }
+
+/// After a change to one reader: back to the reader's page, or the error on a page of its own.
+fn back_to_reader(
+    state: &AppState,
+    staff: &Staff,
+    request: &PageRequest,
+    outcome: Result<String, ApiError>,
+) -> warp::reply::Response {
+    match outcome {
+        Ok(card) => see_other(&format!(
+            "/staff/readers/{}",
+            crate::http::percent_encode(&card)
+        )),
+        Err(error) => error_reply(
+            &staff_frame(state, staff, request, "/staff/readers"),
+            &error,
+            "/staff/readers",
+        ),
+    }
+}

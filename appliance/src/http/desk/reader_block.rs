@@ -2,10 +2,10 @@
 //! blocking): blocks a reader with the librarian's note, or lifts the block; then back to the
 //! reader's page.
 
-use super::{desk_error, error_reply, form_csrf, path_code, see_other, staff_frame};
+use super::{back_to_reader, desk_error, form_csrf, path_code};
 use crate::http::auth::Staff;
 use crate::http::input::{Field, Input};
-use crate::http::{ApiError, AppState, PageRequest, percent_encode};
+use crate::http::{ApiError, AppState, PageRequest};
 
 const ACTION: Field = Field::new("action", "thao tác", "the action");
 const NOTE: Field = Field::new("note", "lý do khoá", "the reason for the block");
@@ -17,14 +17,7 @@ pub fn post(
     card: &str,
     input: &Input,
 ) -> warp::reply::Response {
-    match block(state, staff, card, input) {
-        Ok(card) => see_other(&format!("/staff/readers/{}", percent_encode(&card))),
-        Err(error) => error_reply(
-            &staff_frame(state, staff, request, "/staff/readers"),
-            &error,
-            "/staff/readers",
-        ),
-    }
+    back_to_reader(state, staff, request, block(state, staff, card, input))
 }
 
 fn block(state: &AppState, staff: &Staff, card: &str, input: &Input) -> Result<String, ApiError> {

@@ -1,11 +1,11 @@
 //! `POST /staff/readers/{card}/pin` (form: `csrf`, `pin`): sets or changes the PIN a reader
 //! types on "my loans" (4 to 8 digits; stored salted and hashed), then back to the reader.
 
-use super::{desk_error, error_reply, form_csrf, path_code, see_other, staff_frame};
+use super::{back_to_reader, desk_error, form_csrf, path_code};
 use crate::circulation::readers::valid_pin;
 use crate::http::auth::Staff;
 use crate::http::input::{Field, Input};
-use crate::http::{ApiError, AppState, PageRequest, percent_encode};
+use crate::http::{ApiError, AppState, PageRequest};
 
 const PIN: Field = Field::new("pin", "mã PIN", "the PIN");
 
@@ -16,14 +16,7 @@ pub fn post(
     card: &str,
     input: &Input,
 ) -> warp::reply::Response {
-    match set(state, staff, card, input) {
-        Ok(card) => see_other(&format!("/staff/readers/{}", percent_encode(&card))),
-        Err(error) => error_reply(
-            &staff_frame(state, staff, request, "/staff/readers"),
-            &error,
-            "/staff/readers",
-        ),
-    }
+    back_to_reader(state, staff, request, set(state, staff, card, input))
 }
 
 fn set(state: &AppState, staff: &Staff, card: &str, input: &Input) -> Result<String, ApiError> {
