@@ -384,21 +384,21 @@ pub fn put_varint(out: &mut Vec<u8>, mut n: u64) {
     }
 }
 
-fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+pub(crate) fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
     put_varint(out, bytes.len() as u64);
     out.extend_from_slice(bytes);
 }
 
-fn put_str(out: &mut Vec<u8>, s: &str) {
+pub(crate) fn put_str(out: &mut Vec<u8>, s: &str) {
     put_bytes(out, s.as_bytes());
 }
 
-struct Reader<'a> {
-    buf: &'a [u8],
+pub(crate) struct Reader<'a> {
+    pub(crate) buf: &'a [u8],
 }
 
 impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], WireError> {
+    pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8], WireError> {
         if self.buf.len() < n {
             return Err(WireError::Malformed("field runs past the end"));
         }
@@ -407,20 +407,20 @@ impl<'a> Reader<'a> {
         Ok(head)
     }
 
-    fn rest(&mut self) -> &'a [u8] {
+    pub(crate) fn rest(&mut self) -> &'a [u8] {
         std::mem::take(&mut self.buf)
     }
 
-    fn u8(&mut self) -> Result<u8, WireError> {
+    pub(crate) fn u8(&mut self) -> Result<u8, WireError> {
         Ok(self.take(1)?[0])
     }
 
-    fn u16(&mut self) -> Result<u16, WireError> {
+    pub(crate) fn u16(&mut self) -> Result<u16, WireError> {
         let b = self.take(2)?;
         Ok(u16::from_le_bytes([b[0], b[1]]))
     }
 
-    fn varint(&mut self) -> Result<u64, WireError> {
+    pub(crate) fn varint(&mut self) -> Result<u64, WireError> {
         let mut n: u64 = 0;
         for shift in (0..64).step_by(7) {
             let byte = self.u8()?;
@@ -434,7 +434,7 @@ impl<'a> Reader<'a> {
 
     /// A count of following items; each takes at least one byte, so a count larger than the
     /// bytes left is malformed (and would otherwise make us reserve memory for nothing).
-    fn count(&mut self) -> Result<usize, WireError> {
+    pub(crate) fn count(&mut self) -> Result<usize, WireError> {
         let n = self.varint()?;
         if n > self.buf.len() as u64 {
             return Err(WireError::Malformed("count larger than the frame"));
@@ -442,18 +442,18 @@ impl<'a> Reader<'a> {
         Ok(n as usize)
     }
 
-    fn bytes(&mut self) -> Result<&'a [u8], WireError> {
+    pub(crate) fn bytes(&mut self) -> Result<&'a [u8], WireError> {
         let n = self.varint()?;
         let n = usize::try_from(n).map_err(|_| WireError::Malformed("length"))?;
         self.take(n)
     }
 
-    fn string(&mut self) -> Result<String, WireError> {
+    pub(crate) fn string(&mut self) -> Result<String, WireError> {
         let bytes = self.bytes()?;
         String::from_utf8(bytes.to_vec()).map_err(|_| WireError::Malformed("text is not UTF-8"))
     }
 
-    fn device(&mut self) -> Result<DeviceId, WireError> {
+    pub(crate) fn device(&mut self) -> Result<DeviceId, WireError> {
         DeviceId::from_slice(self.take(16)?).ok_or(WireError::Malformed("device id"))
     }
 
