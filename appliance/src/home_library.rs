@@ -55,7 +55,8 @@ pub enum HomeLibraryError {
     Database(#[from] rusqlite::Error),
 }
 
-fn valid_id(id: &str) -> bool {
+/// A library id: 2 to 40 lowercase letters, digits or '-'.
+pub fn is_valid_id(id: &str) -> bool {
     (2..=40).contains(&id.len())
         && id
             .bytes()
@@ -81,7 +82,7 @@ impl HomeLibrary {
         choice: &LibraryChoice,
     ) -> Result<HomeLibrary, HomeLibraryError> {
         if let Some(id) = &choice.id
-            && !valid_id(id)
+            && !is_valid_id(id)
         {
             return Err(HomeLibraryError::InvalidId(id.clone()));
         }

@@ -19,6 +19,7 @@
 //! - [`sample`]: realistic, deterministic Vietnamese sample data (benches, tests, `--demo`).
 //! - [`demo`]: the living demo library `serve --demo` seeds.
 //! - [`sync_cmd`]: `tusach sync`: one-shot sessions, bundles and the sync listener.
+//! - [`network_cmd`]: `tusach network`: make a network, enrol devices, revoke them.
 //! - [`serve`]: `tusach serve`: the long-running appliance.
 //! - [`staff_cmd`]: `tusach staff`: staff accounts from the console.
 //! - [`bench`]: `tusach bench NAME --json`.
@@ -38,6 +39,7 @@ pub mod dev;
 pub mod holdings;
 pub mod home_library;
 pub mod http;
+pub mod network_cmd;
 pub mod process;
 pub mod query_tables;
 pub mod reports;

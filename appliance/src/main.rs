@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use tusach::home_library::LibraryChoice;
-use tusach::{bench, data_dir::DataDir, dev, serve, staff_cmd, sync_cmd};
+use tusach::{bench, data_dir::DataDir, dev, network_cmd, serve, staff_cmd, sync_cmd};
 
 #[derive(Parser)]
 #[command(
@@ -50,6 +50,8 @@ enum Command {
     Staff(staff_cmd::StaffArgs),
     /// Exchange data with a peer, a bundle file, or answer peers.
     Sync(sync_cmd::SyncArgs),
+    /// The library network: make it, enrol devices with one-time codes, revoke them.
+    Network(network_cmd::NetworkArgs),
     /// Run a benchmark and print one JSON object.
     Bench(bench::BenchArgs),
     /// Tools for tests and diagnosis.
@@ -89,6 +91,7 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Sync(args) => sync_cmd::run(&data, args),
+        Command::Network(args) => network_cmd::run(&data, args),
         Command::Staff(args) => staff_cmd::run(&data, args),
         Command::Bench(args) => bench::run(args),
         Command::Dev(args) => dev::run(&data, args),

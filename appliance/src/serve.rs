@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 use tusach_sync::protocol::session::SessionOptions;
 use tusach_sync::transport::tcp;
-use tusach_sync::{AllowAll, Durability, ScopePolicy, SessionReport, StoreOptions};
+use tusach_sync::{Durability, SessionReport, StoreOptions};
 
 use crate::data_dir::DataDir;
 use crate::home_library::{HomeLibrary, LibraryChoice};
@@ -104,7 +104,6 @@ pub fn run_until_signal(
             web_listener.local_addr()?,
             sync_listener.local_addr()?
         );
-        let policy: Arc<dyn ScopePolicy> = Arc::new(AllowAll);
         let contacts = store.clone();
         let on_session = Arc::new(
             move |peer: SocketAddr, result: Result<SessionReport, tcp::TcpSyncError>| match result {
@@ -115,7 +114,6 @@ pub fn run_until_signal(
         let sync = tcp::serve(
             sync_listener,
             store.clone(),
-            policy,
             SessionOptions::default(),
             Duration::from_secs(60),
             on_session,

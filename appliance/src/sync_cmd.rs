@@ -1,9 +1,9 @@
 //! `tusach sync`: one session with a peer, a bundle written for a device or read back, or a
 //! listener that answers peers until stopped.
 //!
-//! Until membership certificates exist, every peer that reaches the listener may exchange
-//! every scope ([`tusach_sync::AllowAll`]); the session's policy hook is where enrolment will
-//! plug in.
+//! Every session is authenticated and encrypted, and a peer exchanges only the scopes its
+//! membership certificate and ours share (`tusach network` enrols devices). Bundles are sealed:
+//! encrypted for the destination device and signed by their maker.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -13,9 +13,11 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use tusach_sync::bundle;
+use tusach_sync::protocol::secure::LinkTrust;
 use tusach_sync::protocol::session::SessionOptions;
 use tusach_sync::transport::tcp;
-use tusach_sync::{AllowAll, DeviceId, ScopePolicy, SessionReport, Store};
+use tusach_sync::transport::tcp::unix_now;
+use tusach_sync::{DeviceId, SessionReport, Store};
 
 use crate::data_dir::DataDir;
 
@@ -45,10 +47,9 @@ pub struct SyncArgs {
 }
 
 pub fn run(data: &DataDir, args: SyncArgs) -> anyhow::Result<()> {
-    let policy: Arc<dyn ScopePolicy> = Arc::new(AllowAll);
     let timeout = Duration::from_secs(args.timeout_secs.max(1));
     let result = if let Some(peer) = &args.peer {
-        sync_with_peer(data, peer, policy, timeout, args.json)
+        sync_with_peer(data, peer, timeout, args.json)
     } else if let Some(file) = &args.bundle_out {
         let Some(device) = args.for_device.as_deref() else {
             bail!("--bundle-out needs --for DEVICE_ID");
@@ -56,11 +57,11 @@ pub fn run(data: &DataDir, args: SyncArgs) -> anyhow::Result<()> {
         let device = DeviceId::parse_hex(device).with_context(|| {
             format!("'{device}' is not a device id (32 hex digits, see `tusach id`)")
         })?;
-        write_bundle(data, file, device, policy.as_ref(), args.json)
+        write_bundle(data, file, device, args.json)
     } else if let Some(file) = &args.bundle_in {
-        read_bundle(data, file, policy.as_ref(), args.json)
+        read_bundle(data, file, args.json)
     } else if let Some(addr) = args.listen {
-        listen(data, addr, policy, timeout)
+        listen(data, addr, timeout)
     } else {
         bail!(
             "say what to sync with: --peer HOST:PORT, --bundle-out FILE --for DEVICE_ID, --bundle-in FILE or --listen ADDR"
@@ -77,20 +78,13 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("starting the async runtime")
 }
 
-fn sync_with_peer(
-    data: &DataDir,
-    peer: &str,
-    policy: Arc<dyn ScopePolicy>,
-    timeout: Duration,
-    json: bool,
-) -> anyhow::Result<()> {
+fn sync_with_peer(data: &DataDir, peer: &str, timeout: Duration, json: bool) -> anyhow::Result<()> {
     let store = Mutex::new(data.open_store()?);
     let started = std::time::Instant::now();
     let report = runtime()?
         .block_on(tcp::sync_with(
             peer,
             &store,
-            policy,
             SessionOptions::default(),
             timeout,
         ))
@@ -150,13 +144,7 @@ fn print_report(report: &SessionReport, elapsed: Duration, json: bool) {
     }
 }
 
-fn write_bundle(
-    data: &DataDir,
-    file: &Path,
-    device: DeviceId,
-    policy: &dyn ScopePolicy,
-    json: bool,
-) -> anyhow::Result<()> {
+fn write_bundle(data: &DataDir, file: &Path, device: DeviceId, json: bool) -> anyhow::Result<()> {
     let mut store = data.open_store()?;
     // Write beside the target and rename, so a pulled USB stick never holds half a bundle
     // under the real name.
@@ -168,7 +156,8 @@ fn write_bundle(
         .with_context(|| format!("cannot write in {}", dir.display()))?;
     let summary = {
         let mut out = std::io::BufWriter::new(temp.as_file_mut());
-        let summary = bundle::write_bundle(&mut store, device, policy, 256 * 1024, &mut out)?;
+        let trust = LinkTrust::load(&mut store, unix_now())?;
+        let summary = bundle::write_sealed(&mut store, device, &trust, 256 * 1024, &mut out)?;
         out.flush()?;
         summary
     };
@@ -192,16 +181,13 @@ fn write_bundle(
     Ok(())
 }
 
-fn read_bundle(
-    data: &DataDir,
-    file: &Path,
-    policy: &dyn ScopePolicy,
-    json: bool,
-) -> anyhow::Result<()> {
+fn read_bundle(data: &DataDir, file: &Path, json: bool) -> anyhow::Result<()> {
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let mut store = data.open_store()?;
-    let report = bundle::read_bundle(&mut store, &bytes, policy)
-        .with_context(|| format!("{} was not imported", file.display()))?;
+    let trust = LinkTrust::load(&mut store, unix_now())?;
+    let report = bundle::read_sealed(&mut store, &bytes, &trust)
+        .with_context(|| format!("{} was not imported", file.display()))?
+        .report;
     if json {
         println!(
             "{}",
@@ -219,12 +205,7 @@ fn read_bundle(
     Ok(())
 }
 
-fn listen(
-    data: &DataDir,
-    addr: SocketAddr,
-    policy: Arc<dyn ScopePolicy>,
-    timeout: Duration,
-) -> anyhow::Result<()> {
+fn listen(data: &DataDir, addr: SocketAddr, timeout: Duration) -> anyhow::Result<()> {
     let store = Arc::new(Mutex::new(data.open_store()?));
     runtime()?.block_on(async move {
         let listener = tokio::net::TcpListener::bind(addr)
@@ -249,7 +230,6 @@ fn listen(
         tcp::serve(
             listener,
             store,
-            policy,
             SessionOptions::default(),
             timeout,
             on_session,

@@ -7,6 +7,11 @@
 //! anything, so a truncated or damaged bundle changes nothing. Importing a bundle twice is
 //! harmless: changes already held are skipped.
 //!
+//! On a USB stick only **sealed** bundles travel ([`write_sealed`], [`read_sealed`]): the same
+//! bytes encrypted for the destination device with a one-way Noise X message (the maker's
+//! certificate chain inside) and signed with the maker's key, so a stick found in a bus carries
+//! nothing readable and a bundle made by a stranger, or changed on the way, applies nothing.
+//!
 //! What a bundle carries is judged from what this device last learned the destination holds
 //! (remembered at the end of every session with it); for a device never met, everything its
 //! scopes allow.
@@ -146,4 +151,233 @@ pub fn read_bundle(
         report += store.apply_batch(batch)?;
     }
     Ok(report)
+}
+
+// ---- Sealed bundles: signed by their maker, encrypted for their destination ----
+
+/// The Noise pattern of a sealed bundle: one message from maker to destination, whose static
+/// key the maker knows from the destination's published certificate (X), carrying the maker's
+/// static key and certificate chain encrypted.
+pub const SEALED_NOISE_PARAMS: &str = "Noise_X_25519_ChaChaPoly_BLAKE2s";
+const SEALED_PROLOGUE: &[u8] = b"tusach-bundle-v2";
+const RECORD_DATA: u8 = 0;
+const RECORD_SIGNATURE: u8 = 1;
+const SEALED_PIECE: usize = 65_535 - 16 - 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SealError {
+    #[error("no certificate of device {0} is known here; sync with the hub first")]
+    UnknownDestination(DeviceId),
+    #[error("device {0} is not a valid member of this network: {1}")]
+    DestinationNotMember(DeviceId, crate::trust::TrustError),
+    #[error("the bundle's maker is not a member of this network: {0}")]
+    MakerNotMember(crate::trust::TrustError),
+    #[error("the bundle cannot be opened here: it is damaged or meant for another device")]
+    CannotOpen,
+    #[error("the bundle's signature is not its maker's")]
+    BadSignature,
+    #[error(transparent)]
+    Bundle(#[from] BundleError),
+    #[error("encryption: {0}")]
+    Crypto(String),
+}
+
+impl From<StoreError> for SealError {
+    fn from(e: StoreError) -> SealError {
+        SealError::Bundle(BundleError::Store(e))
+    }
+}
+
+fn crypto(e: snow::Error) -> SealError {
+    SealError::Crypto(e.to_string())
+}
+
+fn sealed_builder() -> Result<snow::Builder<'static>, SealError> {
+    let params = SEALED_NOISE_PARAMS
+        .parse()
+        .map_err(|e: snow::Error| SealError::Crypto(e.to_string()))?;
+    snow::Builder::new(params)
+        .prologue(SEALED_PROLOGUE)
+        .map_err(crypto)
+}
+
+fn put_record(out: &mut Vec<u8>, record: &[u8]) {
+    out.extend_from_slice(&(record.len() as u16).to_le_bytes());
+    out.extend_from_slice(record);
+}
+
+/// Writes what member `to` lacks, in the scopes we share with it, as a sealed bundle: the
+/// inner bundle (above) encrypted for `to` and signed with this device's key.
+pub fn write_sealed(
+    store: &mut Store,
+    to: DeviceId,
+    trust: &crate::protocol::secure::LinkTrust,
+    batch_bytes: usize,
+    out: &mut impl Write,
+) -> Result<BundleSummary, SealError> {
+    use ed25519_dalek::Signer;
+    use sha2::{Digest, Sha256};
+    let chain =
+        crate::trust::published_chain(store, &to)?.ok_or(SealError::UnknownDestination(to))?;
+    let leaf = chain.leaf().ok_or(SealError::UnknownDestination(to))?;
+    let member = trust
+        .anchor
+        .verify(&leaf.subject, &chain, trust.now)
+        .map_err(|e| SealError::DestinationNotMember(to, e))?;
+    let scopes = crate::trust::verify::shared_scopes(&trust.scopes, &member.scopes);
+    let policy = crate::protocol::policy::PeerScopes {
+        default: crate::protocol::policy::ScopeSet::none(),
+        peers: [(to, scopes)].into_iter().collect(),
+    };
+    let mut inner = Vec::new();
+    let mut summary = write_bundle(store, to, &policy, batch_bytes, &mut inner)?;
+    let remote = crate::protocol::secure::x25519_of(&leaf.subject)
+        .map_err(|e| SealError::DestinationNotMember(to, e))?;
+    let secret = store.device_key().x25519_secret();
+    let mut noise = sealed_builder()?
+        .local_private_key(&secret)
+        .map_err(crypto)?
+        .remote_public_key(&remote)
+        .map_err(crypto)?
+        .build_initiator()
+        .map_err(crypto)?;
+    let mut file = wire::preamble(wire::BUNDLE_MAGIC).to_vec();
+    let mut buf = vec![0u8; 65_535];
+    let n = noise
+        .write_message(&trust.chain.to_bytes(), &mut buf)
+        .map_err(crypto)?;
+    put_record(&mut file, &buf[..n]);
+    let mut transport = noise.into_transport_mode().map_err(crypto)?;
+    let mut seal = |kind: u8, piece: &[u8], file: &mut Vec<u8>| -> Result<(), SealError> {
+        let mut plain = Vec::with_capacity(piece.len() + 1);
+        plain.push(kind);
+        plain.extend_from_slice(piece);
+        let n = transport.write_message(&plain, &mut buf).map_err(crypto)?;
+        put_record(file, &buf[..n]);
+        Ok(())
+    };
+    for piece in inner.chunks(SEALED_PIECE) {
+        seal(RECORD_DATA, piece, &mut file)?;
+    }
+    let digest = Sha256::digest(&inner);
+    let signature = store.device_key().signing_key().sign(&digest).to_bytes();
+    seal(RECORD_SIGNATURE, &signature, &mut file)?;
+    out.write_all(&file).map_err(BundleError::Io)?;
+    summary.bytes = file.len() as u64;
+    Ok(summary)
+}
+
+/// What opening a sealed bundle found.
+#[derive(Clone, Debug)]
+pub struct OpenedBundle {
+    pub maker: crate::trust::Membership,
+    pub report: ApplyReport,
+}
+
+/// Opens a sealed bundle made for this device: decrypts and checks all of it — the maker's
+/// membership, its signature, every frame, the destination and the scopes — before anything
+/// is applied.
+pub fn read_sealed(
+    store: &mut Store,
+    bytes: &[u8],
+    trust: &crate::protocol::secure::LinkTrust,
+) -> Result<OpenedBundle, SealError> {
+    use ed25519_dalek::{Signature, Verifier, VerifyingKey};
+    use sha2::{Digest, Sha256};
+    wire::check_preamble(bytes, wire::BUNDLE_MAGIC).map_err(|e| {
+        SealError::Bundle(match e {
+            WireError::Incomplete => BundleError::Incomplete("the file ends inside its preamble"),
+            other => BundleError::Damaged(other),
+        })
+    })?;
+    let mut rest = &bytes[wire::PREAMBLE_LEN..];
+    let mut next_record = || -> Option<&[u8]> {
+        if rest.len() < 2 {
+            return None;
+        }
+        let len = usize::from(u16::from_le_bytes([rest[0], rest[1]]));
+        if rest.len() < 2 + len {
+            return None;
+        }
+        let record = &rest[2..2 + len];
+        rest = &rest[2 + len..];
+        Some(record)
+    };
+    let secret = store.device_key().x25519_secret();
+    let mut noise = sealed_builder()?
+        .local_private_key(&secret)
+        .map_err(crypto)?
+        .build_responder()
+        .map_err(crypto)?;
+    let first = next_record().ok_or(SealError::Bundle(BundleError::Incomplete("no header")))?;
+    let mut buf = vec![0u8; 65_535];
+    let n = noise
+        .read_message(first, &mut buf)
+        .map_err(|_| SealError::CannotOpen)?;
+    let chain =
+        crate::trust::Chain::from_bytes(&buf[..n]).map_err(|e| SealError::Bundle(e.into()))?;
+    let maker_static = noise
+        .get_remote_static()
+        .and_then(|k| <[u8; 32]>::try_from(k).ok())
+        .ok_or(SealError::CannotOpen)?;
+    let leaf = chain.leaf().ok_or(SealError::MakerNotMember(
+        crate::trust::TrustError::NoCertificate,
+    ))?;
+    if crate::protocol::secure::x25519_of(&leaf.subject).ok() != Some(maker_static) {
+        return Err(SealError::MakerNotMember(
+            crate::trust::TrustError::KeyMismatch,
+        ));
+    }
+    let maker = trust
+        .anchor
+        .verify(&leaf.subject, &chain, trust.now)
+        .map_err(SealError::MakerNotMember)?;
+    let mut transport = noise.into_transport_mode().map_err(crypto)?;
+    let mut inner = Vec::new();
+    let mut signature = None;
+    while let Some(record) = next_record() {
+        if signature.is_some() {
+            return Err(SealError::Bundle(BundleError::Damaged(
+                WireError::Malformed("data after the signature"),
+            )));
+        }
+        let n = transport
+            .read_message(record, &mut buf)
+            .map_err(|_| SealError::Bundle(BundleError::Damaged(WireError::BadChecksum)))?;
+        match buf[..n].split_first() {
+            Some((&RECORD_DATA, piece)) => inner.extend_from_slice(piece),
+            Some((&RECORD_SIGNATURE, sig)) if sig.len() == 64 => {
+                let mut fixed = [0u8; 64];
+                fixed.copy_from_slice(sig);
+                signature = Some(Signature::from_bytes(&fixed));
+            }
+            _ => {
+                return Err(SealError::Bundle(BundleError::Damaged(
+                    WireError::Malformed("unknown record"),
+                )));
+            }
+        }
+    }
+    if !rest.is_empty() {
+        return Err(SealError::Bundle(BundleError::Incomplete(
+            "the file ends inside a record",
+        )));
+    }
+    let signature = signature.ok_or(SealError::Bundle(BundleError::Incomplete(
+        "the file ends before its signature",
+    )))?;
+    let key = VerifyingKey::from_bytes(&maker.key).map_err(|_| SealError::BadSignature)?;
+    key.verify(&Sha256::digest(&inner), &signature)
+        .map_err(|_| SealError::BadSignature)?;
+    let (from, _, _) = parse_bundle(&inner)?;
+    if from != maker.device {
+        return Err(SealError::BadSignature);
+    }
+    let scopes = crate::trust::verify::shared_scopes(&trust.scopes, &maker.scopes);
+    let policy = crate::protocol::policy::PeerScopes {
+        default: crate::protocol::policy::ScopeSet::none(),
+        peers: [(maker.device, scopes)].into_iter().collect(),
+    };
+    let report = read_bundle(store, &inner, &policy)?;
+    Ok(OpenedBundle { maker, report })
 }

@@ -85,6 +85,17 @@ impl DeviceKey {
     pub fn device_id(&self) -> DeviceId {
         DeviceId::from_public_key(&self.public_bytes())
     }
+
+    /// The key's X25519 form, the static key of Noise handshakes: one key per device, which
+    /// its certificate names and every handshake proves (see `protocol::secure`).
+    pub fn x25519_secret(&self) -> [u8; 32] {
+        self.signing.to_scalar_bytes()
+    }
+
+    /// For signing certificates, revocations and bundles.
+    pub fn signing_key(&self) -> &SigningKey {
+        &self.signing
+    }
 }
 
 /// A digest of where a database file lives. It changes when the file is copied or restored

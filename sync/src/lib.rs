@@ -14,12 +14,15 @@
 //!   what to send. It does no I/O of its own and reads no clock.
 //! - [`transport`]: byte movers for a session: TCP (tokio), in-memory with fault injection.
 //! - [`bundle`]: files for a USB stick carrying what a named device lacks.
+//! - [`trust`]: the network's root key, membership certificates, enrolment codes and
+//!   revocations: who may sync at all, and which scopes.
 
 pub mod bundle;
 pub mod identity;
 pub mod protocol;
 pub mod store;
 pub mod transport;
+pub mod trust;
 
 pub use identity::DeviceId;
 pub use protocol::policy::{AllowAll, ScopePolicy, ScopeSet};

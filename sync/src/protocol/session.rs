@@ -56,6 +56,9 @@ pub struct SessionReport {
     pub received: ApplyReport,
     pub bytes_in: u64,
     pub bytes_out: u64,
+    /// Bytes of the authenticated handshake (both directions), when the session ran inside
+    /// one ([`super::secure`]).
+    pub handshake_bytes: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -105,6 +108,8 @@ pub struct Session {
     preamble_sent: bool,
     outbox: VecDeque<Vec<u8>>,
     peer: Option<DeviceId>,
+    /// The device the encrypted handshake proved; its HELLO must name the same id.
+    expected_peer: Option<DeviceId>,
     peer_scopes: ScopeSet,
     peer_hello: Knowledge,
     our_knowledge_at_plan: Knowledge,
@@ -136,6 +141,7 @@ impl Session {
             preamble_sent: false,
             outbox: VecDeque::new(),
             peer: None,
+            expected_peer: None,
             peer_scopes: ScopeSet::none(),
             peer_hello: Knowledge::default(),
             our_knowledge_at_plan: Knowledge::default(),
@@ -154,6 +160,40 @@ impl Session {
             session.queue_hello(knowledge, ScopeSet::All);
         }
         Ok(session)
+    }
+
+    /// Starts a session with a peer whose identity a handshake already proved. The initiator's
+    /// HELLO then names only the scopes that peer may exchange, and a HELLO from any other
+    /// device id ends the session.
+    pub fn for_peer(
+        role: Role,
+        store: &Store,
+        policy: Arc<dyn ScopePolicy>,
+        options: SessionOptions,
+        peer: DeviceId,
+    ) -> Result<Session, SessionError> {
+        let scopes = policy.scopes_for(&peer);
+        let mut session = Session::new(Role::Responder, store, policy, options)?;
+        session.role = role;
+        session.expected_peer = Some(peer);
+        if role == Role::Initiator {
+            let knowledge = store.knowledge(|s| scopes.allows(s))?;
+            session.queue_hello(knowledge, scopes);
+        }
+        Ok(session)
+    }
+
+    /// Whether this session's preamble has gone out.
+    pub fn preamble_sent(&self) -> bool {
+        self.preamble_sent
+    }
+
+    /// Takes what is already queued for the peer (an ERROR after a failure), without planning
+    /// anything new.
+    pub fn take_queued(&mut self) -> Option<Vec<u8>> {
+        let bytes = self.outbox.pop_front()?;
+        self.preamble_sent = true;
+        Some(bytes)
     }
 
     fn queue_hello(&mut self, knowledge: Knowledge, accepts: ScopeSet) {
@@ -276,6 +316,14 @@ impl Session {
     fn on_hello(&mut self, store: &mut Store, hello: Hello) -> Result<(), SessionError> {
         if hello.device == self.me {
             return Err(SessionError::SameDevice);
+        }
+        if self
+            .expected_peer
+            .is_some_and(|expected| expected != hello.device)
+        {
+            return Err(SessionError::Unexpected(
+                "the HELLO names another device than the handshake proved",
+            ));
         }
         self.peer = Some(hello.device);
         self.report.peer = Some(hello.device);

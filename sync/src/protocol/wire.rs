@@ -17,7 +17,7 @@ pub const STREAM_MAGIC: &[u8; 4] = b"TSYN";
 /// The first bytes of every bundle file.
 pub const BUNDLE_MAGIC: &[u8; 4] = b"TSBN";
 /// The protocol version this build speaks. Bumped on any incompatible change.
-pub const PROTOCOL_VERSION: u8 = 1;
+pub const PROTOCOL_VERSION: u8 = 2;
 pub const PREAMBLE_LEN: usize = 5;
 
 /// A frame payload may not exceed this; larger transfers are cut into several batches.
@@ -34,6 +34,8 @@ pub const TYPE_DONE: u8 = 0x04;
 pub const TYPE_ERROR: u8 = 0x05;
 pub const TYPE_BUNDLE_HEADER: u8 = 0x10;
 pub const TYPE_BUNDLE_END: u8 = 0x11;
+pub const TYPE_ENROL_REQUEST: u8 = 0x20;
+pub const TYPE_ENROL_GRANT: u8 = 0x21;
 
 const ACCEPTS_ALL: u8 = 0;
 const ACCEPTS_ONLY: u8 = 1;
@@ -67,12 +69,37 @@ pub enum WireError {
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub enum Message {
     Hello(Hello),
-    Batch { number: u64, batch: Batch },
-    Ack { number: u64 },
-    Done { batches: u64 },
-    Error { code: ErrorCode, message: String },
-    BundleHeader { from: DeviceId, to: DeviceId },
-    BundleEnd { batches: u64 },
+    Batch {
+        number: u64,
+        batch: Batch,
+    },
+    Ack {
+        number: u64,
+    },
+    Done {
+        batches: u64,
+    },
+    Error {
+        code: ErrorCode,
+        message: String,
+    },
+    BundleHeader {
+        from: DeviceId,
+        to: DeviceId,
+    },
+    BundleEnd {
+        batches: u64,
+    },
+    /// A new device asks to join: its Ed25519 key and its proof of the enrolment code.
+    EnrolRequest {
+        key: [u8; 32],
+        proof: [u8; 32],
+    },
+    /// The hub's answer: the grant's bytes and its proof of the same code.
+    EnrolGrant {
+        body: Vec<u8>,
+        proof: [u8; 32],
+    },
 }
 
 #[derive(Clone, PartialEq, Eq, Debug)]
@@ -93,6 +120,8 @@ pub enum ErrorCode {
     ScopeRefused,
     Unexpected,
     Internal,
+    /// The peer is not (or no longer) a member of this network, or its enrolment code failed.
+    NotMember,
     Other(u16),
 }
 
@@ -104,6 +133,7 @@ impl ErrorCode {
             ErrorCode::ScopeRefused => 3,
             ErrorCode::Unexpected => 4,
             ErrorCode::Internal => 5,
+            ErrorCode::NotMember => 6,
             ErrorCode::Other(n) => n,
         }
     }
@@ -115,6 +145,7 @@ impl ErrorCode {
             3 => ErrorCode::ScopeRefused,
             4 => ErrorCode::Unexpected,
             5 => ErrorCode::Internal,
+            6 => ErrorCode::NotMember,
             other => ErrorCode::Other(other),
         }
     }
@@ -226,6 +257,16 @@ impl Message {
                 put_varint(&mut p, *batches);
                 TYPE_BUNDLE_END
             }
+            Message::EnrolRequest { key, proof } => {
+                p.extend_from_slice(key);
+                p.extend_from_slice(proof);
+                TYPE_ENROL_REQUEST
+            }
+            Message::EnrolGrant { body, proof } => {
+                put_bytes(&mut p, body);
+                p.extend_from_slice(proof);
+                TYPE_ENROL_GRANT
+            }
         };
         frame(kind, &p)
     }
@@ -293,6 +334,14 @@ impl Message {
             },
             TYPE_BUNDLE_END => Message::BundleEnd {
                 batches: r.varint()?,
+            },
+            TYPE_ENROL_REQUEST => Message::EnrolRequest {
+                key: crate::trust::cert::fixed::<32>(&mut r)?,
+                proof: crate::trust::cert::fixed::<32>(&mut r)?,
+            },
+            TYPE_ENROL_GRANT => Message::EnrolGrant {
+                body: r.bytes()?.to_vec(),
+                proof: crate::trust::cert::fixed::<32>(&mut r)?,
             },
             other => return Err(WireError::UnknownType(other)),
         };

@@ -24,6 +24,7 @@ const STORE_MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_feed_hash_per_shard.sql"),
     include_str!("migrations/0003_feed_bytes_and_heads.sql"),
     include_str!("migrations/0004_peer_contacts.sql"),
+    include_str!("migrations/0005_trust.sql"),
 ];
 
 pub(crate) fn open(path: &Path, durability: Durability) -> rusqlite::Result<Connection> {
@@ -524,4 +525,142 @@ pub(crate) fn pending_for_peer(conn: &Connection, peer: &DeviceId) -> rusqlite::
         [&peer.0[..]],
         |row| row.get(0),
     )
+}
+
+// ---- trust: membership, revocations, refusals, enrolment codes (see `crate::trust`) ----
+
+pub(crate) fn trust_setting(conn: &Connection, name: &str) -> rusqlite::Result<Option<Vec<u8>>> {
+    conn.query_row(
+        "SELECT value FROM trust_settings WHERE name = ?1",
+        [name],
+        |row| row.get(0),
+    )
+    .optional()
+}
+
+pub(crate) fn set_trust_setting(
+    conn: &Connection,
+    name: &str,
+    value: &[u8],
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO trust_settings (name, value) VALUES (?1, ?2)
+         ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        params![name, value],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn revoked_keys(conn: &Connection) -> rusqlite::Result<Vec<Vec<u8>>> {
+    let mut stmt = conn.prepare_cached("SELECT key FROM revoked_keys")?;
+    let rows = stmt.query_map([], |row| row.get(0))?;
+    rows.collect()
+}
+
+pub(crate) fn insert_revoked_key(conn: &Connection, key: &[u8], at: i64) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT OR IGNORE INTO revoked_keys (key, seen_at) VALUES (?1, ?2)",
+        params![key, at],
+    )?;
+    Ok(())
+}
+
+/// How many refused attempts the sync page keeps.
+const REFUSALS_KEPT: i64 = 200;
+
+pub(crate) fn insert_refusal(
+    conn: &Connection,
+    at: i64,
+    address: &str,
+    fingerprint: &str,
+    reason: &str,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO refused_peers (at, address, fingerprint, reason) VALUES (?1, ?2, ?3, ?4)",
+        params![at, address, fingerprint, reason],
+    )?;
+    conn.execute(
+        "DELETE FROM refused_peers WHERE id <= (SELECT max(id) FROM refused_peers) - ?1",
+        [REFUSALS_KEPT],
+    )?;
+    Ok(())
+}
+
+/// (at, address, fingerprint, reason), newest first.
+pub(crate) fn refusals(
+    conn: &Connection,
+    limit: i64,
+) -> rusqlite::Result<Vec<(i64, String, String, String)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT at, address, fingerprint, reason FROM refused_peers ORDER BY id DESC LIMIT ?1",
+    )?;
+    let rows = stmt.query_map([limit], |row| {
+        Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+    })?;
+    rows.collect()
+}
+
+pub(crate) struct CodeRow {
+    pub code: String,
+    pub role: String,
+    pub label: String,
+    pub scopes: String,
+    pub cert_days: i64,
+    pub expires_at: i64,
+}
+
+pub(crate) fn insert_code(conn: &Connection, row: &CodeRow, made_at: i64) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO enrolment_codes (code, role, label, scopes, cert_days, made_at, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            row.code,
+            row.role,
+            row.label,
+            row.scopes,
+            row.cert_days,
+            made_at,
+            row.expires_at
+        ],
+    )?;
+    Ok(())
+}
+
+/// Codes still usable at `now`: unexpired, unused, fewer than `max_failures` wrong tries.
+pub(crate) fn pending_codes(
+    conn: &Connection,
+    now: i64,
+    max_failures: i64,
+) -> rusqlite::Result<Vec<CodeRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT code, role, label, scopes, cert_days, expires_at FROM enrolment_codes
+         WHERE used_by IS NULL AND expires_at > ?1 AND failures < ?2 ORDER BY made_at",
+    )?;
+    let rows = stmt.query_map(params![now, max_failures], |row| {
+        Ok(CodeRow {
+            code: row.get(0)?,
+            role: row.get(1)?,
+            label: row.get(2)?,
+            scopes: row.get(3)?,
+            cert_days: row.get(4)?,
+            expires_at: row.get(5)?,
+        })
+    })?;
+    rows.collect()
+}
+
+pub(crate) fn mark_code_used(conn: &Connection, code: &str, device: &[u8]) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE enrolment_codes SET used_by = ?2 WHERE code = ?1",
+        params![code, device],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn count_code_failure(conn: &Connection, now: i64) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE enrolment_codes SET failures = failures + 1 WHERE used_by IS NULL AND expires_at > ?1",
+        [now],
+    )?;
+    Ok(())
 }

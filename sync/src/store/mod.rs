@@ -164,6 +164,11 @@ impl Store {
         self.key.device_id()
     }
 
+    /// This device's key: it signs what this device vouches for and is its Noise static key.
+    pub fn device_key(&self) -> &DeviceKey {
+        &self.key
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -1,5 +1,9 @@
-//! Sync sessions over TCP (tokio). The store sits behind a mutex because a listener may serve
-//! several peers at once; each session call holds it only briefly.
+//! Sync sessions over TCP (tokio), always inside the authenticated, encrypted
+//! [`SecureSession`]. The store sits behind a mutex because a listener may serve several peers
+//! at once; each session call holds it only briefly (one batch at most).
+//!
+//! The transport is where the clock is read (for certificate expiry) and where refused
+//! connections are recorded with their address, since the protocol core knows neither.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -8,9 +12,10 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::protocol::policy::ScopePolicy;
-use crate::protocol::session::{Role, Session, SessionError, SessionOptions, SessionReport};
-use crate::store::Store;
+use crate::protocol::secure::{LinkTrust, Purpose, SecureError, SecureSession};
+use crate::protocol::session::{SessionOptions, SessionReport};
+use crate::store::{Store, StoreError};
+use crate::trust::{self, EnrolmentCode, Grant, Refusal};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TcpSyncError {
@@ -26,7 +31,9 @@ pub enum TcpSyncError {
     #[error("the connection closed before the session finished")]
     Closed,
     #[error(transparent)]
-    Session(#[from] SessionError),
+    Secure(#[from] SecureError),
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
     #[error("the store is unavailable: another task panicked while holding it")]
     StorePoisoned,
 }
@@ -35,7 +42,8 @@ impl TcpSyncError {
     /// True when trying again later cannot help.
     pub fn is_permanent(&self) -> bool {
         match self {
-            TcpSyncError::Session(e) => e.is_permanent(),
+            TcpSyncError::Secure(e) => e.is_permanent(),
+            TcpSyncError::Store(e) => e.is_permanent(),
             TcpSyncError::StorePoisoned => true,
             _ => false,
         }
@@ -46,10 +54,43 @@ fn lock(store: &Mutex<Store>) -> Result<std::sync::MutexGuard<'_, Store>, TcpSyn
     store.lock().map_err(|_| TcpSyncError::StorePoisoned)
 }
 
-/// Drives one session over any byte stream until it finishes or fails.
+/// Unix seconds now; 0 if the clock reads before 1970 (a Pi without a clock can).
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// What this device trusts now, read under the store's lock.
+fn load_trust(store: &Mutex<Store>) -> Result<LinkTrust, TcpSyncError> {
+    let mut guard = lock(store)?;
+    Ok(LinkTrust::load(&mut guard, unix_now())?)
+}
+
+/// Records a refused connection for the sync page. Best effort: a failure here loses a line
+/// of the log, never data.
+fn note_refusal(store: &Mutex<Store>, address: &str, session: &SecureSession, error: &SecureError) {
+    if !error.is_refusal() {
+        return;
+    }
+    if let Ok(guard) = store.lock() {
+        let _ = trust::record_refusal(
+            &guard,
+            &Refusal {
+                at: unix_now() as i64,
+                address: address.to_owned(),
+                fingerprint: session.peer_fingerprint().unwrap_or_else(|| "-".to_owned()),
+                reason: error.to_string(),
+            },
+        );
+    }
+}
+
+/// Drives one connection over any byte stream until it finishes or fails.
 pub async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut S,
-    session: &mut Session,
+    session: &mut SecureSession,
     store: &Mutex<Store>,
     idle_timeout: Duration,
 ) -> Result<SessionReport, TcpSyncError> {
@@ -69,7 +110,7 @@ pub async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
         stream.flush().await?;
         if session.is_finished() {
             let _ = stream.shutdown().await;
-            return Ok(session.report().clone());
+            return Ok(session.report());
         }
         let n = match tokio::time::timeout(idle_timeout, stream.read(&mut buf)).await {
             Ok(read) => read?,
@@ -104,15 +145,8 @@ pub async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
     }
 }
 
-/// Dials a peer and runs one session as the initiator.
-pub async fn sync_with(
-    addr: &str,
-    store: &Mutex<Store>,
-    policy: Arc<dyn ScopePolicy>,
-    options: SessionOptions,
-    idle_timeout: Duration,
-) -> Result<SessionReport, TcpSyncError> {
-    let mut stream = tokio::time::timeout(idle_timeout, TcpStream::connect(addr))
+async fn dial(addr: &str, idle_timeout: Duration) -> Result<TcpStream, TcpSyncError> {
+    let stream = tokio::time::timeout(idle_timeout, TcpStream::connect(addr))
         .await
         .map_err(|_| TcpSyncError::Timeout(idle_timeout))?
         .map_err(|source| TcpSyncError::Connect {
@@ -120,8 +154,49 @@ pub async fn sync_with(
             source,
         })?;
     stream.set_nodelay(true)?;
-    let mut session = Session::new(Role::Initiator, &*lock(store)?, policy, options)?;
-    drive(&mut stream, &mut session, store, idle_timeout).await
+    Ok(stream)
+}
+
+/// Dials a peer and runs one session as the initiator. A peer that is not a member of our
+/// network is refused (and recorded) before we send it anything but our handshake.
+pub async fn sync_with(
+    addr: &str,
+    store: &Mutex<Store>,
+    options: SessionOptions,
+    idle_timeout: Duration,
+) -> Result<SessionReport, TcpSyncError> {
+    let mut stream = dial(addr, idle_timeout).await?;
+    let trust = load_trust(store)?;
+    let mut session = SecureSession::initiate(&*lock(store)?, Purpose::Sync, trust, options)?;
+    let result = drive(&mut stream, &mut session, store, idle_timeout).await;
+    if let Err(TcpSyncError::Secure(error)) = &result {
+        note_refusal(store, addr, &session, error);
+    }
+    result
+}
+
+/// Dials a hub and enrols this device with a one-time code.
+pub async fn enrol_with(
+    addr: &str,
+    store: &Mutex<Store>,
+    code: EnrolmentCode,
+    idle_timeout: Duration,
+) -> Result<Grant, TcpSyncError> {
+    let mut stream = dial(addr, idle_timeout).await?;
+    let trust = load_trust(store)?;
+    let mut session = SecureSession::initiate(
+        &*lock(store)?,
+        Purpose::Enrol(code),
+        trust,
+        SessionOptions::default(),
+    )?;
+    drive(&mut stream, &mut session, store, idle_timeout).await?;
+    session
+        .grant()
+        .cloned()
+        .ok_or(TcpSyncError::Secure(SecureError::Enrol(
+            "the hub sent no grant",
+        )))
 }
 
 /// Accepts peers on `listener` and answers each with a responder session, until `shutdown`
@@ -129,7 +204,6 @@ pub async fn sync_with(
 pub async fn serve(
     listener: TcpListener,
     store: Arc<Mutex<Store>>,
-    policy: Arc<dyn ScopePolicy>,
     options: SessionOptions,
     idle_timeout: Duration,
     on_session: Arc<dyn Fn(SocketAddr, Result<SessionReport, TcpSyncError>) + Send + Sync>,
@@ -142,14 +216,18 @@ pub async fn serve(
             () = &mut shutdown => return Ok(()),
         };
         let store = store.clone();
-        let policy = policy.clone();
         let options = options.clone();
         let on_session = on_session.clone();
         tokio::spawn(async move {
             let _ = stream.set_nodelay(true);
             let result = async {
-                let mut session = Session::new(Role::Responder, &*lock(&store)?, policy, options)?;
-                drive(&mut stream, &mut session, &store, idle_timeout).await
+                let trust = load_trust(&store)?;
+                let mut session = SecureSession::respond(&*lock(&store)?, trust, options)?;
+                let result = drive(&mut stream, &mut session, &store, idle_timeout).await;
+                if let Err(TcpSyncError::Secure(error)) = &result {
+                    note_refusal(&store, &peer.to_string(), &session, error);
+                }
+                result
             }
             .await;
             on_session(peer, result);

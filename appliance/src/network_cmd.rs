@@ -1,0 +1,219 @@
+//! `tusach network`: making a library network, enrolling devices into it and revoking them.
+//!
+//! - `network init --name NAME` at the province or district hub: a new root key stays on that
+//!   hub, which becomes the network's first hub (every scope).
+//! - `network code --library ID [--role appliance|mule|hub]` at a hub: a one-time code for a new
+//!   device, valid 15 minutes; an appliance gets the network scope and its library's scope, a
+//!   mule or hub the libraries named with `--libraries` (or `--all-libraries`).
+//! - `network join --hub HOST:PORT --code CODE` on the new device: enrols it, then syncs once.
+//! - `network revoke DEVICE_ID` at a hub: the revocation spreads with the next syncs.
+//! - `network show`: this device's standing, the members it knows, refused attempts.
+//!
+//! What a library's scopes are (`network`, `library:<id>`) is decided here, the one place
+//! where trust meets the library domain.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use tusach_sync::DeviceId;
+use tusach_sync::protocol::session::SessionOptions;
+use tusach_sync::transport::tcp::{self, unix_now};
+use tusach_sync::trust::{self, CodeRequest, EnrolmentCode, MemberRole};
+
+use crate::data_dir::DataDir;
+use crate::holdings::LIBRARY_SCOPE_PREFIX;
+
+#[derive(clap::Args)]
+pub struct NetworkArgs {
+    #[command(subcommand)]
+    command: NetworkCommand,
+}
+
+#[derive(clap::Subcommand)]
+enum NetworkCommand {
+    /// Make a new network; this device becomes its first hub and keeps the root key.
+    Init {
+        /// The network's name, e.g. "Thư viện tỉnh Nghệ An".
+        #[arg(long)]
+        name: String,
+    },
+    /// (Hub) Make a one-time enrolment code for a new device.
+    Code {
+        /// The library the device serves (its id, e.g. xa-nghi-phu).
+        #[arg(long)]
+        library: String,
+        /// appliance, mule or hub.
+        #[arg(long, default_value = "appliance")]
+        role: String,
+        /// For a mule or hub: the other libraries it may carry or hold, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        libraries: Vec<String>,
+        /// For a mule or hub: every library.
+        #[arg(long)]
+        all_libraries: bool,
+        /// How long the certificate lasts.
+        #[arg(long, default_value_t = 3 * 365)]
+        days: u64,
+    },
+    /// Join a network with the code its hub showed, then sync once.
+    Join {
+        /// The hub's sync address, HOST:PORT.
+        #[arg(long)]
+        hub: String,
+        /// The code, e.g. K7PM-X2QA-9FRT.
+        #[arg(long)]
+        code: String,
+        #[arg(long, default_value_t = 30)]
+        timeout_secs: u64,
+    },
+    /// (Hub) Revoke a device; the revocation spreads to every member.
+    Revoke {
+        device: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// This device's standing, the members it knows, refused attempts.
+    Show,
+}
+
+/// The scopes of a library's own data.
+pub fn library_scope(library: &str) -> String {
+    format!("{LIBRARY_SCOPE_PREFIX}{library}")
+}
+
+/// The scopes a new device gets: the network's, its library's, and for a mule or hub the
+/// other libraries it carries.
+pub fn scopes_for(library: &str, role: MemberRole, others: &[String], all: bool) -> Vec<String> {
+    if all && role != MemberRole::Appliance {
+        return vec![trust::cert::ALL_SCOPES.to_owned()];
+    }
+    let mut scopes = vec![trust::NETWORK_SCOPE.to_owned(), library_scope(library)];
+    if role != MemberRole::Appliance {
+        for other in others {
+            let scope = library_scope(other.trim());
+            if !scopes.contains(&scope) {
+                scopes.push(scope);
+            }
+        }
+    }
+    scopes
+}
+
+pub fn run(data: &DataDir, args: NetworkArgs) -> anyhow::Result<()> {
+    let mut store = data.open_store().context("opening the data folder")?;
+    let now = unix_now();
+    match args.command {
+        NetworkCommand::Init { name } => {
+            let name = name.trim();
+            if name.is_empty() || name.chars().count() > 80 {
+                bail!("the network name must be 1 to 80 characters");
+            }
+            let me = trust::init_network(&mut store, name, now)?;
+            println!(
+                "network '{name}' made; this device ({}) is its first hub",
+                me.device
+            );
+        }
+        NetworkCommand::Code {
+            library,
+            role,
+            libraries,
+            all_libraries,
+            days,
+        } => {
+            let role = MemberRole::parse(&role)
+                .with_context(|| format!("role must be appliance, mule or hub, not {role:?}"))?;
+            if !crate::home_library::is_valid_id(&library) {
+                bail!("'{library}' is not a library id (2 to 40 lowercase letters, digits or '-')");
+            }
+            let request = CodeRequest {
+                role,
+                label: library.clone(),
+                scopes: scopes_for(&library, role, &libraries, all_libraries),
+                cert_days: days.clamp(1, 20 * 365),
+            };
+            let code = trust::make_code(&mut store, &request, now)?;
+            println!(
+                "enrolment code for a {} of {library}: {}  (valid {} minutes, once)",
+                role.as_str(),
+                code.display(),
+                trust::CODE_LIFETIME_SECS / 60
+            );
+        }
+        NetworkCommand::Join {
+            hub,
+            code,
+            timeout_secs,
+        } => {
+            let code = EnrolmentCode::parse(&code)
+                .context("the code is 12 letters and digits, like K7PM-X2QA-9FRT")?;
+            let timeout = Duration::from_secs(timeout_secs.max(1));
+            let store = Mutex::new(store);
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .context("starting the async runtime")?;
+            let grant = runtime
+                .block_on(tcp::enrol_with(&hub, &store, code, timeout))
+                .with_context(|| format!("enrolment with {hub} failed"))?;
+            let leaf = grant
+                .chain
+                .leaf()
+                .context("the grant holds no certificate")?;
+            println!(
+                "joined network '{}' as a {} of {}",
+                grant.network,
+                leaf.role.as_str(),
+                leaf.label
+            );
+            let report = runtime
+                .block_on(tcp::sync_with(
+                    &hub,
+                    &store,
+                    SessionOptions::default(),
+                    timeout,
+                ))
+                .with_context(|| format!("the first sync with {hub} failed"))?;
+            println!(
+                "first sync with the hub: received {} changes, sent {}",
+                report.received.new_changes, report.changes_sent
+            );
+        }
+        NetworkCommand::Revoke { device, reason } => {
+            let id = DeviceId::parse_hex(&device)
+                .with_context(|| format!("'{device}' is not a device id (32 hex digits)"))?;
+            trust::revoke(&mut store, &id, reason.trim(), now)?;
+            println!("revoked {id}; the revocation spreads with the next syncs");
+        }
+        NetworkCommand::Show => {
+            let standing = trust::standing(&mut store, now)?;
+            println!("device: {}", store.device_id());
+            match (&standing.network, &standing.membership, &standing.problem) {
+                (Some(network), Some(me), _) => println!(
+                    "network: {network}; member as {} of {} until {}",
+                    me.role.as_str(),
+                    me.label,
+                    me.expires_at
+                ),
+                (_, None, Some(problem)) => println!("not a valid member: {problem}"),
+                _ => println!("not enrolled in a network"),
+            }
+            for member in trust::known_members(&mut store)? {
+                println!(
+                    "member\t{}\t{}\t{}",
+                    member.device(),
+                    member.role.as_str(),
+                    member.label
+                );
+            }
+            for refusal in trust::refusals(&store, 20)? {
+                println!(
+                    "refused\t{}\t{}\t{}\t{}",
+                    refusal.at, refusal.address, refusal.fingerprint, refusal.reason
+                );
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,670 @@
+//! Authenticated, encrypted sessions (protocol version 2): a Noise XX handshake that proves
+//! both devices' keys and carries their certificate chains, then every byte of the sync
+//! session (or of an enrolment) encrypted.
+//!
+//! Why XX: neither side needs to know the other's key in advance (a new appliance meets its
+//! hub; a laptop meets whoever is on the hotspot), both static keys are proven, and each side's
+//! certificate travels encrypted inside the handshake — 1.5 round trips and under a kilobyte
+//! with two-certificate chains, which a 9600-baud line carries in about a second. The static key
+//! is the device's Ed25519 key in its X25519 form (`to_scalar_bytes` / `to_montgomery`), so a
+//! device has one key, its certificate names that key, and the handshake proves it.
+//!
+//! Stream: `"TSYN" 0x02`, then records of `length u16 LE | bytes`: three handshake messages
+//! (the first carries one plaintext byte, the purpose: sync or enrol), then transport messages
+//! of at most 65,535 bytes, each a ChaCha20-Poly1305 ciphertext of a piece of the inner stream.
+//! The inner stream of a sync is the version-1 session ([`super::session`]); of an enrolment,
+//! one request and one grant frame. `sync/PROTOCOL.md` §5–§6 has the bytes.
+//!
+//! Like the session, this is sans-I/O: bytes in, bytes out; the caller passes the time.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use ed25519_dalek::VerifyingKey;
+use snow::{HandshakeState, TransportState};
+
+use super::policy::{PeerScopes, ScopePolicy, ScopeSet};
+use super::session::{Role, Session, SessionError, SessionOptions, SessionReport};
+use super::wire::{self, ErrorCode, Message, WireError};
+use crate::identity::DeviceId;
+use crate::store::{Store, StoreError};
+use crate::trust::cert::Chain;
+use crate::trust::enrol::{EnrolmentCode, proofs_equal};
+use crate::trust::verify::{Membership, TrustAnchor, TrustError, shared_scopes};
+use crate::trust::{self, Grant};
+
+pub const NOISE_PARAMS: &str = "Noise_XX_25519_ChaChaPoly_BLAKE2s";
+const PROLOGUE: &[u8] = b"tusach-sync-v2";
+const MAX_RECORD: usize = 65535;
+const TAG_LEN: usize = 16;
+const MAX_PLAINTEXT: usize = MAX_RECORD - TAG_LEN;
+
+const PURPOSE_SYNC: u8 = 1;
+const PURPOSE_ENROL: u8 = 2;
+
+/// What a connection is for.
+#[derive(Clone, Debug)]
+pub enum Purpose {
+    /// Exchange data with a member.
+    Sync,
+    /// Join the network with a one-time code shown by the hub.
+    Enrol(EnrolmentCode),
+}
+
+/// What this device brings to a handshake and trusts in its peer, read from the store by the
+/// transport just before the connection (see [`trust::LinkTrust::load`]).
+#[derive(Clone, Debug)]
+pub struct LinkTrust {
+    pub anchor: TrustAnchor,
+    /// This device's own chain; empty when not enrolled.
+    pub chain: Chain,
+    /// The scopes this device may hold (its certificate's).
+    pub scopes: ScopeSet,
+    /// Unix seconds, for expiry.
+    pub now: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SecureError {
+    #[error("the peer sent invalid data: {0}")]
+    Wire(#[from] WireError),
+    #[error("the peer runs an older tusach that speaks protocol version {0}; update it")]
+    OldPeer(u8),
+    #[error("the encrypted handshake failed: {0}")]
+    Handshake(String),
+    #[error("the peer is not a member of this network: {0}")]
+    NotMember(#[from] TrustError),
+    #[error("the enrolment code is wrong, used or expired")]
+    BadCode,
+    #[error("the enrolment failed: {0}")]
+    Enrol(&'static str),
+    #[error("the peer refused us: {0}")]
+    Refused(String),
+    #[error(transparent)]
+    Session(#[from] SessionError),
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+}
+
+impl SecureError {
+    /// True when trying the same peer again cannot help.
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            SecureError::Session(e) => e.is_permanent(),
+            SecureError::Store(e) => e.is_permanent(),
+            SecureError::Wire(_) | SecureError::Handshake(_) => false,
+            _ => true,
+        }
+    }
+
+    /// Was this a refusal for want of trust (worth recording on the sync page)?
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            SecureError::NotMember(_)
+                | SecureError::BadCode
+                | SecureError::OldPeer(_)
+                | SecureError::Handshake(_)
+                | SecureError::Wire(_)
+        )
+    }
+}
+
+fn noise(e: snow::Error) -> SecureError {
+    SecureError::Handshake(e.to_string())
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Phase {
+    /// Waiting for the next handshake message.
+    Handshake,
+    /// Handshake done; the inner conversation runs.
+    Open,
+    Finished,
+    Failed,
+}
+
+/// The enrolment's inner state.
+enum Enrolment {
+    /// The new device, waiting for the hub's grant.
+    Device(EnrolmentCode),
+    /// The hub, waiting for the device's request.
+    Hub,
+}
+
+/// One connection, either role, either purpose. Feed it bytes with [`SecureSession::receive`]
+/// and send what [`SecureSession::poll_transmit`] gives, until it is finished or failed.
+pub struct SecureSession {
+    role: Role,
+    trust: LinkTrust,
+    options: SessionOptions,
+    phase: Phase,
+    handshake: Option<HandshakeState>,
+    transport: Option<TransportState>,
+    handshake_hash: Vec<u8>,
+    messages_done: usize,
+    preamble_seen: bool,
+    inbuf: Vec<u8>,
+    plaintext_in: Vec<u8>,
+    outbox: VecDeque<Vec<u8>>,
+    /// The peer's proven X25519 static key, once known.
+    peer_static: Option<[u8; 32]>,
+    peer: Option<Membership>,
+    session: Option<Session>,
+    enrolment: Option<Enrolment>,
+    grant: Option<Grant>,
+    handshake_bytes: u64,
+    wire_in: u64,
+    wire_out: u64,
+}
+
+impl SecureSession {
+    /// Starts the initiator's side: queues the preamble and the first handshake message.
+    pub fn initiate(
+        store: &Store,
+        purpose: Purpose,
+        trust: LinkTrust,
+        options: SessionOptions,
+    ) -> Result<SecureSession, SecureError> {
+        let secret = store.device_key().x25519_secret();
+        let mut handshake = builder()?
+            .local_private_key(&secret)
+            .map_err(noise)?
+            .build_initiator()
+            .map_err(noise)?;
+        let purpose_byte = match purpose {
+            Purpose::Sync => PURPOSE_SYNC,
+            Purpose::Enrol(_) => PURPOSE_ENROL,
+        };
+        let mut buf = vec![0u8; MAX_RECORD];
+        let n = handshake
+            .write_message(&[purpose_byte], &mut buf)
+            .map_err(noise)?;
+        let mut session = SecureSession::new(Role::Initiator, trust, options);
+        session.enrolment = match &purpose {
+            Purpose::Enrol(code) => Some(Enrolment::Device(code.clone())),
+            Purpose::Sync => None,
+        };
+        session.handshake = Some(handshake);
+        session.queue_raw(wire::preamble(wire::STREAM_MAGIC).to_vec(), true);
+        session.queue_record(&buf[..n], true);
+        session.messages_done = 1;
+        Ok(session)
+    }
+
+    /// Starts the responder's side, which waits for the initiator.
+    pub fn respond(
+        store: &Store,
+        trust: LinkTrust,
+        options: SessionOptions,
+    ) -> Result<SecureSession, SecureError> {
+        let secret = store.device_key().x25519_secret();
+        let handshake = builder()?
+            .local_private_key(&secret)
+            .map_err(noise)?
+            .build_responder()
+            .map_err(noise)?;
+        let mut session = SecureSession::new(Role::Responder, trust, options);
+        session.handshake = Some(handshake);
+        session.queue_raw(wire::preamble(wire::STREAM_MAGIC).to_vec(), true);
+        Ok(session)
+    }
+
+    fn new(role: Role, trust: LinkTrust, options: SessionOptions) -> SecureSession {
+        SecureSession {
+            role,
+            trust,
+            options,
+            phase: Phase::Handshake,
+            handshake: None,
+            transport: None,
+            handshake_hash: Vec::new(),
+            messages_done: 0,
+            preamble_seen: false,
+            inbuf: Vec::new(),
+            plaintext_in: Vec::new(),
+            outbox: VecDeque::new(),
+            peer_static: None,
+            peer: None,
+            session: None,
+            enrolment: None,
+            grant: None,
+            handshake_bytes: 0,
+            wire_in: 0,
+            wire_out: 0,
+        }
+    }
+
+    /// True once the conversation is over and everything for the peer has been taken.
+    pub fn is_finished(&self) -> bool {
+        self.phase == Phase::Finished && self.outbox.is_empty()
+    }
+
+    pub fn has_failed(&self) -> bool {
+        self.phase == Phase::Failed
+    }
+
+    /// The verified peer, once the handshake has proven it a member.
+    pub fn peer(&self) -> Option<&Membership> {
+        self.peer.as_ref()
+    }
+
+    /// A short fingerprint of the key the peer proved (hex of the first 8 bytes of its
+    /// SHA-256), for the record of refused attempts even when it showed no certificate.
+    pub fn peer_fingerprint(&self) -> Option<String> {
+        use sha2::{Digest, Sha256};
+        self.peer_static
+            .map(|key| hex::encode(&Sha256::digest(key)[..8]))
+    }
+
+    /// What an enrolment granted this device (the initiator of a finished enrolment).
+    pub fn grant(&self) -> Option<&Grant> {
+        self.grant.as_ref()
+    }
+
+    /// Was this connection an enrolment?
+    pub fn is_enrolment(&self) -> bool {
+        self.enrolment.is_some()
+    }
+
+    /// The inner session's report, with the bytes counted as they crossed the wire.
+    pub fn report(&self) -> SessionReport {
+        let mut report = self
+            .session
+            .as_ref()
+            .map(|s| s.report().clone())
+            .unwrap_or_default();
+        report.peer = self.peer.as_ref().map(|m| m.device);
+        report.bytes_in = self.wire_in;
+        report.bytes_out = self.wire_out;
+        report.handshake_bytes = self.handshake_bytes;
+        report
+    }
+
+    fn queue_raw(&mut self, bytes: Vec<u8>, handshake: bool) {
+        if handshake {
+            self.handshake_bytes += bytes.len() as u64;
+        }
+        self.outbox.push_back(bytes);
+    }
+
+    fn queue_record(&mut self, body: &[u8], handshake: bool) {
+        let mut record = Vec::with_capacity(2 + body.len());
+        record.extend_from_slice(&(body.len() as u16).to_le_bytes());
+        record.extend_from_slice(body);
+        self.queue_raw(record, handshake);
+    }
+
+    /// Encrypts `plain` in as many records as it needs.
+    fn queue_encrypted(&mut self, plain: &[u8]) -> Result<(), SecureError> {
+        let Some(transport) = self.transport.as_mut() else {
+            return Err(SecureError::Handshake("no keys yet".into()));
+        };
+        let mut records = Vec::new();
+        for piece in plain.chunks(MAX_PLAINTEXT) {
+            let mut buf = vec![0u8; piece.len() + TAG_LEN];
+            let n = transport.write_message(piece, &mut buf).map_err(noise)?;
+            buf.truncate(n);
+            records.push(buf);
+        }
+        for record in records {
+            self.queue_record(&record, false);
+        }
+        Ok(())
+    }
+
+    /// Feeds bytes from the transport. On error the session has failed; whatever the peer
+    /// should still hear (an encrypted ERROR) waits in [`SecureSession::poll_transmit`].
+    pub fn receive(&mut self, store: &mut Store, bytes: &[u8]) -> Result<(), SecureError> {
+        if matches!(self.phase, Phase::Failed | Phase::Finished) {
+            return Ok(());
+        }
+        self.wire_in += bytes.len() as u64;
+        if self.phase == Phase::Handshake {
+            self.handshake_bytes += bytes.len() as u64;
+        }
+        self.inbuf.extend_from_slice(bytes);
+        match self.process(store) {
+            Ok(()) => Ok(()),
+            Err(error) => {
+                self.fail(&error);
+                Err(error)
+            }
+        }
+    }
+
+    fn process(&mut self, store: &mut Store) -> Result<(), SecureError> {
+        if !self.preamble_seen {
+            if self.inbuf.len() >= wire::PREAMBLE_LEN
+                && self.inbuf[..4] == wire::STREAM_MAGIC[..]
+                && self.inbuf[4] != wire::PROTOCOL_VERSION
+            {
+                return Err(SecureError::OldPeer(self.inbuf[4]));
+            }
+            match wire::check_preamble(&self.inbuf, wire::STREAM_MAGIC) {
+                Ok(()) => {
+                    self.inbuf.drain(..wire::PREAMBLE_LEN);
+                    self.preamble_seen = true;
+                }
+                Err(WireError::Incomplete) => return Ok(()),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        while self.inbuf.len() >= 2 && matches!(self.phase, Phase::Handshake | Phase::Open) {
+            let len = usize::from(u16::from_le_bytes([self.inbuf[0], self.inbuf[1]]));
+            if self.inbuf.len() < 2 + len {
+                break;
+            }
+            let record: Vec<u8> = self.inbuf.drain(..2 + len).skip(2).collect();
+            if self.phase == Phase::Handshake {
+                self.on_handshake_message(store, &record)?;
+            } else {
+                let Some(transport) = self.transport.as_mut() else {
+                    return Err(SecureError::Handshake("no keys yet".into()));
+                };
+                let mut plain = vec![0u8; record.len()];
+                let n = transport
+                    .read_message(&record, &mut plain)
+                    .map_err(|_| SecureError::Wire(WireError::BadChecksum))?;
+                plain.truncate(n);
+                self.plaintext_in.extend_from_slice(&plain);
+                self.on_plaintext(store)?;
+            }
+        }
+        if self.phase == Phase::Handshake && self.inbuf.len() > 2 + MAX_RECORD {
+            return Err(WireError::FrameTooLarge(self.inbuf.len()).into());
+        }
+        Ok(())
+    }
+
+    fn on_handshake_message(
+        &mut self,
+        store: &mut Store,
+        message: &[u8],
+    ) -> Result<(), SecureError> {
+        let Some(handshake) = self.handshake.as_mut() else {
+            return Err(SecureError::Handshake("no handshake under way".into()));
+        };
+        let mut payload = vec![0u8; MAX_RECORD];
+        let n = handshake
+            .read_message(message, &mut payload)
+            .map_err(noise)?;
+        payload.truncate(n);
+        self.messages_done += 1;
+        if let Some(remote) = handshake.get_remote_static() {
+            let mut key = [0u8; 32];
+            if remote.len() == 32 {
+                key.copy_from_slice(remote);
+                self.peer_static = Some(key);
+            }
+        }
+        match (self.role, self.messages_done) {
+            // Responder: the initiator's first message says what it wants.
+            (Role::Responder, 1) => {
+                match payload.as_slice() {
+                    [PURPOSE_SYNC] => {}
+                    [PURPOSE_ENROL] => self.enrolment = Some(Enrolment::Hub),
+                    _ => return Err(SecureError::Handshake("unknown purpose".into())),
+                }
+                let chain = self.trust.chain.to_bytes();
+                self.write_handshake(&chain)?;
+            }
+            // Initiator: the responder's key and chain.
+            (Role::Initiator, 2) => {
+                let chain = Chain::from_bytes(&payload)?;
+                if self.enrolment.is_none() {
+                    // A sync: the responder must be a member before we say anything more.
+                    self.peer = Some(self.verify_peer(&chain)?);
+                }
+                let ours = self.trust.chain.to_bytes();
+                let ours = if self.enrolment.is_some() {
+                    Vec::new()
+                } else {
+                    ours
+                };
+                self.write_handshake(&ours)?;
+                self.open(store)?;
+            }
+            // Responder: the initiator's key and chain; keys are ready.
+            (Role::Responder, 3) => {
+                self.split()?;
+                if self.enrolment.is_none() {
+                    self.peer = Some(self.verify_peer(&Chain::from_bytes(&payload)?)?);
+                }
+                self.phase = Phase::Open;
+                self.open(store)?;
+            }
+            _ => {
+                return Err(SecureError::Handshake(
+                    "unexpected handshake message".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn write_handshake(&mut self, payload: &[u8]) -> Result<(), SecureError> {
+        let Some(handshake) = self.handshake.as_mut() else {
+            return Err(SecureError::Handshake("no handshake under way".into()));
+        };
+        let mut buf = vec![0u8; MAX_RECORD];
+        let n = handshake.write_message(payload, &mut buf).map_err(noise)?;
+        self.messages_done += 1;
+        let message = buf[..n].to_vec();
+        self.queue_record(&message, true);
+        if self.messages_done == 3 {
+            self.split()?;
+            self.phase = Phase::Open;
+        }
+        Ok(())
+    }
+
+    fn split(&mut self) -> Result<(), SecureError> {
+        if let Some(handshake) = self.handshake.take() {
+            self.handshake_hash = handshake.get_handshake_hash().to_vec();
+            self.transport = Some(handshake.into_transport_mode().map_err(noise)?);
+        }
+        Ok(())
+    }
+
+    /// Checks the chain against the key the handshake proved and our network.
+    fn verify_peer(&self, chain: &Chain) -> Result<Membership, SecureError> {
+        let leaf = chain.leaf().ok_or(TrustError::NoCertificate)?;
+        if Some(x25519_of(&leaf.subject)?) != self.peer_static {
+            return Err(TrustError::KeyMismatch.into());
+        }
+        Ok(self
+            .trust
+            .anchor
+            .verify(&leaf.subject, chain, self.trust.now)?)
+    }
+
+    /// The handshake is done: start the inner conversation.
+    fn open(&mut self, store: &mut Store) -> Result<(), SecureError> {
+        match (&self.enrolment, self.role) {
+            (None, _) => {
+                let Some(peer) = self.peer.clone() else {
+                    return Err(SecureError::Handshake("peer not verified".into()));
+                };
+                let scopes = shared_scopes(&self.trust.scopes, &peer.scopes);
+                let policy: Arc<dyn ScopePolicy> = Arc::new(PeerScopes {
+                    default: ScopeSet::none(),
+                    peers: [(peer.device, scopes)].into_iter().collect(),
+                });
+                let session =
+                    Session::for_peer(self.role, store, policy, self.options.clone(), peer.device)?;
+                self.session = Some(session);
+            }
+            (Some(Enrolment::Device(code)), Role::Initiator) => {
+                let key = store.device_key().public_bytes();
+                let proof = code.device_proof(&self.handshake_hash, &key);
+                let request = Message::EnrolRequest { key, proof }.encode();
+                self.queue_encrypted(&request)?;
+            }
+            (Some(Enrolment::Hub), Role::Responder) => {}
+            _ => return Err(SecureError::Enrol("mismatched roles")),
+        }
+        Ok(())
+    }
+
+    fn on_plaintext(&mut self, store: &mut Store) -> Result<(), SecureError> {
+        if let Some(session) = self.session.as_mut() {
+            let bytes = std::mem::take(&mut self.plaintext_in);
+            session.receive(store, &bytes)?;
+            if session.is_finished() {
+                self.phase = Phase::Finished;
+            }
+            return Ok(());
+        }
+        loop {
+            let len = match wire::check_frame(&self.plaintext_in) {
+                Ok(len) => len,
+                Err(WireError::Incomplete) => return Ok(()),
+                Err(e) => return Err(e.into()),
+            };
+            let message = Message::decode(&self.plaintext_in[..len])?;
+            self.plaintext_in.drain(..len);
+            self.on_enrol_message(store, message)?;
+            if self.phase == Phase::Finished {
+                return Ok(());
+            }
+        }
+    }
+
+    fn on_enrol_message(&mut self, store: &mut Store, message: Message) -> Result<(), SecureError> {
+        match (&self.enrolment, message) {
+            (_, Message::Error { code, message }) => {
+                if code == ErrorCode::NotMember {
+                    Err(SecureError::BadCode)
+                } else {
+                    Err(SecureError::Refused(message))
+                }
+            }
+            (Some(Enrolment::Hub), Message::EnrolRequest { key, proof }) => {
+                if Some(x25519_of(&key)?) != self.peer_static {
+                    return Err(TrustError::KeyMismatch.into());
+                }
+                let grant =
+                    trust::grant_for(store, &key, &proof, &self.handshake_hash, self.trust.now)?;
+                let Some((grant, code)) = grant else {
+                    return Err(SecureError::BadCode);
+                };
+                let body = grant.body();
+                let proof = code.hub_proof(&self.handshake_hash, &body);
+                let reply = Message::EnrolGrant { body, proof }.encode();
+                self.queue_encrypted(&reply)?;
+                self.phase = Phase::Finished;
+                Ok(())
+            }
+            (Some(Enrolment::Device(code)), Message::EnrolGrant { body, proof }) => {
+                if !proofs_equal(&proof, &code.hub_proof(&self.handshake_hash, &body)) {
+                    return Err(SecureError::Enrol(
+                        "the hub's answer does not prove it holds the same code",
+                    ));
+                }
+                let grant = Grant::from_body(&body)?;
+                trust::accept_grant(store, &grant, self.trust.now)?;
+                self.grant = Some(grant);
+                self.phase = Phase::Finished;
+                Ok(())
+            }
+            _ => Err(SecureError::Enrol("unexpected message during enrolment")),
+        }
+    }
+
+    /// The next bytes to send, if any. Call until it returns `None`, after every `receive`.
+    pub fn poll_transmit(&mut self, store: &mut Store) -> Result<Option<Vec<u8>>, SecureError> {
+        if self.outbox.is_empty()
+            && matches!(self.phase, Phase::Open | Phase::Finished)
+            && let Some(session) = self.session.as_mut()
+        {
+            let next = session.poll_transmit(store);
+            let finished = session.is_finished();
+            match next {
+                Ok(Some(plain)) => self.queue_encrypted(&plain)?,
+                Ok(None) => {}
+                Err(error) => {
+                    let error = SecureError::Session(error);
+                    self.fail(&error);
+                    return Err(error);
+                }
+            }
+            if finished {
+                self.phase = Phase::Finished;
+            }
+        }
+        let next = self.outbox.pop_front();
+        if let Some(bytes) = &next {
+            self.wire_out += bytes.len() as u64;
+        }
+        Ok(next)
+    }
+
+    fn fail(&mut self, error: &SecureError) {
+        if self.phase == Phase::Failed {
+            return;
+        }
+        let was_open = self.transport.is_some();
+        self.phase = Phase::Failed;
+        // Handshake records still queued may go; nothing of the conversation does.
+        self.outbox.retain(|_| false);
+        if let SecureError::OldPeer(_) = error {
+            // Our preamble is all an old peer needs to say "version 2 is not supported".
+            self.outbox
+                .push_back(wire::preamble(wire::STREAM_MAGIC).to_vec());
+            return;
+        }
+        if !was_open {
+            return;
+        }
+        // A failed inner session queued its own ERROR (after its preamble if it had not sent
+        // it); send that through the cipher. Otherwise say why ourselves.
+        let mut inner = Vec::new();
+        if let Some(session) = self.session.as_mut() {
+            while let Some(bytes) = session.take_queued() {
+                inner.extend_from_slice(&bytes);
+            }
+        }
+        if inner.is_empty() && !matches!(error, SecureError::Refused(_)) {
+            let code = match error {
+                SecureError::NotMember(_) | SecureError::BadCode => ErrorCode::NotMember,
+                _ => ErrorCode::Unexpected,
+            };
+            let needs_preamble = self.enrolment.is_none()
+                && self.session.as_ref().is_none_or(|s| !s.preamble_sent());
+            if needs_preamble {
+                inner.extend_from_slice(&wire::preamble(wire::STREAM_MAGIC));
+            }
+            inner.extend_from_slice(
+                &Message::Error {
+                    code,
+                    message: error.to_string(),
+                }
+                .encode(),
+            );
+        }
+        if !inner.is_empty() {
+            let _ = self.queue_encrypted(&inner);
+        }
+    }
+}
+
+fn builder() -> Result<snow::Builder<'static>, SecureError> {
+    let params = NOISE_PARAMS
+        .parse()
+        .map_err(|e: snow::Error| SecureError::Handshake(e.to_string()))?;
+    snow::Builder::new(params).prologue(PROLOGUE).map_err(noise)
+}
+
+/// The X25519 form of an Ed25519 public key (what the handshake proves).
+pub fn x25519_of(ed25519: &[u8; 32]) -> Result<[u8; 32], TrustError> {
+    VerifyingKey::from_bytes(ed25519)
+        .map(|key| key.to_montgomery().to_bytes())
+        .map_err(|_| TrustError::KeyMismatch)
+}
+
+/// The device id a handshake's proven key belongs to, when the peer also showed its Ed25519
+/// key (in a certificate).
+pub fn device_of(ed25519: &[u8; 32]) -> DeviceId {
+    DeviceId::from_public_key(ed25519)
+}

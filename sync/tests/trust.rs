@@ -1,0 +1,270 @@
+//! Enrolment and authenticated sessions between real stores, in-process: who gets in, who
+//! gets nothing, and what each side can still read and write afterwards. The bytes between the
+//! two sessions can be tampered with on the way.
+
+use tusach_sync::protocol::secure::{LinkTrust, Purpose, SecureError, SecureSession};
+use tusach_sync::protocol::session::SessionOptions;
+use tusach_sync::transport::memory::{enrol_in_memory, pump_secure};
+use tusach_sync::trust::{self, CodeRequest, EnrolmentCode, MemberRole};
+use tusach_sync::{EntityKey, Scope, Store, Value, WriteBatch};
+
+const NOW: u64 = 1_800_000_000;
+
+fn store(dir: &tempfile::TempDir, name: &str) -> Store {
+    Store::open(&dir.path().join(format!("{name}.db"))).expect("open store")
+}
+
+fn write(store: &mut Store, scope: &str, id: &str, value: &str) {
+    let key = EntityKey::new(&Scope::new(scope).expect("scope"), "things", id);
+    let mut batch = WriteBatch::new();
+    batch.put(&key, "v", value);
+    store.commit(&batch).expect("commit");
+}
+
+fn has(store: &mut Store, scope: &str, id: &str) -> bool {
+    let key = EntityKey::new(&Scope::new(scope).expect("scope"), "things", id);
+    store.get(&key).expect("get").is_some()
+}
+
+fn enrol(device: &mut Store, hub: &mut Store, code: EnrolmentCode) -> Result<(), SecureError> {
+    enrol_in_memory(device, hub, code, NOW).map(|_| ())
+}
+
+fn sync(
+    a: &mut Store,
+    b: &mut Store,
+    now: u64,
+    tamper: impl FnMut(bool, &mut Vec<u8>),
+) -> (Result<(), SecureError>, Result<(), SecureError>) {
+    let trust_a = LinkTrust::load(a, now).expect("trust");
+    let trust_b = LinkTrust::load(b, now).expect("trust");
+    let mut sa = SecureSession::initiate(a, Purpose::Sync, trust_a, SessionOptions::default())
+        .expect("initiate");
+    let mut sb = SecureSession::respond(b, trust_b, SessionOptions::default()).expect("respond");
+    let results = pump_secure(&mut sa, a, &mut sb, b, tamper);
+    if results.0.is_ok() && results.1.is_ok() {
+        assert!(sa.is_finished() && sb.is_finished(), "both sides finish");
+        assert!(sa.report().handshake_bytes > 0);
+    }
+    results
+}
+
+fn code_for(hub: &mut Store, library: &str, role: MemberRole) -> EnrolmentCode {
+    trust::make_code(
+        hub,
+        &CodeRequest {
+            role,
+            label: library.into(),
+            scopes: vec!["network".into(), format!("library:{library}")],
+            cert_days: 30,
+        },
+        NOW,
+    )
+    .expect("code")
+}
+
+#[test]
+fn members_sync_their_scopes_and_strangers_get_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut hub = store(&dir, "hub");
+    trust::init_network(&mut hub, "Huyện Nghi Lộc", NOW).expect("init");
+    write(&mut hub, "library:a", "hub-a", "for a");
+    write(&mut hub, "library:b", "hub-b", "for b only");
+    write(&mut hub, "network", "record", "union catalogue");
+
+    let mut desk_a = store(&dir, "a");
+    let code = code_for(&mut hub, "a", MemberRole::Appliance);
+    enrol(&mut desk_a, &mut hub, code.clone()).expect("enrol a");
+    // A code works once.
+    let mut other = store(&dir, "other");
+    assert!(matches!(
+        enrol(&mut other, &mut hub, code),
+        Err(SecureError::BadCode)
+    ));
+
+    write(&mut desk_a, "library:a", "a-1", "loan");
+    let (ra, rb) = sync(&mut desk_a, &mut hub, NOW, |_, _| {});
+    ra.expect("desk a");
+    rb.expect("hub");
+    assert!(has(&mut hub, "library:a", "a-1"));
+    assert!(has(&mut desk_a, "library:a", "hub-a"));
+    assert!(has(&mut desk_a, "network", "record"));
+    assert!(
+        !has(&mut desk_a, "library:b", "hub-b"),
+        "library b's data reached library a"
+    );
+
+    // A device of library B, enrolled properly, gets B and the network, never A.
+    let mut desk_b = store(&dir, "b");
+    let code = code_for(&mut hub, "b", MemberRole::Appliance);
+    enrol(&mut desk_b, &mut hub, code).expect("enrol b");
+    sync(&mut desk_b, &mut hub, NOW, |_, _| {})
+        .0
+        .expect("b syncs");
+    assert!(has(&mut desk_b, "library:b", "hub-b"));
+    assert!(!has(&mut desk_b, "library:a", "a-1"));
+    // Even directly with desk A.
+    let (ra, rb) = sync(&mut desk_b, &mut desk_a, NOW, |_, _| {});
+    ra.expect("b");
+    rb.expect("a");
+    assert!(!has(&mut desk_b, "library:a", "a-1"));
+    assert!(!has(&mut desk_a, "library:b", "hub-b"));
+
+    // A rogue device with its own network: refused both ways, nothing moves.
+    let mut rogue = store(&dir, "rogue");
+    trust::init_network(&mut rogue, "rogue", NOW).expect("rogue init");
+    write(&mut rogue, "library:a", "forged", "x");
+    let hub_digest = hub.content_digest().expect("digest");
+    let rogue_digest = rogue.content_digest().expect("digest");
+    let (r_rogue, r_hub) = sync(&mut rogue, &mut hub, NOW, |_, _| {});
+    assert!(r_rogue.is_err() || r_hub.is_err());
+    assert!(
+        matches!(r_hub, Err(SecureError::NotMember(_)))
+            || matches!(r_rogue, Err(SecureError::NotMember(_)))
+    );
+    let (r_hub2, _) = sync(&mut hub, &mut rogue, NOW, |_, _| {});
+    assert!(matches!(r_hub2, Err(SecureError::NotMember(_))));
+    assert_eq!(hub.content_digest().expect("digest"), hub_digest);
+    assert_eq!(rogue.content_digest().expect("digest"), rogue_digest);
+
+    // An unenrolled device with an empty folder gets nothing either.
+    let mut empty = store(&dir, "empty");
+    let (r_empty, _) = sync(&mut empty, &mut hub, NOW, |_, _| {});
+    assert!(matches!(r_empty, Err(SecureError::NotMember(_))));
+    assert!(!has(&mut empty, "network", "record"));
+    let (r_hub, _) = sync(&mut hub, &mut empty, NOW, |_, _| {});
+    assert!(matches!(r_hub, Err(SecureError::NotMember(_))));
+    assert!(!has(&mut empty, "network", "record"));
+
+    // Expired: thirty days later desk A's certificate no longer opens the door.
+    let later = NOW + 31 * 86_400;
+    let (_, r_hub) = sync(&mut desk_a, &mut hub, later, |_, _| {});
+    assert!(r_hub.is_err());
+
+    // Revoked: the hub revokes desk B; once desk A has the revocation, it refuses B too.
+    trust::revoke(&mut hub, &desk_b.device_id(), "stolen", NOW).expect("revoke");
+    let (_, r_hub) = sync(&mut desk_b, &mut hub, NOW, |_, _| {});
+    assert!(matches!(r_hub, Err(SecureError::NotMember(_))));
+    sync(&mut desk_a, &mut hub, NOW, |_, _| {})
+        .0
+        .expect("a learns the revocation");
+    write(&mut desk_b, "network", "after-revocation", "x");
+    let (_, r_a) = sync(&mut desk_b, &mut desk_a, NOW, |_, _| {});
+    assert!(matches!(r_a, Err(SecureError::NotMember(_))));
+    assert!(!has(&mut desk_a, "network", "after-revocation"));
+
+    // Re-enrolment after the revocation works (a new key, as a replaced card would have).
+    let mut desk_b2 = store(&dir, "b2");
+    let code = code_for(&mut hub, "b", MemberRole::Appliance);
+    enrol(&mut desk_b2, &mut hub, code).expect("re-enrol");
+    sync(&mut desk_b2, &mut hub, NOW, |_, _| {})
+        .0
+        .expect("b2 syncs");
+    assert!(has(&mut desk_b2, "library:b", "hub-b"));
+}
+
+#[test]
+fn tampered_and_replayed_handshakes_fail_without_writing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut hub = store(&dir, "hub");
+    trust::init_network(&mut hub, "net", NOW).expect("init");
+    let mut desk = store(&dir, "desk");
+    let code = code_for(&mut hub, "a", MemberRole::Appliance);
+    enrol(&mut desk, &mut hub, code).expect("enrol");
+    write(&mut desk, "library:a", "x", "y");
+    let before = (
+        desk.content_digest().expect("d"),
+        hub.content_digest().expect("d"),
+    );
+    // Flip one bit in each of the first few chunks in turn.
+    for target in 0..4 {
+        for from_initiator in [true, false] {
+            let mut seen = 0;
+            let (ra, rb) = sync(&mut desk, &mut hub, NOW, |dir, bytes| {
+                // Count the handshake and data records, not the 5-byte preambles.
+                if dir == from_initiator && bytes.len() > 5 {
+                    if seen == target {
+                        let i = bytes.len() / 2;
+                        bytes[i] ^= 0x10;
+                    }
+                    seen += 1;
+                }
+            });
+            if target < 2 {
+                assert!(
+                    ra.is_err() || rb.is_err(),
+                    "tampering with chunk {target} went unnoticed"
+                );
+            }
+        }
+    }
+    // Nothing tampered was applied: any data that moved came through intact sessions only.
+    assert_eq!(
+        hub.content_digest().expect("d") == before.1,
+        !has(&mut hub, "library:a", "x")
+    );
+
+    // A replayed initiator handshake (recorded bytes sent again) does not get a session.
+    let trust_d = LinkTrust::load(&mut desk, NOW).expect("trust");
+    let mut first =
+        SecureSession::initiate(&desk, Purpose::Sync, trust_d, SessionOptions::default())
+            .expect("initiate");
+    let recorded: Vec<Vec<u8>> =
+        std::iter::from_fn(|| first.poll_transmit(&mut desk).ok().flatten()).collect();
+    let trust_h = LinkTrust::load(&mut hub, NOW).expect("trust");
+    let mut victim =
+        SecureSession::respond(&hub, trust_h, SessionOptions::default()).expect("respond");
+    for bytes in &recorded {
+        victim
+            .receive(&mut hub, bytes)
+            .expect("the first message is only an ephemeral key");
+    }
+    // The victim answered; the replayer cannot produce the third message without the key.
+    let answer: Vec<Vec<u8>> =
+        std::iter::from_fn(|| victim.poll_transmit(&mut hub).ok().flatten()).collect();
+    assert!(!answer.is_empty());
+    let digest = hub.content_digest().expect("d");
+    // The recorded first message again, where the third belongs.
+    let replay = victim.receive(&mut hub, &recorded[1..].concat());
+    assert!(replay.is_err());
+    assert_eq!(hub.content_digest().expect("d"), digest);
+}
+
+#[test]
+fn an_old_peer_gets_a_clear_refusal() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut hub = store(&dir, "hub");
+    trust::init_network(&mut hub, "net", NOW).expect("init");
+    let trust_h = LinkTrust::load(&mut hub, NOW).expect("trust");
+    let mut h = SecureSession::respond(&hub, trust_h, SessionOptions::default()).expect("respond");
+    let result = h.receive(&mut hub, b"TSYN\x01\x01\x00\x00\x00\x00");
+    assert!(matches!(result, Err(SecureError::OldPeer(1))), "{result:?}");
+    let reply = h
+        .poll_transmit(&mut hub)
+        .expect("poll")
+        .expect("a preamble");
+    assert_eq!(reply, b"TSYN\x02");
+}
+
+#[test]
+fn certificates_and_revocations_are_data() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut hub = store(&dir, "hub");
+    trust::init_network(&mut hub, "net", NOW).expect("init");
+    let mut desk = store(&dir, "desk");
+    let code = code_for(&mut hub, "a", MemberRole::Appliance);
+    enrol(&mut desk, &mut hub, code).expect("enrol");
+    sync(&mut desk, &mut hub, NOW, |_, _| {}).0.expect("sync");
+    let members = trust::known_members(&mut desk).expect("members");
+    assert_eq!(members.len(), 2, "the hub's and the desk's certificates");
+    let standing = trust::standing(&mut desk, NOW).expect("standing");
+    let me = standing.membership.expect("member");
+    assert_eq!((me.role, me.label.as_str()), (MemberRole::Appliance, "a"));
+    assert_eq!(
+        trust::published_chain(&mut desk, &hub.device_id())
+            .expect("chain")
+            .and_then(|c| c.leaf().map(|l| l.role)),
+        Some(MemberRole::Hub)
+    );
+    let _ = Value::Null;
+}
