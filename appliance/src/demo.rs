@@ -38,7 +38,11 @@ pub fn demo_desk(desk: &str) -> Result<Desk, DeskError> {
 
 /// Seeds an empty store; does nothing if it already holds data.
 pub fn seed(store: &mut Store, today: NaiveDate) -> Result<Option<DemoSummary>, DeskError> {
-    if store.feed_len()? > 0 {
+    // Empty means no library data yet: a folder enrolled in a network already holds the
+    // network's certificates, and still gets the demo library.
+    if crate::db::record_count(store.connection())? > 0
+        || crate::db::reader_count(store.connection())? > 0
+    {
         return Ok(None);
     }
     let library = SampleLibrary::new(2026);

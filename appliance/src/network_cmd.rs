@@ -217,3 +217,37 @@ pub fn run(data: &DataDir, args: NetworkArgs) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// Enrols the data folder `device` at the hub whose data folder is `hub`, both on this machine
+/// and free: makes the hub's network first if it has none. `library` makes the device an
+/// appliance of that library; `None` a mule carrying every library. For benches and tests
+/// that need two members; in the field a device enrols over the network with `network join`.
+pub fn enrol_locally(hub: &DataDir, device: &DataDir, library: Option<&str>) -> anyhow::Result<()> {
+    let now = unix_now();
+    let mut hub_store = hub.open_store().context("opening the hub's folder")?;
+    if trust::standing(&mut hub_store, now)?.membership.is_none() {
+        trust::init_network(&mut hub_store, "Mạng thử nghiệm", now)?;
+    }
+    let (role, label, scopes) = match library {
+        Some(library) => (
+            MemberRole::Appliance,
+            library.to_owned(),
+            scopes_for(library, MemberRole::Appliance, &[], false),
+        ),
+        None => (
+            MemberRole::Mule,
+            "mule".to_owned(),
+            vec![trust::cert::ALL_SCOPES.to_owned()],
+        ),
+    };
+    let request = CodeRequest {
+        role,
+        label,
+        scopes,
+        cert_days: 30,
+    };
+    let code = trust::make_code(&mut hub_store, &request, now)?;
+    let mut device_store = device.open_store().context("opening the device's folder")?;
+    tusach_sync::transport::memory::enrol_in_memory(&mut device_store, &mut hub_store, code, now)?;
+    Ok(())
+}

@@ -127,6 +127,7 @@ fn print_report(report: &SessionReport, elapsed: Duration, json: bool) {
                 "entities_changed": report.received.entities,
                 "bytes_in": report.bytes_in,
                 "bytes_out": report.bytes_out,
+                "handshake_bytes": report.handshake_bytes,
                 "seconds": elapsed.as_secs_f64(),
             })
         );

@@ -3,7 +3,7 @@
 //! for randomized tests.
 //!
 //! Everything here drives the real store and the real sans-I/O session; nothing is mocked.
-//! Real `tusach` processes are [`process`]'s business.
+//! Real `tusach` processes are [`process`]'s business; [`network`] enrols data folders.
 
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
@@ -378,5 +378,6 @@ pub fn for_each_seed(seeds: &[u64], replay: &str, mut check: impl FnMut(u64)) {
         );
     }
 }
+pub mod network;
 pub mod process;
 pub mod web;

@@ -12,6 +12,8 @@ use std::time::Duration;
 
 use crate::process::{Tusach, run_ok};
 
+const DEMO_LIBRARY: &str = tusach::demo::DEMO_LIBRARY;
+
 /// The password tests give the first admin.
 pub const STAFF_PASSWORD: &str = "mật khẩu thử nghiệm";
 
@@ -44,13 +46,25 @@ impl Server {
             ],
             Duration::from_secs(180),
         );
+        crate::network::enrol(&Server::hub_of(&data), &data, Some(DEMO_LIBRARY));
         Server::start(data, &[], Some(dir))
+    }
+
+    /// The district hub's data folder (never served) that enrolled this appliance: tests
+    /// enrol peers there so they may sync with it.
+    pub fn hub_of(data: &Path) -> PathBuf {
+        data.with_file_name("district-hub")
+    }
+
+    pub fn hub(&self) -> PathBuf {
+        Server::hub_of(&self.data)
     }
 
     /// `tusach serve --demo`: the whole demo library (2,000 records, copies, readers, loans).
     pub fn demo() -> Server {
         let dir = tempfile::tempdir().expect("tempdir");
         let data = dir.path().join("data");
+        crate::network::enrol(&Server::hub_of(&data), &data, Some(DEMO_LIBRARY));
         Server::start(data, &["--demo"], Some(dir))
     }
 

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
+use tusach_tests::network::enrol;
 use tusach_tests::process::{Tusach, tusach_binary};
 
 /// Starts `tusach sync --listen` on a free loopback port for `data`; the guard stops it.
@@ -53,6 +54,7 @@ fn a_bundle_carries_what_its_destination_lacks_and_imports_once() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (commune, hub) = (dir.path().join("commune"), dir.path().join("hub"));
     ok(&commune, &["dev", "seed", "--records", "300"]);
+    enrol(&hub, &commune, None);
     let hub_id = device_id(&hub);
     let file = dir.path().join("for-hub.tsb");
     let file = file.to_str().expect("utf-8 path");
@@ -79,6 +81,8 @@ fn a_bundle_for_another_device_is_refused_with_a_clear_message() {
         dir.path().join("stranger"),
     );
     ok(&commune, &["dev", "seed", "--records", "20"]);
+    enrol(&hub, &commune, None);
+    enrol(&hub, &stranger, None);
     let file = dir.path().join("for-hub.tsb");
     let file = file.to_str().expect("utf-8 path");
     ok(
@@ -89,7 +93,7 @@ fn a_bundle_for_another_device_is_refused_with_a_clear_message() {
     let refused = tusach(&stranger, &["sync", "--bundle-in", file]);
     assert!(!refused.status.success());
     let message = String::from_utf8_lossy(&refused.stderr);
-    assert!(message.contains("is for device"), "{message}");
+    assert!(message.contains("meant for another device"), "{message}");
     assert_eq!(digest(&stranger), before, "nothing was applied");
 
     let nonsense = tusach(
@@ -98,6 +102,49 @@ fn a_bundle_for_another_device_is_refused_with_a_clear_message() {
     );
     assert!(!nonsense.status.success());
     assert!(String::from_utf8_lossy(&nonsense.stderr).contains("not a device id"));
+
+    // A device this one never heard of has no certificate to seal a bundle for.
+    let unknown = tusach(
+        &commune,
+        &["sync", "--bundle-out", file, "--for", &"ab".repeat(16)],
+    );
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no certificate of device"));
+}
+
+#[test]
+fn a_bundle_from_a_stranger_applies_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (hub, rogue) = (dir.path().join("hub"), dir.path().join("rogue"));
+    enrol(&hub, &dir.path().join("desk"), None);
+    // The rogue runs its own network and seals a bundle for the hub's key it learned.
+    ok(&rogue, &["dev", "seed", "--records", "20"]);
+    enrol(&rogue, &dir.path().join("rogue-desk"), None);
+    let before = digest(&hub);
+    let file = dir.path().join("forged.tsb");
+    let file = file.to_str().expect("utf-8 path");
+    let made = tusach(
+        &rogue,
+        &["sync", "--bundle-out", file, "--for", &device_id(&hub)],
+    );
+    assert!(
+        !made.status.success(),
+        "the rogue knows no certificate of the hub"
+    );
+    // A bundle the rogue can make (for its own desk) does not open at the hub.
+    ok(
+        &rogue,
+        &[
+            "sync",
+            "--bundle-out",
+            file,
+            "--for",
+            &device_id(&dir.path().join("rogue-desk")),
+        ],
+    );
+    let refused = tusach(&hub, &["sync", "--bundle-in", file]);
+    assert!(!refused.status.success());
+    assert_eq!(digest(&hub), before, "nothing was applied");
 }
 
 #[test]
@@ -109,6 +156,7 @@ fn two_appliances_converge_over_tcp_and_a_second_sync_sends_nothing() {
         &hub,
         &["dev", "seed", "--records", "100", "--start", "1000"],
     );
+    enrol(&hub, &commune, None);
 
     let (mut listener, addr) = listener(&hub, &[]);
 
@@ -155,13 +203,14 @@ fn a_listener_answers_garbage_with_an_error_and_keeps_serving() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (commune, hub) = (dir.path().join("commune"), dir.path().join("hub"));
     ok(&hub, &["dev", "seed", "--records", "50"]);
+    enrol(&hub, &commune, None);
     let (mut listener, addr) = listener(&hub, &["--timeout-secs", "5"]);
 
     let strangers: [&[u8]; 4] = [
         b"GET / HTTP/1.1\r\nHost: tusach\r\n\r\n",
         b"TSYN\x09",
         b"TSYN\x01\x01\xff\xff\xff\x7f",
-        b"TSYN\x01\x01\x05\x00\x00\x00abcde\x00\x00\x00\x00",
+        b"TSYN\x02\x05\x00abcde",
     ];
     for garbage in strangers {
         let mut stream = std::net::TcpStream::connect(&addr).expect("connect");
@@ -172,8 +221,8 @@ fn a_listener_answers_garbage_with_an_error_and_keeps_serving() {
         let mut answer = Vec::new();
         let _ = stream.read_to_end(&mut answer);
         assert!(
-            answer.starts_with(b"TSYN\x01\x05"),
-            "a stranger sending {garbage:?} gets a preamble and an ERROR frame, got {answer:?}"
+            answer.starts_with(b"TSYN\x02") && answer.len() < 200,
+            "a stranger sending {garbage:?} gets our preamble and no data, got {answer:?}"
         );
     }
     assert!(

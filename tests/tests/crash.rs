@@ -186,6 +186,7 @@ fn killed_during_sync() {
     let folders = tempfile::tempdir().expect("a temporary folder");
     let hub = folders.path().join("hub");
     let appliance = folders.path().join("appliance");
+    tusach_tests::network::enrol(&hub, &appliance, None);
 
     // Bulk seeding skips fsync (it is no acknowledged work); the edits commit one by one.
     run_ok(

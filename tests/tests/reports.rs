@@ -503,6 +503,7 @@ fn sync_status_and_escaping(server: &Server, client: &mut Client, today: &str) {
     let dir = tempfile::tempdir().expect("tempdir");
     let peer = dir.path().join("peer");
     write_markup(&peer, today);
+    tusach_tests::network::enrol(&server.hub(), &peer, None);
     let peer_id = tusach(&peer, &["id"]).trim().to_owned();
     tusach(&peer, &["sync", "--peer", &sync_address(server)]);
     // The serving side records the contact when its session ends, just after the peer's.

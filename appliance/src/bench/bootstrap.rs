@@ -18,6 +18,12 @@ pub fn run(records: u64) -> anyhow::Result<serde_json::Value> {
     let seeding = Instant::now();
     crate::dev::seed(&DataDir::new(&sender_dir), 0, records, 500, true)?;
     let seed_seconds = seeding.elapsed().as_secs_f64();
+    // Two members of one network: every session is authenticated and encrypted.
+    crate::network_cmd::enrol_locally(
+        &DataDir::new(&sender_dir),
+        &DataDir::new(&receiver_dir),
+        None,
+    )?;
 
     let mut sender = Command::new(&exe)
         .arg("--data")
@@ -65,6 +71,7 @@ pub fn run(records: u64) -> anyhow::Result<serde_json::Value> {
         "records": records,
         "seconds": seconds,
         "wire_bytes": wire_bytes,
+        "handshake_bytes": report["handshake_bytes"].as_u64().unwrap_or(0),
         "sender_peak_rss_mb": sender_peak,
         "receiver_peak_rss_mb": receiver_peak,
         "seed_seconds": seed_seconds,

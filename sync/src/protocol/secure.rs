@@ -68,7 +68,9 @@ pub struct LinkTrust {
 pub enum SecureError {
     #[error("the peer sent invalid data: {0}")]
     Wire(#[from] WireError),
-    #[error("the peer runs an older tusach that speaks protocol version {0}; update it")]
+    #[error(
+        "the peer speaks sync protocol version {0} and this device speaks 2: update the older tusach"
+    )]
     OldPeer(u8),
     #[error("the encrypted handshake failed: {0}")]
     Handshake(String),

@@ -408,6 +408,14 @@ pub(crate) fn accept_grant(store: &mut Store, grant: &Grant, now: u64) -> Result
     db::set_trust_setting(&tx, NETWORK_NAME, grant.network.as_bytes()).map_err(StoreError::from)?;
     db::set_trust_setting(&tx, CHAIN, &grant.chain.to_bytes()).map_err(StoreError::from)?;
     tx.commit().map_err(StoreError::from)?;
+    // Publish our chain and our issuers' here too, so a bundle for the hub can be sealed
+    // before the first sync.
+    for start in 0..grant.chain.0.len() {
+        publish_chain(store, &Chain(grant.chain.0[start..].to_vec())).map_err(|e| match e {
+            NetworkError::Store(e) => SecureError::Store(e),
+            _ => SecureError::Enrol("could not publish the certificate"),
+        })?;
+    }
     Ok(())
 }
 
