@@ -162,7 +162,7 @@ pub fn run(data: &DataDir, args: NetworkArgs) -> anyhow::Result<()> {
                 .leaf()
                 .context("the grant holds no certificate")?;
             println!(
-                "joined network '{}' as a {} of {}",
+                "joined network '{}' as {} of {}",
                 grant.network,
                 leaf.role.as_str(),
                 leaf.label

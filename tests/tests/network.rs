@@ -1,0 +1,132 @@
+//! Enrolment as a district engineer does it, through the `tusach network` commands and real TCP:
+//! the hub makes the network and a one-time code, the new appliance joins with it and syncs; a
+//! stranger on the same network gets nothing and is recorded with its address and key.
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use tusach_tests::process::{Tusach, tusach_binary};
+
+fn tusach(data: &Path, args: &[&str]) -> Output {
+    Command::new(tusach_binary())
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .output()
+        .expect("run tusach")
+}
+
+fn ok(data: &Path, args: &[&str]) -> String {
+    let output = tusach(data, args);
+    assert!(
+        output.status.success(),
+        "tusach {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn digest(data: &Path) -> String {
+    ok(data, &["dev", "digest"])
+        .lines()
+        .find(|l| l.starts_with("digest "))
+        .expect("digest line")
+        .to_owned()
+}
+
+fn code_from(output: &str) -> String {
+    output
+        .split_whitespace()
+        .find(|w| w.len() == 14 && w.matches('-').count() == 2)
+        .unwrap_or_else(|| panic!("no code in {output:?}"))
+        .to_owned()
+}
+
+#[test]
+fn a_device_joins_with_a_code_and_a_stranger_gets_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (hub, desk, stranger) = (
+        dir.path().join("hub"),
+        dir.path().join("desk"),
+        dir.path().join("stranger"),
+    );
+    ok(&hub, &["dev", "seed", "--records", "50"]);
+    ok(&hub, &["network", "init", "--name", "Huyện Nghi Lộc"]);
+    let refused = tusach(&hub, &["network", "init", "--name", "again"]);
+    assert!(
+        !refused.status.success(),
+        "a second init would split the network"
+    );
+
+    let code = code_from(&ok(&hub, &["network", "code", "--library", "xa-nghi-phu"]));
+    let mut listener = Tusach::spawn(&hub, &["sync", "--listen", "127.0.0.1:0"]);
+    let addr = listener.listening_address();
+
+    // A wrong code is refused and leaves nothing behind.
+    let wrong = tusach(
+        &desk,
+        &[
+            "network",
+            "join",
+            "--hub",
+            &addr,
+            "--code",
+            "0000-0000-0000",
+        ],
+    );
+    assert!(!wrong.status.success());
+    assert!(
+        String::from_utf8_lossy(&wrong.stderr).contains("code"),
+        "{}",
+        String::from_utf8_lossy(&wrong.stderr)
+    );
+    let joined = ok(&desk, &["network", "join", "--hub", &addr, "--code", &code]);
+    assert!(
+        joined.contains("joined network 'Huyện Nghi Lộc' as appliance of xa-nghi-phu"),
+        "{joined}"
+    );
+    assert!(joined.contains("first sync"), "{joined}");
+    // The code worked once.
+    let again = tusach(
+        &stranger,
+        &["network", "join", "--hub", &addr, "--code", &code],
+    );
+    assert!(!again.status.success());
+
+    // The stranger (unenrolled, its own key) asks for a sync: nothing moves, either way.
+    let before = digest(&stranger);
+    let attempt = tusach(&stranger, &["sync", "--peer", &addr, "--timeout-secs", "5"]);
+    assert!(!attempt.status.success());
+    assert_eq!(digest(&stranger), before);
+    listener.terminate(Duration::from_secs(10));
+
+    // The catalogue reached the desk; the hub recorded the stranger's attempts.
+    let shown = ok(&desk, &["network", "show"]);
+    assert!(
+        shown.contains("member as appliance of xa-nghi-phu"),
+        "{shown}"
+    );
+    let hub_shown = ok(&hub, &["network", "show"]);
+    assert!(hub_shown.contains("refused\t"), "{hub_shown}");
+    assert!(hub_shown.contains("127.0.0.1"), "{hub_shown}");
+    let desk_records = ok(&desk, &["dev", "digest"]);
+    assert!(desk_records.contains("integrity ok"));
+
+    // Revoked at the hub: the desk is refused from then on.
+    let desk_id = ok(&desk, &["id"]).trim().to_owned();
+    ok(
+        &hub,
+        &["network", "revoke", &desk_id, "--reason", "thẻ nhớ bị mất"],
+    );
+    let mut listener = Tusach::spawn(&hub, &["sync", "--listen", "127.0.0.1:0"]);
+    let addr = listener.listening_address();
+    let refused = tusach(&desk, &["sync", "--peer", &addr, "--timeout-secs", "5"]);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("not a member"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    listener.terminate(Duration::from_secs(10));
+}
