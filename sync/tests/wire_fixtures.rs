@@ -120,7 +120,7 @@ fn cases() -> Vec<(&'static str, Message, bool)> {
 fn fixture_path(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
-        .join(format!("v1_{name}.hex"))
+        .join(format!("{name}.hex"))
 }
 
 fn bless() -> bool {
@@ -141,7 +141,7 @@ fn read_fixture(name: &str, fresh: &[u8]) -> Vec<u8> {
 fn every_frame_decodes_from_its_golden_fixture() {
     for (name, message, exact) in cases() {
         let fresh = message.encode();
-        let golden = read_fixture(name, &fresh);
+        let golden = read_fixture(&format!("v1_{name}"), &fresh);
         assert_eq!(
             Message::decode(&golden).expect(name),
             message,
@@ -163,11 +163,11 @@ fn every_frame_decodes_from_its_golden_fixture() {
 
 #[test]
 fn the_stream_preamble_is_pinned() {
-    assert_eq!(wire::preamble(wire::STREAM_MAGIC), *b"TSYN\x01");
-    assert_eq!(wire::preamble(wire::BUNDLE_MAGIC), *b"TSBN\x01");
+    assert_eq!(wire::preamble(wire::STREAM_MAGIC), *b"TSYN\x02");
+    assert_eq!(wire::preamble(wire::BUNDLE_MAGIC), *b"TSBN\x02");
     assert_eq!(
-        wire::check_preamble(b"TSYN\x02", wire::STREAM_MAGIC),
-        Err(wire::WireError::UnsupportedVersion(2))
+        wire::check_preamble(b"TSYN\x01", wire::STREAM_MAGIC),
+        Err(wire::WireError::UnsupportedVersion(1))
     );
 }
 
@@ -189,8 +189,60 @@ fn a_bundle_file_decodes_from_its_golden_fixture() {
         .encode(),
     );
     fresh.extend(Message::BundleEnd { batches: 1 }.encode());
-    let golden = read_fixture("bundle", &fresh);
+    let golden = read_fixture("v2_bundle_inner", &fresh);
     let (from, to, batches) = bundle::parse_bundle(&golden).expect("bundle fixture parses");
     assert_eq!((from, to), (device(0xA1), device(0xC3)));
     assert_eq!(batches, vec![sample_batch()]);
+}
+
+/// A certificate chain (a desk enrolled by a hub enrolled by the root) and a revocation, with
+/// fixed keys and times: their bytes are part of the protocol (`sync/PROTOCOL.md` §6).
+#[test]
+fn certificates_and_revocations_decode_from_their_golden_fixtures() {
+    use ed25519_dalek::SigningKey;
+    use tusach_sync::trust::{Certificate, CertificateRequest, Chain, MemberRole, Revocation};
+    let root = SigningKey::from_bytes(&[0x11; 32]);
+    let hub = SigningKey::from_bytes(&[0x22; 32]);
+    let desk = SigningKey::from_bytes(&[0x33; 32]);
+    let cert = |role, subject: &SigningKey, issuer: &SigningKey, label: &str, scopes: &[&str]| {
+        Certificate::issue(
+            CertificateRequest {
+                role,
+                subject: subject.verifying_key().to_bytes(),
+                issued_at: 1_800_000_000,
+                expires_at: 1_900_000_000,
+                label: label.into(),
+                scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            },
+            issuer,
+        )
+    };
+    let hub_cert = cert(MemberRole::Hub, &hub, &root, "huyen-nghi-loc", &["*"]);
+    let chain = Chain(vec![
+        cert(
+            MemberRole::Appliance,
+            &desk,
+            &hub,
+            "xa-nghi-phu",
+            &["network", "library:xa-nghi-phu"],
+        ),
+        hub_cert.clone(),
+    ]);
+    let golden = read_fixture("v2_certificate_chain", &chain.to_bytes());
+    let decoded = Chain::from_bytes(&golden).expect("chain fixture parses");
+    assert_eq!(decoded, chain);
+    assert!(decoded.0.iter().all(Certificate::signature_is_valid));
+
+    let revocation = Revocation::sign(
+        desk.verifying_key().to_bytes(),
+        1_850_000_000,
+        "thẻ nhớ bị mất",
+        &hub,
+        Chain(vec![hub_cert]),
+    );
+    let golden = read_fixture("v2_revocation", &revocation.to_bytes());
+    assert_eq!(
+        Revocation::from_bytes(&golden).expect("revocation fixture parses"),
+        revocation
+    );
 }
