@@ -74,6 +74,8 @@ pub enum SecureError {
     OldPeer(u8),
     #[error("the encrypted handshake failed: {0}")]
     Handshake(String),
+    #[error("this device is not enrolled in a network: join one with `tusach network join`")]
+    NotEnrolled,
     #[error("the peer is not a member of this network: {0}")]
     NotMember(#[from] TrustError),
     #[error("the enrolment code is wrong, used or expired")]
@@ -471,6 +473,9 @@ impl SecureSession {
 
     /// Checks the chain against the key the handshake proved and our network.
     fn verify_peer(&self, chain: &Chain) -> Result<Membership, SecureError> {
+        if self.trust.anchor.root.is_none() {
+            return Err(SecureError::NotEnrolled);
+        }
         let leaf = chain.leaf().ok_or(TrustError::NoCertificate)?;
         if Some(x25519_of(&leaf.subject)?) != self.peer_static {
             return Err(TrustError::KeyMismatch.into());
@@ -629,7 +634,9 @@ impl SecureSession {
         }
         if inner.is_empty() && !matches!(error, SecureError::Refused(_)) {
             let code = match error {
-                SecureError::NotMember(_) | SecureError::BadCode => ErrorCode::NotMember,
+                SecureError::NotMember(_) | SecureError::BadCode | SecureError::NotEnrolled => {
+                    ErrorCode::NotMember
+                }
                 _ => ErrorCode::Unexpected,
             };
             let needs_preamble = self.enrolment.is_none()

@@ -30,12 +30,19 @@ pub enum TcpSyncError {
     Timeout(Duration),
     #[error("the connection closed before the session finished")]
     Closed,
+    /// Boxed: the handshake's errors are large and this one travels up every call.
     #[error(transparent)]
-    Secure(#[from] SecureError),
+    Secure(Box<SecureError>),
     #[error("store: {0}")]
     Store(#[from] StoreError),
     #[error("the store is unavailable: another task panicked while holding it")]
     StorePoisoned,
+}
+
+impl From<SecureError> for TcpSyncError {
+    fn from(error: SecureError) -> TcpSyncError {
+        TcpSyncError::Secure(Box::new(error))
+    }
 }
 
 impl TcpSyncError {
@@ -194,9 +201,7 @@ pub async fn enrol_with(
     session
         .grant()
         .cloned()
-        .ok_or(TcpSyncError::Secure(SecureError::Enrol(
-            "the hub sent no grant",
-        )))
+        .ok_or_else(|| SecureError::Enrol("the hub sent no grant").into())
 }
 
 /// Accepts peers on `listener` and answers each with a responder session, until `shutdown`
