@@ -305,7 +305,7 @@ fn garbage_instead_of_a_stream_is_refused() {
 #[test]
 fn another_protocol_version_is_refused_as_such() {
     let r = Recording::new();
-    for version in [0u8, 2, 0xff] {
+    for version in [0u8, 1, 3, 0xff] {
         let mut stream = r.opening(1);
         stream[4] = version;
         let name = format!("version {version}");
