@@ -12,6 +12,8 @@ use tusach_tests::process::{run_ok, tusach_binary};
 use tusach_tests::web::{Client, Server};
 
 const MINUTE: Duration = Duration::from_secs(60);
+/// Kills of serve during an incoming sync.
+const ROUNDS: u64 = 4;
 
 /// `tusach --data DATA ARGS…` from `cwd`, with `input` on stdin.
 fn tusach_in(cwd: &Path, data: &Path, args: &[&str], input: &str) -> Output {
@@ -346,7 +348,24 @@ fn killing_serve_during_an_incoming_sync_loses_no_acknowledged_write() {
     let mut rng = fastrand::Rng::with_seed(seed);
     let mut acknowledged: Vec<String> = Vec::new();
     let mut cut_short = 0;
-    for round in 0..3 {
+    for round in 0..ROUNDS {
+        // New single changes on the source each round, so every session has batches to send.
+        let start = 10_000 + round * 1000;
+        run_ok(
+            &source,
+            &[
+                "dev",
+                "seed",
+                "--records",
+                "300",
+                "--start",
+                &start.to_string(),
+                "--per-commit",
+                "1",
+                "--relaxed",
+            ],
+            Duration::from_secs(300),
+        );
         let mut server = Server::start(target.clone(), &[], None);
         let addr = server.sync_addr();
         // The source dials the target's listener: an incoming sync for serve.
@@ -359,7 +378,8 @@ fn killing_serve_during_an_incoming_sync_loses_no_acknowledged_write() {
             .spawn()
             .expect("start the source's sync");
         // Librarians' writes meanwhile, each acknowledged by the console before the next.
-        let kill_at = Instant::now() + Duration::from_millis(rng.u64(100..1500));
+        // A session here takes about a second.
+        let kill_at = Instant::now() + Duration::from_millis(rng.u64(50..1000));
         let mut n = 0;
         while Instant::now() < kill_at {
             let username = format!("nv{round}x{n}");
@@ -382,10 +402,10 @@ fn killing_serve_during_an_incoming_sync_loses_no_acknowledged_write() {
             n += 1;
         }
         server.process.kill_hard();
-        if incoming.try_wait().expect("ask the source").is_none() {
+        // The source's session fails when the kill cut it short.
+        if !incoming.wait().expect("wait for the source").success() {
             cut_short += 1;
         }
-        let _ = incoming.wait();
         assert!(
             target.join("control.sock").exists(),
             "kill -9 leaves a stale socket for the next start to replace"
@@ -403,8 +423,12 @@ fn killing_serve_during_an_incoming_sync_loses_no_acknowledged_write() {
         digest(&target);
     }
     println!(
-        "{cut_short} of 3 kills cut an incoming session short; {} acknowledged writes",
+        "{cut_short} of {ROUNDS} kills cut an incoming session short; {} acknowledged writes",
         acknowledged.len()
+    );
+    assert!(
+        cut_short > 0,
+        "every session finished before its kill: the test did not exercise a crash during sync"
     );
     // Afterwards the two still converge, through a restarted serve that replaced the socket.
     let mut server = Server::start(target.clone(), &[], None);
