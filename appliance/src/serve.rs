@@ -102,9 +102,20 @@ pub fn run_until_signal(data: &DataDir, options: ServeOptions) -> anyhow::Result
     let database = data.database_path();
     let store = Arc::new(Mutex::new(store));
     let sync = SyncService::new(store.clone());
-    // We hold the folder's lock, so a socket file already there is a dead serve's.
-    let control = ControlSocket::bind(&data.control_socket_path())
-        .context("cannot open the control socket for console commands")?;
+    // We hold the folder's lock, so a socket file already there is a dead serve's. Without a
+    // socket (a path too long for one, a read-only folder) the library still opens; only the
+    // console commands must wait for a stop.
+    let control = match ControlSocket::bind(&data.control_socket_path()) {
+        Ok(control) => Some(control),
+        Err(error) => {
+            eprintln!("console commands cannot reach this serve: {error}");
+            None
+        }
+    };
+    let console_note = control
+        .as_ref()
+        .map(|c| format!(", console commands on {}", c.path().display()))
+        .unwrap_or_default();
     // Handlers run on the blocking pool (SQLite work). A handful of threads keeps both cores
     // busy with four read connections to share; fifty threads for fifty phones only queued on
     // those connections and cost several megabytes of allocator cache each.
@@ -122,10 +133,9 @@ pub fn run_until_signal(data: &DataDir, options: ServeOptions) -> anyhow::Result
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
         println!(
-            "Tủ Sách is running: http://{} (sync on {}), device {device}, console commands on {}",
+            "Tủ Sách is running: http://{} (sync on {}), device {device}{console_note}",
             web_listener.local_addr()?,
             sync_listener.local_addr()?,
-            control.path().display(),
         );
         // One signal handler, many listeners: each part stops when the flag turns.
         let (stop, stopping) = tokio::sync::watch::channel(false);
@@ -140,7 +150,12 @@ pub fn run_until_signal(data: &DataDir, options: ServeOptions) -> anyhow::Result
             }
         };
         let peers = sync.listen(sync_listener, PEER_IDLE_TIMEOUT, stopped());
-        let console = control.serve(sync.clone(), stopped());
+        let console = async {
+            match control {
+                Some(control) => control.serve(sync.clone(), stopped()).await,
+                None => Ok(()),
+            }
+        };
         let schedule = async {
             if let Some(schedule) = hub {
                 eprintln!(
