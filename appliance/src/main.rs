@@ -50,11 +50,11 @@ enum Command {
         /// network with a default route appears.
         #[arg(long, value_name = "HOST:PORT")]
         hub: Option<String>,
-        /// Minutes between syncs with the hub.
-        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+        /// Minutes between syncs with the hub (at most a week).
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=10_080))]
         hub_every_mins: u64,
         /// Seconds between syncs with the hub (tests; overrides --hub-every-mins).
-        #[arg(long, hide = true, value_parser = clap::value_parser!(u64).range(1..))]
+        #[arg(long, hide = true, value_parser = clap::value_parser!(u64).range(1..=604_800))]
         hub_every_secs: Option<u64>,
     },
     /// Commands that run through `serve` while it holds the data folder.
