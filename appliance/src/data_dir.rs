@@ -36,6 +36,11 @@ impl DataDir {
         self.root.join("tusach.db")
     }
 
+    /// Where a running `serve` takes console commands (see `control_socket`).
+    pub fn control_socket_path(&self) -> PathBuf {
+        self.root.join("control.sock")
+    }
+
     pub fn open_store(&self) -> Result<Store, DataDirError> {
         self.open_store_with(StoreOptions::default())
     }

@@ -18,9 +18,13 @@
 //! - [`http`]: the web server's routes; the only module that knows JSON and HTML.
 //! - [`sample`]: realistic, deterministic Vietnamese sample data (benches, tests, `--demo`).
 //! - [`demo`]: the living demo library `serve --demo` seeds.
+//! - [`sync_service`]: where every sync session and bundle starts; per-peer guards and
+//!   status; the hub schedule.
+//! - [`console`]: the console commands (`id`, `staff`, `sync`), run alone or inside `serve`.
+//! - [`control_socket`]: `control.sock`, on which `serve` runs console commands for others.
 //! - [`sync_cmd`]: `tusach sync`: one-shot sessions, bundles and the sync listener.
 //! - [`network_cmd`]: `tusach network`: make a network, enrol devices, revoke them.
-//! - [`serve`]: `tusach serve`: the long-running appliance.
+//! - [`serve`]: `tusach serve`: the long-running appliance, the data folder's one owner.
 //! - [`staff_cmd`]: `tusach staff`: staff accounts from the console.
 //! - [`bench`]: `tusach bench NAME --json`.
 //! - [`dev`]: hidden tools that process-level tests drive (acknowledged write streams, seeding).
@@ -32,6 +36,8 @@ pub mod catalogue;
 pub mod cataloguing;
 pub mod circulation;
 pub mod clock;
+pub mod console;
+pub mod control_socket;
 pub mod data_dir;
 pub mod db;
 pub mod demo;
@@ -49,3 +55,4 @@ pub mod serve;
 pub mod staff_cmd;
 pub mod stocktake;
 pub mod sync_cmd;
+pub mod sync_service;

@@ -3,12 +3,15 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
-use anyhow::Context;
 use clap::{Parser, Subcommand};
 
+use tusach::console::{self, ConsoleCommand};
 use tusach::home_library::LibraryChoice;
-use tusach::{bench, data_dir::DataDir, dev, network_cmd, serve, staff_cmd, sync_cmd};
+use tusach::serve::ServeOptions;
+use tusach::sync_service::hub::HubSchedule;
+use tusach::{bench, data_dir::DataDir, dev, serve};
 
 #[derive(Parser)]
 #[command(
@@ -26,7 +29,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the appliance: health endpoint and sync listener.
+    /// Run the appliance: web server, sync listener, console commands; the data folder's owner.
     Serve {
         /// Where the web server listens.
         #[arg(long, default_value = "127.0.0.1:8080")]
@@ -43,15 +46,20 @@ enum Command {
         /// The library's name as readers see it.
         #[arg(long)]
         library_name: Option<String>,
+        /// Sync with this hub by itself: soon after start, every --hub-every-mins, and when a
+        /// network with a default route appears.
+        #[arg(long, value_name = "HOST:PORT")]
+        hub: Option<String>,
+        /// Minutes between syncs with the hub (at most a week).
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=10_080))]
+        hub_every_mins: u64,
+        /// Seconds between syncs with the hub (tests; overrides --hub-every-mins).
+        #[arg(long, hide = true, value_parser = clap::value_parser!(u64).range(1..=604_800))]
+        hub_every_secs: Option<u64>,
     },
-    /// Print this device's id (what `sync --bundle-out --for` takes).
-    Id,
-    /// Staff accounts from the console: list, add, reset-password.
-    Staff(staff_cmd::StaffArgs),
-    /// Exchange data with a peer, a bundle file, or answer peers.
-    Sync(sync_cmd::SyncArgs),
-    /// The library network: make it, enrol devices with one-time codes, revoke them.
-    Network(network_cmd::NetworkArgs),
+    /// Commands that run through `serve` while it holds the data folder.
+    #[command(flatten)]
+    Console(ConsoleCommand),
     /// Run a benchmark and print one JSON object.
     Bench(bench::BenchArgs),
     /// Tools for tests and diagnosis.
@@ -75,24 +83,40 @@ fn main() -> anyhow::Result<()> {
             demo,
             library,
             library_name,
+            hub,
+            hub_every_mins,
+            hub_every_secs,
         } => serve::run_until_signal(
             &data,
-            listen,
-            sync_listen,
-            demo,
-            LibraryChoice {
-                id: library,
-                name: library_name,
+            ServeOptions {
+                listen,
+                sync_listen,
+                demo,
+                library: LibraryChoice {
+                    id: library,
+                    name: library_name,
+                },
+                hub: hub.map(|addr| HubSchedule {
+                    addr,
+                    every: hub_every_secs
+                        .map(Duration::from_secs)
+                        .unwrap_or(Duration::from_secs(hub_every_mins * 60)),
+                }),
             },
         ),
-        Command::Id => {
-            let store = data.open_store().context("opening the data folder")?;
-            println!("{}", store.device_id());
+        Command::Console(command) => {
+            // Serve parses the same words again, so they go over as typed.
+            let argv = std::env::args_os()
+                .skip(1)
+                .map(|arg| arg.into_string())
+                .collect::<Result<Vec<String>, _>>()
+                .map_err(|arg| anyhow::anyhow!("{arg:?} is not valid text"))?;
+            let status = console::run(&data, command, argv)?;
+            if status != 0 {
+                std::process::exit(status);
+            }
             Ok(())
         }
-        Command::Sync(args) => sync_cmd::run(&data, args),
-        Command::Network(args) => network_cmd::run(&data, args),
-        Command::Staff(args) => staff_cmd::run(&data, args),
         Command::Bench(args) => bench::run(args),
         Command::Dev(args) => dev::run(&data, args),
     }

@@ -12,15 +12,14 @@
 //! What a library's scopes are (`network`, `library:<id>`) is decided here, the one place
 //! where trust meets the library domain.
 
-use std::sync::Mutex;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 use tusach_sync::DeviceId;
-use tusach_sync::protocol::session::SessionOptions;
-use tusach_sync::transport::tcp::{self, unix_now};
+use tusach_sync::transport::tcp::unix_now;
 use tusach_sync::trust::{self, CodeRequest, EnrolmentCode, MemberRole};
 
+use crate::console::Console;
 use crate::data_dir::DataDir;
 use crate::holdings::LIBRARY_SCOPE_PREFIX;
 
@@ -100,8 +99,17 @@ pub fn scopes_for(library: &str, role: MemberRole, others: &[String], all: bool)
     scopes
 }
 
-pub fn run(data: &DataDir, args: NetworkArgs) -> anyhow::Result<()> {
-    let mut store = data.open_store().context("opening the data folder")?;
+fn lock<'c>(
+    console: &'c Console<'_>,
+) -> anyhow::Result<std::sync::MutexGuard<'c, tusach_sync::Store>> {
+    console
+        .sync
+        .store()
+        .lock()
+        .map_err(|_| anyhow::anyhow!("the store is unavailable"))
+}
+
+pub fn run(console: &mut Console<'_>, args: NetworkArgs) -> anyhow::Result<()> {
     let now = unix_now();
     match args.command {
         NetworkCommand::Init { name } => {
@@ -109,11 +117,12 @@ pub fn run(data: &DataDir, args: NetworkArgs) -> anyhow::Result<()> {
             if name.is_empty() || name.chars().count() > 80 {
                 bail!("the network name must be 1 to 80 characters");
             }
-            let me = trust::init_network(&mut store, name, now)?;
-            println!(
+            let me = trust::init_network(&mut *lock(console)?, name, now)?;
+            writeln!(
+                console.out,
                 "network '{name}' made; this device ({}) is its first hub",
                 me.device
-            );
+            )?;
         }
         NetworkCommand::Code {
             library,
@@ -133,13 +142,14 @@ pub fn run(data: &DataDir, args: NetworkArgs) -> anyhow::Result<()> {
                 scopes: scopes_for(&library, role, &libraries, all_libraries),
                 cert_days: days.clamp(1, 20 * 365),
             };
-            let code = trust::make_code(&mut store, &request, now)?;
-            println!(
+            let code = trust::make_code(&mut *lock(console)?, &request, now)?;
+            writeln!(
+                console.out,
                 "enrolment code for a {} of {library}: {}  (valid {} minutes, once)",
                 role.as_str(),
                 code.display(),
                 trust::CODE_LIFETIME_SECS / 60
-            );
+            )?;
         }
         NetworkCommand::Join {
             hub,
@@ -149,69 +159,76 @@ pub fn run(data: &DataDir, args: NetworkArgs) -> anyhow::Result<()> {
             let code = EnrolmentCode::parse(&code)
                 .context("the code is 12 letters and digits, like K7PM-X2QA-9FRT")?;
             let timeout = Duration::from_secs(timeout_secs.max(1));
-            let store = Mutex::new(store);
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .context("starting the async runtime")?;
-            let grant = runtime
-                .block_on(tcp::enrol_with(&hub, &store, code, timeout))
+            let service = console.sync.clone();
+            let grant = console
+                .runtime
+                .block_on(service.enrol_with(&hub, code, timeout))
                 .with_context(|| format!("enrolment with {hub} failed"))?;
             let leaf = grant
                 .chain
                 .leaf()
                 .context("the grant holds no certificate")?;
-            println!(
+            writeln!(
+                console.out,
                 "joined network '{}' as {} of {}",
                 grant.network,
                 leaf.role.as_str(),
                 leaf.label
-            );
-            let report = runtime
-                .block_on(tcp::sync_with(
-                    &hub,
-                    &store,
-                    SessionOptions::default(),
-                    timeout,
-                ))
+            )?;
+            let report = console
+                .runtime
+                .block_on(service.sync_with(&hub, timeout))
                 .with_context(|| format!("the first sync with {hub} failed"))?;
-            println!(
+            writeln!(
+                console.out,
                 "first sync with the hub: received {} changes, sent {}",
                 report.received.new_changes, report.changes_sent
-            );
+            )?;
         }
         NetworkCommand::Revoke { device, reason } => {
             let id = DeviceId::parse_hex(&device)
                 .with_context(|| format!("'{device}' is not a device id (32 hex digits)"))?;
-            trust::revoke(&mut store, &id, reason.trim(), now)?;
-            println!("revoked {id}; the revocation spreads with the next syncs");
+            trust::revoke(&mut *lock(console)?, &id, reason.trim(), now)?;
+            writeln!(
+                console.out,
+                "revoked {id}; the revocation spreads with the next syncs"
+            )?;
         }
         NetworkCommand::Show => {
-            let standing = trust::standing(&mut store, now)?;
-            println!("device: {}", store.device_id());
-            match (&standing.network, &standing.membership, &standing.problem) {
-                (Some(network), Some(me), _) => println!(
-                    "network: {network}; member as {} of {} until {}",
-                    me.role.as_str(),
-                    me.label,
-                    me.expires_at
-                ),
-                (_, None, Some(problem)) => println!("not a valid member: {problem}"),
-                _ => println!("not enrolled in a network"),
-            }
-            for member in trust::known_members(&mut store)? {
-                println!(
-                    "member\t{}\t{}\t{}",
-                    member.device(),
-                    member.role.as_str(),
-                    member.label
+            let mut lines = Vec::new();
+            {
+                let mut store = lock(console)?;
+                let standing = trust::standing(&mut store, now)?;
+                lines.push(format!("device: {}", store.device_id()));
+                lines.push(
+                    match (&standing.network, &standing.membership, &standing.problem) {
+                        (Some(network), Some(me), _) => format!(
+                            "network: {network}; member as {} of {} until {}",
+                            me.role.as_str(),
+                            me.label,
+                            me.expires_at
+                        ),
+                        (_, None, Some(problem)) => format!("not a valid member: {problem}"),
+                        _ => "not enrolled in a network".to_owned(),
+                    },
                 );
+                for member in trust::known_members(&mut store)? {
+                    lines.push(format!(
+                        "member\t{}\t{}\t{}",
+                        member.device(),
+                        member.role.as_str(),
+                        member.label
+                    ));
+                }
+                for refusal in trust::refusals(&store, 20)? {
+                    lines.push(format!(
+                        "refused\t{}\t{}\t{}\t{}",
+                        refusal.at, refusal.address, refusal.fingerprint, refusal.reason
+                    ));
+                }
             }
-            for refusal in trust::refusals(&store, 20)? {
-                println!(
-                    "refused\t{}\t{}\t{}\t{}",
-                    refusal.at, refusal.address, refusal.fingerprint, refusal.reason
-                );
+            for line in lines {
+                writeln!(console.out, "{line}")?;
             }
         }
     }

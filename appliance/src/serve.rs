@@ -1,17 +1,19 @@
-//! `tusach serve`: the long-running appliance: the web server (readers' search, JSON API,
-//! health) and the sync listener, until SIGTERM or Ctrl-C.
+//! `tusach serve`: the long-running appliance and the one owner of its data folder: the web
+//! server (readers' search, JSON API, health), the sync listener, the hub schedule
+//! (`--hub`), and the control socket on which console commands run, until SIGTERM or Ctrl-C.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
-use tusach_sync::protocol::session::SessionOptions;
-use tusach_sync::transport::tcp;
-use tusach_sync::{Durability, SessionReport, StoreOptions};
+use tusach_sync::{Durability, StoreOptions};
 
+use crate::control_socket::server::ControlSocket;
 use crate::data_dir::DataDir;
 use crate::home_library::{HomeLibrary, LibraryChoice};
+use crate::sync_service::SyncService;
+use crate::sync_service::hub::HubSchedule;
 
 /// Resolves on Ctrl-C or SIGTERM (what systemd sends), so the stores close cleanly.
 pub async fn shutdown_signal() {
@@ -37,14 +39,30 @@ pub async fn shutdown_signal() {
 
 /// Threads that run handlers (see `http::blocking`).
 const BLOCKING_THREADS: usize = 6;
+/// How long a peer may stay silent within a session the listener answers.
+const PEER_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
-pub fn run_until_signal(
-    data: &DataDir,
-    listen: SocketAddr,
-    sync_listen: SocketAddr,
-    demo: bool,
-    mut choice: LibraryChoice,
-) -> anyhow::Result<()> {
+/// What `tusach serve` was asked to do.
+pub struct ServeOptions {
+    /// Where the web server listens.
+    pub listen: SocketAddr,
+    /// Where the sync listener answers peers.
+    pub sync_listen: SocketAddr,
+    /// Seed an empty folder with the demo library.
+    pub demo: bool,
+    pub library: LibraryChoice,
+    /// Dial a hub by itself, on this schedule.
+    pub hub: Option<HubSchedule>,
+}
+
+pub fn run_until_signal(data: &DataDir, options: ServeOptions) -> anyhow::Result<()> {
+    let ServeOptions {
+        listen,
+        sync_listen,
+        demo,
+        library: mut choice,
+        hub,
+    } = options;
     if demo {
         // Demo data is disposable: seeding without an fsync per commit takes seconds instead of
         // a minute on an SD card, and a power cut mid-seed only means seeding again.
@@ -83,6 +101,21 @@ pub fn run_until_signal(
     }
     let database = data.database_path();
     let store = Arc::new(Mutex::new(store));
+    let sync = SyncService::new(store.clone());
+    // We hold the folder's lock, so a socket file already there is a dead serve's. Without a
+    // socket (a path too long for one, a read-only folder) the library still opens; only the
+    // console commands must wait for a stop.
+    let control = match ControlSocket::bind(&data.control_socket_path()) {
+        Ok(control) => Some(control),
+        Err(error) => {
+            eprintln!("console commands cannot reach this serve: {error}");
+            None
+        }
+    };
+    let console_note = control
+        .as_ref()
+        .map(|c| format!(", console commands on {}", c.path().display()))
+        .unwrap_or_default();
     // Handlers run on the blocking pool (SQLite work). A handful of threads keeps both cores
     // busy with four read connections to share; fifty threads for fifty phones only queued on
     // those connections and cost several megabytes of allocator cache each.
@@ -100,35 +133,49 @@ pub fn run_until_signal(
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
         println!(
-            "Tủ Sách is running: http://{} (sync on {}), device {device}",
+            "Tủ Sách is running: http://{} (sync on {}), device {device}{console_note}",
             web_listener.local_addr()?,
-            sync_listener.local_addr()?
+            sync_listener.local_addr()?,
         );
-        let contacts = store.clone();
-        let on_session = Arc::new(
-            move |peer: SocketAddr, result: Result<SessionReport, tcp::TcpSyncError>| match result {
-                Ok(report) => crate::sync_cmd::note_contact(&contacts, &report),
-                Err(error) => eprintln!("sync session with {peer} failed: {error}"),
-            },
-        );
-        let sync = tcp::serve(
-            sync_listener,
-            store.clone(),
-            SessionOptions::default(),
-            Duration::from_secs(60),
-            on_session,
-            shutdown_signal(),
-        );
+        // One signal handler, many listeners: each part stops when the flag turns.
+        let (stop, stopping) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            let _ = stop.send(true);
+        });
+        let stopped = move || {
+            let mut stopping = stopping.clone();
+            async move {
+                let _ = stopping.wait_for(|stop| *stop).await;
+            }
+        };
+        let peers = sync.listen(sync_listener, PEER_IDLE_TIMEOUT, stopped());
+        let console = async {
+            match control {
+                Some(control) => control.serve(sync.clone(), stopped()).await,
+                None => Ok(()),
+            }
+        };
+        let schedule = async {
+            if let Some(schedule) = hub {
+                eprintln!(
+                    "syncing with the hub {} every {:?}",
+                    schedule.addr, schedule.every
+                );
+                crate::sync_service::hub::run(sync.clone(), schedule, stopped()).await;
+            }
+        };
         let state = Arc::new(
-            crate::http::AppState::open(&database, store.clone(), library, desk)
+            crate::http::AppState::open(&database, store.clone(), library, desk, sync.clone())
                 .context("opening the catalogue for reading")?,
         );
         let web = warp::serve(crate::http::routes(state))
             .incoming(web_listener)
-            .graceful(shutdown_signal())
+            .graceful(stopped())
             .run();
-        let (sync, ()) = tokio::join!(sync, web);
-        sync.context("sync listener")?;
+        let (peers, console, (), ()) = tokio::join!(peers, console, schedule, web);
+        peers.context("sync listener")?;
+        console.context("control socket")?;
         Ok(())
     })
 }

@@ -5,7 +5,7 @@
 use anyhow::Context;
 
 use crate::accounts::{Role, StaffDirectory};
-use crate::data_dir::DataDir;
+use crate::console::Console;
 use crate::home_library::{HomeLibrary, LibraryChoice};
 
 #[derive(clap::Args)]
@@ -35,20 +35,34 @@ enum StaffCommand {
     ResetPassword { username: String },
 }
 
-pub fn run(data: &DataDir, args: StaffArgs) -> anyhow::Result<()> {
-    let mut store = data.open_store().context("opening the data folder")?;
+impl StaffArgs {
+    /// `staff add` reads the password from the first line of stdin.
+    pub fn reads_password_from_stdin(&self) -> bool {
+        matches!(self.command, StaffCommand::Add { .. })
+    }
+}
+
+/// Runs a staff command. It holds the store throughout (a password hash takes a moment), so
+/// that the account it checks is the account it writes.
+pub fn run(console: &mut Console<'_>, args: StaffArgs) -> anyhow::Result<()> {
+    let store = console.sync.store().clone();
+    let mut store = store
+        .lock()
+        .map_err(|_| anyhow::anyhow!("the store is unavailable"))?;
+    let out = &mut *console.out;
     let library = HomeLibrary::settle(&mut store, &LibraryChoice::default())?;
     let staff = StaffDirectory::new(&library.id)?;
     match args.command {
         StaffCommand::List => {
             for user in staff.list(&mut store)? {
-                println!(
+                writeln!(
+                    out,
                     "{}\t{}\t{}{}",
                     user.username,
                     user.role.as_str(),
                     user.display_name,
                     if user.disabled { "\t(disabled)" } else { "" }
-                );
+                )?;
             }
         }
         StaffCommand::Add {
@@ -60,7 +74,8 @@ pub fn run(data: &DataDir, args: StaffArgs) -> anyhow::Result<()> {
             let role = Role::parse(&role)
                 .with_context(|| format!("role must be admin or librarian, not {role:?}"))?;
             let mut password = String::new();
-            std::io::stdin()
+            console
+                .input
                 .read_line(&mut password)
                 .context("reading the password from stdin")?;
             let password = password.trim_end_matches(['\r', '\n']);
@@ -72,11 +87,20 @@ pub fn run(data: &DataDir, args: StaffArgs) -> anyhow::Result<()> {
                 password,
                 temporary,
             )?;
-            println!("account {} ({}) saved", user.username, user.role.as_str());
+            writeln!(
+                out,
+                "account {} ({}) saved",
+                user.username,
+                user.role.as_str()
+            )?;
         }
         StaffCommand::ResetPassword { username } => {
             let one_time = staff.reset_from_console(&mut store, &username)?;
-            println!("one-time password for {username}: {}", one_time.as_str());
+            writeln!(
+                out,
+                "one-time password for {username}: {}",
+                one_time.as_str()
+            )?;
         }
     }
     Ok(())

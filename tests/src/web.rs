@@ -97,6 +97,16 @@ impl Server {
         &self.data
     }
 
+    /// Where this server's sync listener answers peers, as it printed at start.
+    pub fn sync_addr(&self) -> String {
+        self.startup
+            .iter()
+            .find_map(|line| line.split("(sync on ").nth(1))
+            .and_then(|rest| rest.split(')').next())
+            .unwrap_or_else(|| panic!("serve did not say where it syncs: {:?}", self.startup))
+            .to_owned()
+    }
+
     /// The first admin's one-time password, as `serve` printed it at first start.
     pub fn one_time_password(&self) -> Option<String> {
         self.startup

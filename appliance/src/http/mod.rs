@@ -74,6 +74,8 @@ pub struct AppState {
     /// Sessions whose account was checked against the store moments ago, by CSRF token
     /// (see `auth::authenticate`).
     pub recent_staff_checks: Mutex<HashMap<String, (std::time::Instant, Staff)>>,
+    /// Sessions with peers, for the sync status page.
+    pub sync: Arc<crate::sync_service::SyncService>,
 }
 
 impl AppState {
@@ -83,6 +85,7 @@ impl AppState {
         store: Arc<Mutex<Store>>,
         library: HomeLibrary,
         desk: Desk,
+        sync: Arc<crate::sync_service::SyncService>,
     ) -> rusqlite::Result<AppState> {
         let (device, clock) = {
             let store = store.lock().map_err(|_| rusqlite::Error::InvalidQuery)?;
@@ -105,6 +108,7 @@ impl AppState {
             sessions: Mutex::new(SessionBook::new()),
             login_limiter: Mutex::new(LoginLimiter::new()),
             recent_staff_checks: Mutex::new(HashMap::new()),
+            sync,
             library,
             desk,
             readers,

@@ -1,10 +1,14 @@
 //! `GET /staff/sync`: this device's id, the peers it has synced with, when it last finished a
-//! session with each, and how many changes each still lacks. `GET /api/sync/status`: the same
+//! session with each, and how many changes each still lacks; then, since serve started, each
+//! peer's last attempt, how it ended and the bytes it moved. `GET /api/sync/status`: the same
 //! as JSON.
 
 use std::fmt::Write as _;
 
 use tusach_sync::store::PeerStatus;
+
+use crate::http::i18n::Lang;
+use crate::sync_service::{PeerActivity, SessionOutcome};
 use warp::http::StatusCode;
 
 use super::{internal, render};
@@ -18,6 +22,57 @@ fn statuses(state: &AppState) -> Result<(Vec<PeerStatus>, i64), ApiError> {
             Ok::<_, tusach_sync::StoreError>((store.peer_statuses()?, store.feed_len()?))
         })?
         .map_err(internal)
+}
+
+fn local_time(seconds: i64) -> Option<String> {
+    chrono::DateTime::from_timestamp(seconds, 0).map(|t| {
+        t.with_timezone(&chrono::Local)
+            .format("%d/%m/%Y %H:%M")
+            .to_string()
+    })
+}
+
+/// The recent-sessions table: what the librarian checks when the hub seems not to get her work.
+fn activity_table(html: &mut String, lang: Lang, activity: &[PeerActivity]) {
+    let _ = write!(html, "<h2>{}</h2>", lang.t("reports.sync.recent"));
+    if activity.is_empty() {
+        let _ = write!(html, "<p>{}</p>", lang.t("reports.sync.no_recent"));
+        return;
+    }
+    let _ = write!(
+        html,
+        "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+        lang.t("reports.sync.peer"),
+        lang.t("reports.sync.last_attempt"),
+        lang.t("reports.sync.result"),
+        lang.t("reports.sync.bytes"),
+    );
+    for session in activity {
+        let result = match &session.outcome {
+            SessionOutcome::Synced {
+                changes_sent,
+                new_changes,
+            } => format!(
+                "{}: {} {changes_sent}, {} {new_changes}",
+                lang.t("reports.sync.ok"),
+                lang.t("reports.sync.sent"),
+                lang.t("reports.sync.received"),
+            ),
+            SessionOutcome::Failed(error) => {
+                format!("{}: {error}", lang.t("reports.sync.failed"))
+            }
+        };
+        let _ = write!(
+            html,
+            "<tr data-session=\"{peer}\"><td><code>{peer}</code></td><td>{when}</td><td>{result}</td><td>{out} ↑ {inn} ↓</td></tr>",
+            peer = escape(&session.peer),
+            when = escape(&local_time(session.last_attempt).unwrap_or_default()),
+            result = escape(&result),
+            out = session.bytes_out,
+            inn = session.bytes_in,
+        );
+    }
+    html.push_str("</tbody></table>");
 }
 
 fn when(seconds: Option<i64>) -> Option<String> {
@@ -50,12 +105,7 @@ pub fn get(state: &AppState, staff: &Staff, request: &PageRequest) -> warp::repl
             for peer in &peers {
                 let contact = peer
                     .last_contact
-                    .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
-                    .map(|t| {
-                        t.with_timezone(&chrono::Local)
-                            .format("%d/%m/%Y %H:%M")
-                            .to_string()
-                    })
+                    .and_then(local_time)
                     .unwrap_or_else(|| lang.t("reports.sync.never").to_owned());
                 let _ = write!(
                     html,
@@ -72,6 +122,7 @@ pub fn get(state: &AppState, staff: &Staff, request: &PageRequest) -> warp::repl
                 lang.t("reports.sync.pending_hint")
             );
         }
+        activity_table(&mut html, lang, &state.sync.activity());
         (title, html)
     });
     render(state, staff, request, "/staff/sync", page)
@@ -89,6 +140,25 @@ pub fn get_json(state: &AppState) -> warp::reply::Response {
                     "last_contact": when(p.last_contact),
                     "sessions": p.sessions,
                     "pending": p.pending,
+                })).collect::<Vec<_>>(),
+                "recent_sessions": state.sync.activity().iter().map(|a| serde_json::json!({
+                    "peer": a.peer,
+                    "last_attempt": when(Some(a.last_attempt)),
+                    "ok": matches!(a.outcome, SessionOutcome::Synced { .. }),
+                    "error": match &a.outcome {
+                        SessionOutcome::Failed(error) => Some(error.as_str()),
+                        SessionOutcome::Synced { .. } => None,
+                    },
+                    "changes_sent": match a.outcome {
+                        SessionOutcome::Synced { changes_sent, .. } => changes_sent,
+                        SessionOutcome::Failed(_) => 0,
+                    },
+                    "new_changes": match a.outcome {
+                        SessionOutcome::Synced { new_changes, .. } => new_changes,
+                        SessionOutcome::Failed(_) => 0,
+                    },
+                    "bytes_in": a.bytes_in,
+                    "bytes_out": a.bytes_out,
                 })).collect::<Vec<_>>(),
             }),
         ),

@@ -1,0 +1,263 @@
+//! The one place sync sessions start: outgoing TCP sessions, enrolment with a hub, the
+//! listener that answers peers, and sealed bundle files written or read. [`SyncService`] owns
+//! what they share: the store, a guard per peer so two sessions with one peer never overlap,
+//! and a short in-memory record of each peer's last session for the sync status page. Who may
+//! exchange what is not decided here: every session proves membership with certificates
+//! (`tusach_sync::trust`), and each side takes the peer's scopes from its certificate.
+//!
+//! It decides nothing about what a session sends (that is `tusach_sync`'s protocol) and it
+//! prints nothing: callers turn its reports into words. [`hub`] is the schedule on which
+//! `serve --hub` dials the district's hub by itself.
+
+pub mod activity;
+pub mod hub;
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tusach_sync::bundle::{self, BundleSummary, OpenedBundle, SealError};
+use tusach_sync::protocol::secure::LinkTrust;
+use tusach_sync::protocol::session::SessionOptions;
+use tusach_sync::transport::tcp::{self, TcpSyncError};
+use tusach_sync::trust::{EnrolmentCode, Grant};
+use tusach_sync::{DeviceId, SessionReport, Store, StoreError};
+
+pub use activity::{PeerActivity, SessionOutcome};
+
+/// How much of a bundle is cut into one batch (the same size as a network batch).
+const BUNDLE_BATCH_BYTES: usize = 256 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Session(#[from] TcpSyncError),
+    #[error(transparent)]
+    Bundle(#[from] SealError),
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    #[error("cannot read {path}: {source}")]
+    ReadFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot write {path}: {source}")]
+    WriteFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the store is unavailable: another task panicked while holding it")]
+    StorePoisoned,
+}
+
+impl SyncError {
+    /// True when trying again later cannot help.
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            SyncError::Session(error) => error.is_permanent(),
+            SyncError::Bundle(SealError::Bundle(tusach_sync::bundle::BundleError::Io(_))) => false,
+            SyncError::Bundle(_) | SyncError::StorePoisoned => true,
+            SyncError::Store(error) => error.is_permanent(),
+            SyncError::ReadFile { .. } | SyncError::WriteFile { .. } => false,
+        }
+    }
+}
+
+/// Sync for one store: see the module documentation.
+pub struct SyncService {
+    store: Arc<Mutex<Store>>,
+    /// One async mutex per peer address: a second session with the same peer waits for the
+    /// first to end instead of running beside it.
+    peer_guards: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    activity: Mutex<activity::ActivityLog>,
+    /// Where [`SyncService::listen`] answers peers, once it does.
+    listening_on: Mutex<Option<SocketAddr>>,
+}
+
+impl SyncService {
+    pub fn new(store: Arc<Mutex<Store>>) -> Arc<SyncService> {
+        Arc::new(SyncService {
+            store,
+            peer_guards: Mutex::new(HashMap::new()),
+            activity: Mutex::new(activity::ActivityLog::default()),
+            listening_on: Mutex::new(None),
+        })
+    }
+
+    /// The store every session of this service reads and writes.
+    pub fn store(&self) -> &Arc<Mutex<Store>> {
+        &self.store
+    }
+
+    /// Where the listener answers peers, if it runs.
+    pub fn listening_on(&self) -> Option<SocketAddr> {
+        self.listening_on.lock().ok().and_then(|addr| *addr)
+    }
+
+    /// Each peer's last session, most recent first.
+    pub fn activity(&self) -> Vec<PeerActivity> {
+        self.activity
+            .lock()
+            .map(|log| log.recent())
+            .unwrap_or_default()
+    }
+
+    /// True while a session with `addr` (as it was dialled) runs.
+    pub fn is_busy_with(&self, addr: &str) -> bool {
+        self.guard_for(addr).try_lock().is_err()
+    }
+
+    fn guard_for(&self, addr: &str) -> Arc<tokio::sync::Mutex<()>> {
+        match self.peer_guards.lock() {
+            Ok(mut guards) => guards.entry(addr.to_owned()).or_default().clone(),
+            // A panic elsewhere poisoned the map: a fresh guard still lets this session run.
+            Err(_) => Arc::default(),
+        }
+    }
+
+    /// Dials `addr` and runs one session as the initiator. The only place outgoing sessions
+    /// start. Waits for a session already running with the same address to end first.
+    pub async fn sync_with(
+        &self,
+        addr: &str,
+        idle_timeout: Duration,
+    ) -> Result<SessionReport, SyncError> {
+        let guard = self.guard_for(addr);
+        let _one_at_a_time = guard.lock().await;
+        let result =
+            tcp::sync_with(addr, &self.store, SessionOptions::default(), idle_timeout).await;
+        self.finished(addr.to_owned(), &result);
+        Ok(result?)
+    }
+
+    /// Enrols this device at the hub `addr` with a one-time code the hub showed.
+    pub async fn enrol_with(
+        &self,
+        addr: &str,
+        code: EnrolmentCode,
+        idle_timeout: Duration,
+    ) -> Result<Grant, SyncError> {
+        let guard = self.guard_for(addr);
+        let _one_at_a_time = guard.lock().await;
+        Ok(tcp::enrol_with(addr, &self.store, code, idle_timeout).await?)
+    }
+
+    /// Answers peers on `listener` until `shutdown` resolves. The only place incoming sessions
+    /// start.
+    pub async fn listen(
+        self: &Arc<Self>,
+        listener: tokio::net::TcpListener,
+        idle_timeout: Duration,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) -> std::io::Result<()> {
+        if let Ok(mut addr) = self.listening_on.lock() {
+            *addr = listener.local_addr().ok();
+        }
+        let service = self.clone();
+        let on_session = Arc::new(
+            move |peer: SocketAddr, result: Result<SessionReport, TcpSyncError>| {
+                // An incoming peer is named by its device id once it said hello; before that
+                // only its address is known (its port changes with every connection).
+                let name = match &result {
+                    Ok(SessionReport { peer: Some(id), .. }) => id.to_hex(),
+                    _ => peer.ip().to_string(),
+                };
+                match &result {
+                    Ok(report) => eprintln!(
+                        "sync session with {peer} finished: sent {} changes, received {} new",
+                        report.changes_sent, report.received.new_changes
+                    ),
+                    Err(error) => eprintln!("sync session with {peer} failed: {error}"),
+                }
+                service.finished(name, &result);
+            },
+        );
+        let served = tcp::serve(
+            listener,
+            self.store.clone(),
+            SessionOptions::default(),
+            idle_timeout,
+            on_session,
+            shutdown,
+        )
+        .await;
+        if let Ok(mut addr) = self.listening_on.lock() {
+            *addr = None;
+        }
+        served
+    }
+
+    /// Writes `file` with everything member `to` lacks, sealed: encrypted for `to` and signed
+    /// by this device. The file appears whole or not at all:
+    /// it is written beside its place and renamed, so a pulled USB stick never holds half a
+    /// bundle under the real name. Holds the store for the whole bundle.
+    pub fn write_bundle(&self, file: &Path, to: DeviceId) -> Result<BundleSummary, SyncError> {
+        let dir = file
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let write_error = |source| SyncError::WriteFile {
+            path: file.to_owned(),
+            source,
+        };
+        let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(write_error)?;
+        let summary = {
+            let mut store = self.store.lock().map_err(|_| SyncError::StorePoisoned)?;
+            let mut out = std::io::BufWriter::new(temp.as_file_mut());
+            let trust = LinkTrust::load(&mut store, tcp::unix_now())?;
+            let summary =
+                bundle::write_sealed(&mut store, to, &trust, BUNDLE_BATCH_BYTES, &mut out)?;
+            out.flush().map_err(write_error)?;
+            summary
+        };
+        temp.as_file().sync_all().map_err(write_error)?;
+        temp.persist(file).map_err(|e| write_error(e.error))?;
+        Ok(summary)
+    }
+
+    /// Opens a sealed bundle and checks it whole (maker, signature, frames, scopes), then
+    /// merges it into the store.
+    pub fn read_bundle(&self, file: &Path) -> Result<OpenedBundle, SyncError> {
+        let bytes = std::fs::read(file).map_err(|source| SyncError::ReadFile {
+            path: file.to_owned(),
+            source,
+        })?;
+        let mut store = self.store.lock().map_err(|_| SyncError::StorePoisoned)?;
+        let trust = LinkTrust::load(&mut store, tcp::unix_now())?;
+        Ok(bundle::read_sealed(&mut store, &bytes, &trust)?)
+    }
+
+    /// Notes a finished or failed session: in memory for the status page, and in the store
+    /// (when the peer is known) so the page still knows after a restart.
+    fn finished(&self, peer: String, result: &Result<SessionReport, TcpSyncError>) {
+        if let Ok(report) = result {
+            self.note_contact(report);
+        }
+        if let Ok(mut log) = self.activity.lock() {
+            log.note(peer, unix_now(), result);
+        }
+    }
+
+    /// Best effort: a failure here loses a timestamp, never data, so it is only logged.
+    fn note_contact(&self, report: &SessionReport) {
+        let Some(peer) = report.peer else { return };
+        match self.store.lock() {
+            Ok(mut store) => {
+                if let Err(error) = store.record_peer_contact(&peer, unix_now()) {
+                    eprintln!("could not record the contact with {peer}: {error}");
+                }
+            }
+            Err(_) => eprintln!("could not record the contact with {peer}: store unavailable"),
+        }
+    }
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
