@@ -130,3 +130,127 @@ fn a_device_joins_with_a_code_and_a_stranger_gets_nothing() {
     );
     listener.terminate(Duration::from_secs(10));
 }
+
+/// The same through the staff pages: the hub's admin makes a code (shown with a QR), the new
+/// appliance's admin types it with the hub's address on the Network page, both while `serve`
+/// runs; a stranger's attempt shows on the hub's sync page.
+#[test]
+fn enrolment_through_the_staff_pages_while_both_serve() {
+    use tusach_tests::web::Server;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (hub, desk, stranger) = (
+        dir.path().join("hub"),
+        dir.path().join("desk"),
+        dir.path().join("stranger"),
+    );
+    ok(&hub, &["dev", "seed", "--records", "30"]);
+    let hub_server = Server::start(hub.clone(), &[], None);
+    // The console reaches the running hub through its control socket.
+    ok(&hub, &["network", "init", "--name", "Huyện Nghi Lộc"]);
+    let desk_server = Server::start(desk.clone(), &[], None);
+
+    let mut hub_admin = hub_server.staff_client();
+    let page = hub_admin.get("/staff/network");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains("action=\"/staff/network/code\""),
+        "{}",
+        page.body
+    );
+    let csrf = hub_admin.csrf.clone();
+    let bad = hub_admin.post_form(
+        "/staff/network/code",
+        &[
+            ("csrf", &csrf),
+            ("library", "Xã Nghi Phú"),
+            ("role", "appliance"),
+        ],
+    );
+    assert!(bad.body.contains("Mã thư viện"), "{}", bad.body);
+    let made = hub_admin.post_form(
+        "/staff/network/code",
+        &[
+            ("csrf", &csrf),
+            ("library", "xa-nghi-phu"),
+            ("role", "appliance"),
+        ],
+    );
+    assert_eq!(made.status, 200);
+    assert!(
+        made.body.contains("data-code") && made.body.contains("<svg"),
+        "{}",
+        made.body
+    );
+    let code = made
+        .body
+        .split("<code>")
+        .filter_map(|s| s.split("</code>").next())
+        .find(|s| s.len() == 14 && s.matches('-').count() == 2)
+        .expect("a code on the page")
+        .to_owned();
+
+    let mut desk_admin = desk_server.staff_client();
+    let page = desk_admin.get("/staff/network");
+    assert!(
+        page.body.contains("data-standing=\"none\""),
+        "{}",
+        page.body
+    );
+    let csrf = desk_admin.csrf.clone();
+    let forged = desk_admin.post_form(
+        "/staff/network/join",
+        &[
+            ("csrf", "wrong"),
+            ("hub", &hub_server.sync_addr()),
+            ("code", &code),
+        ],
+    );
+    assert_ne!(forged.status, 303, "a forged form must not join");
+    let joined = desk_admin.post_form(
+        "/staff/network/join",
+        &[
+            ("csrf", &csrf),
+            ("hub", &hub_server.sync_addr()),
+            ("code", &code),
+        ],
+    );
+    assert_eq!(joined.status, 303, "{}", joined.body);
+    let page = desk_admin.get("/staff/network");
+    assert!(
+        page.body.contains("data-standing=\"member\""),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("Huyện Nghi Lộc"), "{}", page.body);
+
+    // A stranger with an empty folder tries the hub: refused, and the hub's sync page says so.
+    let attempt = tusach(
+        &stranger,
+        &[
+            "sync",
+            "--peer",
+            &hub_server.sync_addr(),
+            "--timeout-secs",
+            "5",
+        ],
+    );
+    assert!(!attempt.status.success());
+    let sync_page = hub_admin.get("/staff/sync");
+    assert!(
+        sync_page.body.contains("data-refusals"),
+        "{}",
+        sync_page.body
+    );
+    assert!(
+        sync_page
+            .body
+            .contains("presented no membership certificate"),
+        "{}",
+        sync_page.body
+    );
+    let status = hub_admin.get("/api/sync/status").json();
+    assert!(
+        status["refused"].as_array().is_some_and(|r| !r.is_empty()),
+        "{status}"
+    );
+}

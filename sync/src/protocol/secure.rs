@@ -416,17 +416,24 @@ impl SecureSession {
             // Initiator: the responder's key and chain.
             (Role::Initiator, 2) => {
                 let chain = Chain::from_bytes(&payload)?;
-                if self.enrolment.is_none() {
-                    // A sync: the responder must be a member before we say anything more.
-                    self.peer = Some(self.verify_peer(&chain)?);
-                }
-                let ours = self.trust.chain.to_bytes();
+                // A sync: the responder must be a member before we send it any data. We still
+                // finish the handshake (our chain is public), so the responder learns why it
+                // is refused and records the attempt: a stranger's own attempts show on the
+                // member's sync page.
+                let verified = if self.enrolment.is_none() {
+                    Some(self.verify_peer(&chain))
+                } else {
+                    None
+                };
                 let ours = if self.enrolment.is_some() {
                     Vec::new()
                 } else {
-                    ours
+                    self.trust.chain.to_bytes()
                 };
                 self.write_handshake(&ours)?;
+                if let Some(verified) = verified {
+                    self.peer = Some(verified?);
+                }
                 self.open(store)?;
             }
             // Responder: the initiator's key and chain; keys are ready.
@@ -613,8 +620,8 @@ impl SecureSession {
         }
         let was_open = self.transport.is_some();
         self.phase = Phase::Failed;
-        // Handshake records still queued may go; nothing of the conversation does.
-        self.outbox.retain(|_| false);
+        // Records already queued stay: they were encrypted in order (the peer's nonces count
+        // them), and they are a handshake message or data for a verified member.
         if let SecureError::OldPeer(_) = error {
             // Our preamble is all an old peer needs to say "version 2 is not supported".
             self.outbox

@@ -10,6 +10,8 @@ mod charts;
 mod csv;
 mod exception_resolve;
 mod exceptions_get;
+mod network_get;
+mod network_post;
 mod stats_get;
 mod stats_month_csv;
 mod sync_status_get;
@@ -196,6 +198,29 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
         .and_then(|who, request, state: Arc<AppState>| {
             blocking(move || sync_status_get::get(&state, &who, &request))
         });
+    let network = warp::path!("staff" / "network")
+        .and(warp::get())
+        .and(staff(s.clone()))
+        .and(page_request())
+        .and(with_state(s.clone()))
+        .and_then(|who, request, state: Arc<AppState>| {
+            blocking(move || network_get::get(&state, &who, &request, None, None))
+        });
+    let network_post = warp::path!("staff" / "network" / String)
+        .and(warp::post())
+        .and(staff(s.clone()))
+        .and(page_request())
+        .and(form_body())
+        .and(with_state(s.clone()))
+        .and_then(
+            |action: String, who, request, input: Input, state: Arc<AppState>| async move {
+                if !matches!(action.as_str(), "code" | "join" | "revoke") {
+                    return Err(warp::reject::not_found());
+                }
+                blocking(move || network_post::post_form(&state, &who, &request, &input, &action))
+                    .await
+            },
+        );
     let sync_json = warp::path!("api" / "sync" / "status")
         .and(warp::get())
         .and(staff(s.clone()))
@@ -225,6 +250,10 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
         .or(sync)
         .unify()
         .or(sync_json)
+        .unify()
+        .or(network)
+        .unify()
+        .or(network_post)
         .unify()
         .boxed()
 }

@@ -123,6 +123,17 @@ pub fn get(state: &AppState, staff: &Staff, request: &PageRequest) -> warp::repl
             );
         }
         activity_table(&mut html, lang, &state.sync.activity());
+        let refusals = state
+            .write(|store| tusach_sync::trust::refusals(store, 50))
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or_default();
+        html.push_str(&super::network_get::refusals_html(lang, &refusals));
+        let _ = write!(
+            html,
+            "<p><a class=\"button\" href=\"/staff/network\">{}</a></p>",
+            lang.t("reports.network.title")
+        );
         (title, html)
     });
     render(state, staff, request, "/staff/sync", page)
@@ -141,6 +152,19 @@ pub fn get_json(state: &AppState) -> warp::reply::Response {
                     "sessions": p.sessions,
                     "pending": p.pending,
                 })).collect::<Vec<_>>(),
+                "refused": state
+                    .write(|store| tusach_sync::trust::refusals(store, 50))
+                    .ok()
+                    .and_then(Result::ok)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|r| serde_json::json!({
+                        "at": when(Some(r.at)),
+                        "address": r.address,
+                        "fingerprint": r.fingerprint,
+                        "reason": r.reason,
+                    }))
+                    .collect::<Vec<_>>(),
                 "recent_sessions": state.sync.activity().iter().map(|a| serde_json::json!({
                     "peer": a.peer,
                     "last_attempt": when(Some(a.last_attempt)),
