@@ -270,3 +270,65 @@ fn certificates_and_revocations_are_data() {
     );
     let _ = Value::Null;
 }
+
+/// Library A's readers never reach a device of library B, whichever way the data goes: through
+/// a district laptop that carries both libraries, or in a sealed bundle A makes for B.
+#[test]
+fn a_carrier_and_a_bundle_keep_each_library_to_itself() {
+    use tusach_sync::bundle::{read_sealed, write_sealed};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut hub = store(&dir, "hub");
+    trust::init_network(&mut hub, "net", NOW).expect("init");
+    let mut desk_a = store(&dir, "a");
+    let mut desk_b = store(&dir, "b");
+    let mut mule = store(&dir, "mule");
+    let code = code_for(&mut hub, "a", MemberRole::Appliance);
+    enrol(&mut desk_a, &mut hub, code).expect("a");
+    let code = code_for(&mut hub, "b", MemberRole::Appliance);
+    enrol(&mut desk_b, &mut hub, code).expect("b");
+    let code = trust::make_code(
+        &mut hub,
+        &CodeRequest {
+            role: MemberRole::Mule,
+            label: "can-bo-huyen".into(),
+            scopes: vec!["network".into(), "library:a".into(), "library:b".into()],
+            cert_days: 30,
+        },
+        NOW,
+    )
+    .expect("mule code");
+    enrol(&mut mule, &mut hub, code).expect("mule");
+
+    write(&mut desk_a, "library:a", "reader-a", "Nguyễn Văn A");
+    write(&mut desk_a, "network", "record-a", "a record");
+    write(&mut desk_b, "library:b", "reader-b", "Trần Thị B");
+    // The laptop visits A, then B, then A again.
+    sync(&mut mule, &mut desk_a, NOW, |_, _| {}).0.expect("mule at a");
+    sync(&mut mule, &mut desk_b, NOW, |_, _| {}).0.expect("mule at b");
+    sync(&mut mule, &mut desk_a, NOW, |_, _| {}).0.expect("mule at a again");
+    assert!(has(&mut mule, "library:a", "reader-a") && has(&mut mule, "library:b", "reader-b"));
+    assert!(has(&mut desk_b, "network", "record-a"), "the catalogue travels");
+    assert!(!has(&mut desk_b, "library:a", "reader-a"), "A's reader reached B via the laptop");
+    assert!(!has(&mut desk_a, "library:b", "reader-b"), "B's reader reached A via the laptop");
+
+    // A seals a bundle for B (B's certificate came with the catalogue through the laptop).
+    let trust_a = LinkTrust::load(&mut desk_a, NOW).expect("trust");
+    let mut bytes = Vec::new();
+    write_sealed(&mut desk_a, desk_b.device_id(), &trust_a, 1 << 16, &mut bytes).expect("seal");
+    let trust_b = LinkTrust::load(&mut desk_b, NOW).expect("trust");
+    read_sealed(&mut desk_b, &bytes, &trust_b).expect("open");
+    assert!(!has(&mut desk_b, "library:a", "reader-a"), "A's reader reached B in a bundle");
+    // A bundle changed on the way applies nothing.
+    write(&mut desk_a, "network", "record-a2", "another");
+    let trust_a = LinkTrust::load(&mut desk_a, NOW).expect("trust");
+    let mut bytes = Vec::new();
+    write_sealed(&mut desk_a, desk_b.device_id(), &trust_a, 1 << 16, &mut bytes).expect("seal");
+    let before = desk_b.content_digest().expect("digest");
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 1;
+    assert!(read_sealed(&mut desk_b, &bytes, &trust_b).is_err());
+    bytes[middle] ^= 1;
+    bytes.truncate(bytes.len() - 10);
+    assert!(read_sealed(&mut desk_b, &bytes, &trust_b).is_err());
+    assert_eq!(desk_b.content_digest().expect("digest"), before);
+}
