@@ -261,7 +261,8 @@ pub fn run(
 
 /// Runs two authenticated sessions against each other in memory until neither has anything
 /// more to say. `tamper` sees every chunk on its way (`true`: from `a`) and may change it.
-/// Returns each side's first error, if any.
+/// Returns each side's first error, if any, and how many one-way trips carried bytes (two
+/// make a round trip).
 pub fn pump_secure(
     a: &mut crate::protocol::secure::SecureSession,
     store_a: &mut Store,
@@ -271,12 +272,16 @@ pub fn pump_secure(
 ) -> (
     Result<(), crate::protocol::secure::SecureError>,
     Result<(), crate::protocol::secure::SecureError>,
+    usize,
 ) {
     let (mut result_a, mut result_b) = (Ok(()), Ok(()));
+    let mut trips = 0;
     loop {
         let mut moved = false;
+        let mut sent = false;
         while let Ok(Some(mut bytes)) = a.poll_transmit(store_a) {
             moved = true;
+            sent = true;
             tamper(true, &mut bytes);
             if let Err(e) = b.receive(store_b, &bytes)
                 && result_b.is_ok()
@@ -284,8 +289,11 @@ pub fn pump_secure(
                 result_b = Err(e);
             }
         }
+        trips += usize::from(sent);
+        let mut sent = false;
         while let Ok(Some(mut bytes)) = b.poll_transmit(store_b) {
             moved = true;
+            sent = true;
             tamper(false, &mut bytes);
             if let Err(e) = a.receive(store_a, &bytes)
                 && result_a.is_ok()
@@ -293,8 +301,9 @@ pub fn pump_secure(
                 result_a = Err(e);
             }
         }
+        trips += usize::from(sent);
         if !moved {
-            return (result_a, result_b);
+            return (result_a, result_b, trips);
         }
     }
 }
@@ -313,7 +322,7 @@ pub fn enrol_in_memory(
     let options = crate::protocol::session::SessionOptions::default();
     let mut d = SecureSession::initiate(device, Purpose::Enrol(code), trust_d, options.clone())?;
     let mut h = SecureSession::respond(hub, trust_h, options)?;
-    let (rd, rh) = pump_secure(&mut d, device, &mut h, hub, |_, _| {});
+    let (rd, rh, _) = pump_secure(&mut d, device, &mut h, hub, |_, _| {});
     rd?;
     rh?;
     d.grant()
