@@ -1,13 +1,21 @@
 //! `bootstrap`: a new replica receives 100,000 records over loopback TCP. Sender and receiver
-//! are separate `tusach` processes so each one's peak memory is its own.
+//! are separate `tusach` processes so each one's peak memory is its own. Both are members of
+//! one network, so the session is authenticated and encrypted.
+//!
+//! A second phase sends the same records to another new replica from a running `tusach serve`
+//! while a reader searches the catalogue over HTTP: the search's p99 before the bootstrap
+//! (same server, same run) and during it show what a sync costs the readers.
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
-use std::time::Instant;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use serde_json::json;
 
+use super::serve::{Connection, QUERIES, Request, addresses, percentile};
 use crate::data_dir::DataDir;
 
 pub fn run(records: u64) -> anyhow::Result<serde_json::Value> {
@@ -66,6 +74,7 @@ pub fn run(records: u64) -> anyhow::Result<serde_json::Value> {
     let sender_peak = peak_rss_mb(&sender_stderr);
     let receiver_peak = peak_rss_mb(&receiver_stderr);
     let converged = sender_digest == receiver_digest;
+    let served = bootstrap_from_serve(&exe, &sender_dir, &dir.path().join("receiver-2"))?;
     Ok(json!({
         "bench": "bootstrap",
         "records": records,
@@ -75,6 +84,12 @@ pub fn run(records: u64) -> anyhow::Result<serde_json::Value> {
         "sender_peak_rss_mb": sender_peak,
         "receiver_peak_rss_mb": receiver_peak,
         "seed_seconds": seed_seconds,
+        "serve_bootstrap_seconds": served.seconds,
+        "serve_search_p99_ms_idle": percentile(&served.idle, 0.99),
+        "serve_search_p99_ms_during": percentile(&served.during, 0.99),
+        "serve_search_p50_ms_during": percentile(&served.during, 0.50),
+        "serve_searches_during": served.during.len(),
+        "serve_search_errors": served.errors,
         "converged": converged,
         "goal_met": converged && seconds <= 30.0
             && sender_peak.is_some_and(|mb| mb <= 200.0)
@@ -111,4 +126,98 @@ fn peak_rss_mb(stderr: &str) -> Option<f64> {
         .find_map(|l| l.strip_prefix("peak_rss_kb "))
         .and_then(|kb| kb.trim().parse::<f64>().ok())
         .map(|kb| kb / 1024.0)
+}
+
+/// Search latencies around a bootstrap from a running `serve`.
+struct Served {
+    seconds: f64,
+    idle: Vec<f64>,
+    during: Vec<f64>,
+    errors: u64,
+}
+
+/// Starts `serve` on `sender`, searches for a few seconds, then bootstraps `receiver` from it
+/// while still searching; sorts the latencies into before and during.
+fn bootstrap_from_serve(
+    exe: &std::path::Path,
+    sender: &std::path::Path,
+    receiver: &std::path::Path,
+) -> anyhow::Result<Served> {
+    crate::network_cmd::enrol_locally(&DataDir::new(sender), &DataDir::new(receiver), None)?;
+    let mut server = Command::new(exe)
+        .arg("--data")
+        .arg(sender)
+        .args(["serve", "--listen", "127.0.0.1:0", "--sync-listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("starting tusach serve")?;
+    let result = (|| {
+        let (web, sync) = addresses(&mut server)?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let searcher = {
+            let stop = stop.clone();
+            std::thread::spawn(move || -> (Vec<(Instant, f64)>, u64) {
+                let mut samples = Vec::new();
+                let mut errors = 0;
+                let Ok(mut connection) = Connection::open(&web) else {
+                    return (samples, 1);
+                };
+                for query in QUERIES.iter().cycle() {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let started = Instant::now();
+                    match connection.exchange(&Request::get(&format!("/search?q={query}"))) {
+                        Ok((200, _, _)) => {
+                            samples.push((started, started.elapsed().as_secs_f64() * 1000.0))
+                        }
+                        _ => {
+                            errors += 1;
+                            match Connection::open(&web) {
+                                Ok(fresh) => connection = fresh,
+                                Err(_) => break,
+                            }
+                        }
+                    }
+                }
+                (samples, errors)
+            })
+        };
+        std::thread::sleep(Duration::from_secs(3));
+        let started = Instant::now();
+        let receiving = Command::new(exe)
+            .arg("--data")
+            .arg(receiver)
+            .args(["sync", "--peer", &sync, "--json", "--timeout-secs", "300"])
+            .output()
+            .context("running the receiving tusach")?;
+        let ended = Instant::now();
+        stop.store(true, Ordering::Relaxed);
+        let (samples, errors) = searcher
+            .join()
+            .map_err(|_| anyhow::anyhow!("the searching thread panicked"))?;
+        if !receiving.status.success() {
+            bail!(
+                "the receiver failed: {}",
+                String::from_utf8_lossy(&receiving.stderr)
+            );
+        }
+        Ok(Served {
+            seconds: (ended - started).as_secs_f64(),
+            idle: samples
+                .iter()
+                .filter(|(at, _)| *at < started)
+                .map(|(_, ms)| *ms)
+                .collect(),
+            during: samples
+                .iter()
+                .filter(|(at, _)| *at >= started && *at < ended)
+                .map(|(_, ms)| *ms)
+                .collect(),
+            errors,
+        })
+    })();
+    let _ = stop(server);
+    result
 }

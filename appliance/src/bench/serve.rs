@@ -29,7 +29,7 @@ const STAFF_USER: &str = "bench";
 const STAFF_PASSWORD: &str = "mật khẩu đo tải";
 
 /// What each client asks, in turn.
-const QUERIES: &[&str] = &[
+pub(super) const QUERIES: &[&str] = &[
     "nguyen du",
     "Nguyễn Du",
     "truyen kieu",
@@ -149,6 +149,11 @@ fn prepare_desks(data: &DataDir) -> anyhow::Result<()> {
 /// Reads `serve`'s stdout until it says where it listens (the first start prints the first
 /// admin's password before that), then keeps draining it.
 pub(super) fn address(server: &mut std::process::Child) -> anyhow::Result<String> {
+    addresses(server).map(|(web, _)| web)
+}
+
+/// The web and sync addresses `tusach serve` says it listens on.
+pub(super) fn addresses(server: &mut std::process::Child) -> anyhow::Result<(String, String)> {
     let stdout = server
         .stdout
         .take()
@@ -162,6 +167,12 @@ pub(super) fn address(server: &mut std::process::Child) -> anyhow::Result<String
             .and_then(|rest| rest.split_whitespace().next())
         {
             let addr = addr.to_owned();
+            let sync = line
+                .split("(sync on ")
+                .nth(1)
+                .and_then(|rest| rest.split(')').next())
+                .unwrap_or_default()
+                .to_owned();
             // Keep draining stdout so the server never blocks on a full pipe.
             std::thread::spawn(move || {
                 let mut sink = String::new();
@@ -169,7 +180,7 @@ pub(super) fn address(server: &mut std::process::Child) -> anyhow::Result<String
                     sink.clear();
                 }
             });
-            return Ok(addr);
+            return Ok((addr, sync));
         }
         line.clear();
     }
@@ -319,7 +330,7 @@ fn run_client(
     outcome
 }
 
-struct Request {
+pub(super) struct Request {
     method: &'static str,
     path: String,
     headers: String,
@@ -327,7 +338,7 @@ struct Request {
 }
 
 impl Request {
-    fn get(path: &str) -> Request {
+    pub(super) fn get(path: &str) -> Request {
         Request {
             method: "GET",
             path: path.split('?').next().unwrap_or(path).to_owned() + &query_of(path),
@@ -365,13 +376,13 @@ fn encode(text: &str) -> String {
 }
 
 /// A kept-alive HTTP/1.1 connection, as a browser holds one.
-struct Connection {
+pub(super) struct Connection {
     reader: BufReader<TcpStream>,
     writer: TcpStream,
 }
 
 impl Connection {
-    fn open(addr: &str) -> std::io::Result<Connection> {
+    pub(super) fn open(addr: &str) -> std::io::Result<Connection> {
         let stream = TcpStream::connect(addr)?;
         stream.set_read_timeout(Some(Duration::from_secs(10)))?;
         stream.set_nodelay(true)?;
@@ -425,7 +436,7 @@ impl Connection {
         ))
     }
 
-    fn exchange(&mut self, request: &Request) -> anyhow::Result<(u16, String, Vec<u8>)> {
+    pub(super) fn exchange(&mut self, request: &Request) -> anyhow::Result<(u16, String, Vec<u8>)> {
         let mut head = format!(
             "{} {} HTTP/1.1\r\nHost: tusach\r\n{}",
             request.method, request.path, request.headers
@@ -483,7 +494,7 @@ impl Connection {
     }
 }
 
-fn percentile(samples: &[f64], q: f64) -> f64 {
+pub(super) fn percentile(samples: &[f64], q: f64) -> f64 {
     if samples.is_empty() {
         return f64::NAN;
     }
