@@ -52,8 +52,10 @@ impl ConsoleCommand {
     /// Makes file names absolute against `cwd`, the directory of the person who typed them,
     /// before a server with another working directory runs the command.
     pub fn resolve_paths(&mut self, cwd: &std::path::Path) {
-        if let ConsoleCommand::Sync(args) = self {
-            args.resolve_paths(cwd);
+        match self {
+            ConsoleCommand::Sync(args) => args.resolve_paths(cwd),
+            ConsoleCommand::Network(args) => args.resolve_paths(cwd),
+            ConsoleCommand::Id | ConsoleCommand::Staff(_) => {}
         }
     }
 }

@@ -74,6 +74,42 @@ enum NetworkCommand {
     },
     /// This device's standing, the members it knows, refused attempts.
     Show,
+    /// (Hub) Vouch for a file, e.g. an update bundle: writes FILE.sig beside it.
+    Sign { file: std::path::PathBuf },
+    /// Check FILE.sig: a current hub of this device's network vouched for FILE exactly.
+    Verify { file: std::path::PathBuf },
+}
+
+impl NetworkArgs {
+    /// Makes file names absolute against `cwd` before serve (elsewhere) runs the command.
+    pub fn resolve_paths(&mut self, cwd: &std::path::Path) {
+        if let NetworkCommand::Sign { file } | NetworkCommand::Verify { file } = &mut self.command {
+            *file = cwd.join(&*file);
+        }
+    }
+}
+
+fn signature_path(file: &std::path::Path) -> std::path::PathBuf {
+    let mut name = file.as_os_str().to_owned();
+    name.push(".sig");
+    name.into()
+}
+
+fn digest_of(file: &std::path::Path) -> anyhow::Result<[u8; 32]> {
+    use sha2::{Digest, Sha256};
+    use std::io::Read;
+    let mut hasher = Sha256::new();
+    let mut reader = std::fs::File::open(file)
+        .with_context(|| format!("cannot read {}", file.display()))?;
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = reader.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hasher.finalize().into())
 }
 
 /// The scopes of a library's own data.
@@ -230,6 +266,27 @@ pub fn run(console: &mut Console<'_>, args: NetworkArgs) -> anyhow::Result<()> {
             for line in lines {
                 writeln!(console.out, "{line}")?;
             }
+        }
+        NetworkCommand::Sign { file } => {
+            let digest = digest_of(&file)?;
+            let signature = trust::sign_file_digest(&mut *lock(console)?, &digest, now)?;
+            let out = signature_path(&file);
+            std::fs::write(&out, signature)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            writeln!(console.out, "signed: {}", out.display())?;
+        }
+        NetworkCommand::Verify { file } => {
+            let digest = digest_of(&file)?;
+            let sig = signature_path(&file);
+            let signature = std::fs::read(&sig)
+                .with_context(|| format!("{} has no signature ({} is missing)", file.display(), sig.display()))?;
+            let signer = trust::verify_file_digest(&mut *lock(console)?, &digest, &signature, now)
+                .with_context(|| format!("{} is not vouched for by this network", file.display()))?;
+            writeln!(
+                console.out,
+                "verified: signed by hub {} ({})",
+                signer.device, signer.label
+            )?;
         }
     }
     Ok(())
