@@ -99,8 +99,8 @@ fn digest_of(file: &std::path::Path) -> anyhow::Result<[u8; 32]> {
     use sha2::{Digest, Sha256};
     use std::io::Read;
     let mut hasher = Sha256::new();
-    let mut reader = std::fs::File::open(file)
-        .with_context(|| format!("cannot read {}", file.display()))?;
+    let mut reader =
+        std::fs::File::open(file).with_context(|| format!("cannot read {}", file.display()))?;
     let mut buf = vec![0u8; 1 << 16];
     loop {
         let n = reader.read(&mut buf)?;
@@ -278,10 +278,17 @@ pub fn run(console: &mut Console<'_>, args: NetworkArgs) -> anyhow::Result<()> {
         NetworkCommand::Verify { file } => {
             let digest = digest_of(&file)?;
             let sig = signature_path(&file);
-            let signature = std::fs::read(&sig)
-                .with_context(|| format!("{} has no signature ({} is missing)", file.display(), sig.display()))?;
+            let signature = std::fs::read(&sig).with_context(|| {
+                format!(
+                    "{} has no signature ({} is missing)",
+                    file.display(),
+                    sig.display()
+                )
+            })?;
             let signer = trust::verify_file_digest(&mut *lock(console)?, &digest, &signature, now)
-                .with_context(|| format!("{} is not vouched for by this network", file.display()))?;
+                .with_context(|| {
+                    format!("{} is not vouched for by this network", file.display())
+                })?;
             writeln!(
                 console.out,
                 "verified: signed by hub {} ({})",

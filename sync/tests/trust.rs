@@ -304,26 +304,58 @@ fn a_carrier_and_a_bundle_keep_each_library_to_itself() {
     write(&mut desk_a, "network", "record-a", "a record");
     write(&mut desk_b, "library:b", "reader-b", "Trần Thị B");
     // The laptop visits A, then B, then A again.
-    sync(&mut mule, &mut desk_a, NOW, |_, _| {}).0.expect("mule at a");
-    sync(&mut mule, &mut desk_b, NOW, |_, _| {}).0.expect("mule at b");
-    sync(&mut mule, &mut desk_a, NOW, |_, _| {}).0.expect("mule at a again");
+    sync(&mut mule, &mut desk_a, NOW, |_, _| {})
+        .0
+        .expect("mule at a");
+    sync(&mut mule, &mut desk_b, NOW, |_, _| {})
+        .0
+        .expect("mule at b");
+    sync(&mut mule, &mut desk_a, NOW, |_, _| {})
+        .0
+        .expect("mule at a again");
     assert!(has(&mut mule, "library:a", "reader-a") && has(&mut mule, "library:b", "reader-b"));
-    assert!(has(&mut desk_b, "network", "record-a"), "the catalogue travels");
-    assert!(!has(&mut desk_b, "library:a", "reader-a"), "A's reader reached B via the laptop");
-    assert!(!has(&mut desk_a, "library:b", "reader-b"), "B's reader reached A via the laptop");
+    assert!(
+        has(&mut desk_b, "network", "record-a"),
+        "the catalogue travels"
+    );
+    assert!(
+        !has(&mut desk_b, "library:a", "reader-a"),
+        "A's reader reached B via the laptop"
+    );
+    assert!(
+        !has(&mut desk_a, "library:b", "reader-b"),
+        "B's reader reached A via the laptop"
+    );
 
     // A seals a bundle for B (B's certificate came with the catalogue through the laptop).
     let trust_a = LinkTrust::load(&mut desk_a, NOW).expect("trust");
     let mut bytes = Vec::new();
-    write_sealed(&mut desk_a, desk_b.device_id(), &trust_a, 1 << 16, &mut bytes).expect("seal");
+    write_sealed(
+        &mut desk_a,
+        desk_b.device_id(),
+        &trust_a,
+        1 << 16,
+        &mut bytes,
+    )
+    .expect("seal");
     let trust_b = LinkTrust::load(&mut desk_b, NOW).expect("trust");
     read_sealed(&mut desk_b, &bytes, &trust_b).expect("open");
-    assert!(!has(&mut desk_b, "library:a", "reader-a"), "A's reader reached B in a bundle");
+    assert!(
+        !has(&mut desk_b, "library:a", "reader-a"),
+        "A's reader reached B in a bundle"
+    );
     // A bundle changed on the way applies nothing.
     write(&mut desk_a, "network", "record-a2", "another");
     let trust_a = LinkTrust::load(&mut desk_a, NOW).expect("trust");
     let mut bytes = Vec::new();
-    write_sealed(&mut desk_a, desk_b.device_id(), &trust_a, 1 << 16, &mut bytes).expect("seal");
+    write_sealed(
+        &mut desk_a,
+        desk_b.device_id(),
+        &trust_a,
+        1 << 16,
+        &mut bytes,
+    )
+    .expect("seal");
     let before = desk_b.content_digest().expect("digest");
     let middle = bytes.len() / 2;
     bytes[middle] ^= 1;
@@ -332,4 +364,98 @@ fn a_carrier_and_a_bundle_keep_each_library_to_itself() {
     bytes.truncate(bytes.len() - 10);
     assert!(read_sealed(&mut desk_b, &bytes, &trust_b).is_err());
     assert_eq!(desk_b.content_digest().expect("digest"), before);
+}
+
+/// The handshake's layout is part of the protocol (`sync/PROTOCOL.md` §5): two preambles, then
+/// three records whose sizes follow from the chains. The bytes themselves are random (fresh
+/// ephemeral keys), so the layout is what is pinned here; the certificate bytes have golden
+/// fixtures in `wire_fixtures.rs`.
+#[test]
+fn the_handshake_has_the_documented_layout() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut hub = store(&dir, "hub");
+    trust::init_network(&mut hub, "net", NOW).expect("init");
+    let mut desk = store(&dir, "desk");
+    let code = code_for(&mut hub, "a", MemberRole::Appliance);
+    enrol(&mut desk, &mut hub, code).expect("enrol");
+    let trust_d = LinkTrust::load(&mut desk, NOW).expect("trust");
+    let trust_h = LinkTrust::load(&mut hub, NOW).expect("trust");
+    let (desk_chain, hub_chain) = (
+        trust_d.chain.to_bytes().len(),
+        trust_h.chain.to_bytes().len(),
+    );
+    let mut d = SecureSession::initiate(&desk, Purpose::Sync, trust_d, SessionOptions::default())
+        .expect("initiate");
+    let mut h = SecureSession::respond(&hub, trust_h, SessionOptions::default()).expect("respond");
+    let from_desk: Vec<Vec<u8>> =
+        std::iter::from_fn(|| d.poll_transmit(&mut desk).ok().flatten()).collect();
+    assert_eq!(from_desk[0], b"TSYN\x02");
+    assert_eq!(
+        from_desk[1].len(),
+        2 + 32 + 1,
+        "msg1: e and the purpose byte"
+    );
+    assert_eq!(&from_desk[1][..2], &33u16.to_le_bytes());
+    assert_eq!(from_desk[1][34], 1, "purpose: sync");
+    for bytes in &from_desk {
+        h.receive(&mut hub, bytes).expect("msg1");
+    }
+    let from_hub: Vec<Vec<u8>> =
+        std::iter::from_fn(|| h.poll_transmit(&mut hub).ok().flatten()).collect();
+    assert_eq!(from_hub[0], b"TSYN\x02");
+    assert_eq!(
+        from_hub[1].len(),
+        2 + 32 + 48 + hub_chain + 16,
+        "msg2: e, s, the hub's chain"
+    );
+    for bytes in &from_hub {
+        d.receive(&mut desk, bytes).expect("msg2");
+    }
+    let msg3 = d.poll_transmit(&mut desk).expect("poll").expect("msg3");
+    assert_eq!(
+        msg3.len(),
+        2 + 48 + desk_chain + 16,
+        "msg3: s and the desk's chain"
+    );
+}
+
+/// A database copied to another card takes a new identity; its old certificate names the old
+/// key, so the copy is not a member until it enrols again, which works.
+#[test]
+fn a_cloned_card_must_enrol_again_and_can() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut hub = store(&dir, "hub");
+    trust::init_network(&mut hub, "net", NOW).expect("init");
+    let path = dir.path().join("desk.db");
+    {
+        let mut desk = Store::open(&path).expect("open");
+        let code = code_for(&mut hub, "a", MemberRole::Appliance);
+        enrol(&mut desk, &mut hub, code).expect("enrol");
+        assert!(
+            trust::standing(&mut desk, NOW)
+                .expect("standing")
+                .membership
+                .is_some()
+        );
+    }
+    let copy = dir.path().join("clone.db");
+    std::fs::copy(&path, &copy).expect("copy");
+    let mut clone = Store::open(&copy).expect("open the copy");
+    assert!(clone.identity_renewed());
+    assert!(
+        trust::standing(&mut clone, NOW)
+            .expect("standing")
+            .membership
+            .is_none()
+    );
+    let (r_clone, _) = sync(&mut clone, &mut hub, NOW, |_, _| {});
+    assert!(
+        r_clone.is_err(),
+        "the clone synced on the original's certificate"
+    );
+    let code = code_for(&mut hub, "a", MemberRole::Appliance);
+    enrol(&mut clone, &mut hub, code).expect("re-enrol");
+    sync(&mut clone, &mut hub, NOW, |_, _| {})
+        .0
+        .expect("the re-enrolled clone syncs");
 }

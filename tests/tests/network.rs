@@ -123,14 +123,20 @@ fn a_device_joins_with_a_code_and_a_stranger_gets_nothing() {
     assert!(verified.contains("verified: signed by hub"), "{verified}");
     std::fs::write(&bundle, b"a new version, changed").expect("write");
     let changed = tusach(&desk, &["network", "verify", bundle_arg]);
-    assert!(!changed.status.success(), "a changed bundle must not verify");
+    assert!(
+        !changed.status.success(),
+        "a changed bundle must not verify"
+    );
     // An appliance cannot vouch for updates, and a stranger's network does not count.
     let by_desk = tusach(&desk, &["network", "sign", bundle_arg]);
     assert!(!by_desk.status.success());
     ok(&stranger, &["network", "init", "--name", "rogue"]);
     ok(&stranger, &["network", "sign", bundle_arg]);
     let rogue = tusach(&desk, &["network", "verify", bundle_arg]);
-    assert!(!rogue.status.success(), "a rogue hub's signature must not verify");
+    assert!(
+        !rogue.status.success(),
+        "a rogue hub's signature must not verify"
+    );
 
     // Revoked at the hub: the desk is refused from then on.
     let desk_id = ok(&desk, &["id"]).trim().to_owned();

@@ -147,7 +147,13 @@ fn bootstrap_from_serve(
     let mut server = Command::new(exe)
         .arg("--data")
         .arg(sender)
-        .args(["serve", "--listen", "127.0.0.1:0", "--sync-listen", "127.0.0.1:0"])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--sync-listen",
+            "127.0.0.1:0",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
