@@ -68,12 +68,14 @@ pub fn page(frame: &Frame<'_>, title: &str, body: &str) -> String {
             for (path, key) in STAFF_NAV {
                 let _ = write!(html, "<a href=\"{path}\">{}</a>", lang.t(key));
             }
-            // Accounts are an admin's work; everyone may change their own password.
+            // Accounts and the network are an admin's work; everyone may change their own
+            // password.
             if staff.admin {
                 let _ = write!(
                     html,
-                    "<a href=\"/staff/accounts\">{}</a>",
-                    lang.t("nav.accounts")
+                    "<a href=\"/staff/accounts\">{}</a><a href=\"/staff/network\">{}</a>",
+                    lang.t("nav.accounts"),
+                    lang.t("nav.network")
                 );
             }
             let _ = write!(
