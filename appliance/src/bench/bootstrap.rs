@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use serde_json::json;
 
-use super::serve::{Connection, QUERIES, Request, addresses, percentile};
+use super::serve::{Connection, QUERIES, Request, addresses, encode, percentile};
 use crate::data_dir::DataDir;
 
 pub fn run(records: u64) -> anyhow::Result<serde_json::Value> {
@@ -174,7 +174,8 @@ fn bootstrap_from_serve(
                         break;
                     }
                     let started = Instant::now();
-                    match connection.exchange(&Request::get(&format!("/search?q={query}"))) {
+                    let request = Request::get(&format!("/search?q={}", encode(query)));
+                    match connection.exchange(&request) {
                         Ok((200, _, _)) => {
                             samples.push((started, started.elapsed().as_secs_f64() * 1000.0))
                         }
