@@ -102,11 +102,20 @@ pub fn run(data: &DataDir, command: ConsoleCommand, argv: Vec<String>) -> anyhow
         Err(DataDirError::Open { source, .. }) if matches!(*source, StoreError::InUse(_)) => {
             // Locked with no live socket: serve may be starting; give it a moment to answer.
             let deadline = Instant::now() + WAIT_FOR_SERVE;
+            let mut opened = None;
             while Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(100));
                 if control_socket::client::is_live(&socket) {
                     return forward(data, &command, argv);
                 }
+                // Or the holder was a one-shot tool that has just ended.
+                if let Ok(store) = data.open_store() {
+                    opened = Some(store);
+                    break;
+                }
+            }
+            if let Some(store) = opened {
+                return run_alone(command, store);
             }
             anyhow::bail!(
                 "the data folder {} is in use by another tusach process that takes no commands \
@@ -116,6 +125,11 @@ pub fn run(data: &DataDir, command: ConsoleCommand, argv: Vec<String>) -> anyhow
         }
         Err(error) => return Err(error).context("opening the data folder"),
     };
+    run_alone(command, store)
+}
+
+/// Runs `command` on a store this process opened itself.
+fn run_alone(command: ConsoleCommand, store: tusach_sync::Store) -> anyhow::Result<i32> {
     // One worker thread: sessions need a runtime that drives I/O while the command waits on
     // it from this thread.
     let runtime = tokio::runtime::Builder::new_multi_thread()
