@@ -2,11 +2,12 @@
 //! loopback, real bundle files.
 
 use std::path::Path;
-use std::process::{Command, Output};
+
 use std::time::Duration;
 
+use tusach_tests::cli::{device_id, digest, ok, tusach};
 use tusach_tests::network::enrol;
-use tusach_tests::process::{Tusach, tusach_binary};
+use tusach_tests::process::Tusach;
 
 /// Starts `tusach sync --listen` on a free loopback port for `data`; the guard stops it.
 fn listener(data: &Path, extra: &[&str]) -> (Tusach, String) {
@@ -15,38 +16,6 @@ fn listener(data: &Path, extra: &[&str]) -> (Tusach, String) {
     let mut process = Tusach::spawn(data, &args);
     let addr = process.listening_address();
     (process, addr)
-}
-
-fn tusach(data: &Path, args: &[&str]) -> Output {
-    Command::new(tusach_binary())
-        .arg("--data")
-        .arg(data)
-        .args(args)
-        .output()
-        .expect("run tusach")
-}
-
-fn ok(data: &Path, args: &[&str]) -> String {
-    let output = tusach(data, args);
-    assert!(
-        output.status.success(),
-        "tusach {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn digest(data: &Path) -> String {
-    let out = ok(data, &["dev", "digest"]);
-    assert!(out.contains("integrity ok"), "{out}");
-    out.lines()
-        .find(|l| l.starts_with("digest "))
-        .expect("digest line")
-        .to_owned()
-}
-
-fn device_id(data: &Path) -> String {
-    ok(data, &["id"]).trim().to_owned()
 }
 
 #[test]

@@ -2,38 +2,10 @@
 //! the hub makes the network and a one-time code, the new appliance joins with it and syncs; a
 //! stranger on the same network gets nothing and is recorded with its address and key.
 
-use std::path::Path;
-use std::process::{Command, Output};
 use std::time::Duration;
 
-use tusach_tests::process::{Tusach, tusach_binary};
-
-fn tusach(data: &Path, args: &[&str]) -> Output {
-    Command::new(tusach_binary())
-        .arg("--data")
-        .arg(data)
-        .args(args)
-        .output()
-        .expect("run tusach")
-}
-
-fn ok(data: &Path, args: &[&str]) -> String {
-    let output = tusach(data, args);
-    assert!(
-        output.status.success(),
-        "tusach {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn digest(data: &Path) -> String {
-    ok(data, &["dev", "digest"])
-        .lines()
-        .find(|l| l.starts_with("digest "))
-        .expect("digest line")
-        .to_owned()
-}
+use tusach_tests::cli::{digest, ok, tusach};
+use tusach_tests::process::Tusach;
 
 fn code_from(output: &str) -> String {
     output

@@ -1,0 +1,44 @@
+//! One-shot `tusach` commands as an engineer types them at a console: run, check it succeeded,
+//! read what it printed. For tests of the CLI (sync, network); long-running processes are
+//! [`crate::process`]'s business.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use crate::process::tusach_binary;
+
+/// `tusach --data DATA ARGS…`, to completion.
+pub fn tusach(data: &Path, args: &[&str]) -> Output {
+    Command::new(tusach_binary())
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .output()
+        .expect("run tusach")
+}
+
+/// The same, which must succeed; returns its stdout.
+pub fn ok(data: &Path, args: &[&str]) -> String {
+    let output = tusach(data, args);
+    assert!(
+        output.status.success(),
+        "tusach {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The store's content digest line, after an integrity check that must pass.
+pub fn digest(data: &Path) -> String {
+    let out = ok(data, &["dev", "digest"]);
+    assert!(out.contains("integrity ok"), "{out}");
+    out.lines()
+        .find(|l| l.starts_with("digest "))
+        .expect("digest line")
+        .to_owned()
+}
+
+/// The folder's device id.
+pub fn device_id(data: &Path) -> String {
+    ok(data, &["id"]).trim().to_owned()
+}
