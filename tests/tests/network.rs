@@ -126,6 +126,13 @@ fn a_device_joins_with_a_code_and_a_stranger_gets_nothing() {
         String::from_utf8_lossy(&refused.stderr)
     );
     listener.terminate(Duration::from_secs(10));
+    let hub_shown = ok(&hub, &["network", "show"]);
+    assert!(
+        hub_shown
+            .lines()
+            .any(|l| l.starts_with("refused\t") && l.contains("revoked")),
+        "the revoked desk's attempt is recorded: {hub_shown}"
+    );
 }
 
 /// The same through the staff pages: the hub's admin makes a code (shown with a QR), the new
