@@ -7,6 +7,7 @@ use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
+use tusach_tests::cli::digest;
 use tusach_tests::network::enrol;
 
 use tusach_tests::process::{run_ok, tusach_binary};
@@ -64,15 +65,6 @@ fn seed(data: &Path, records: u64, start: u64) {
         ],
         Duration::from_secs(300),
     );
-}
-
-fn digest(data: &Path) -> String {
-    let out = ok(data, &["dev", "digest"]);
-    assert!(out.contains("integrity ok"), "{out}");
-    out.lines()
-        .find(|l| l.starts_with("digest "))
-        .expect("digest line")
-        .to_owned()
 }
 
 /// Stops a server cleanly and checks it took its control socket with it.

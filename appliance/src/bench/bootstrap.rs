@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use serde_json::json;
 
-use super::serve::{Connection, QUERIES, Request, addresses, encode, percentile};
+use super::serve::{Connection, QUERIES, Request, addresses, encode, percentile, spawn_serve};
 use crate::data_dir::DataDir;
 
 pub fn run(records: u64) -> anyhow::Result<serde_json::Value> {
@@ -144,20 +144,7 @@ fn bootstrap_from_serve(
     receiver: &std::path::Path,
 ) -> anyhow::Result<Served> {
     crate::network_cmd::enrol_locally(&DataDir::new(sender), &DataDir::new(receiver), None)?;
-    let mut server = Command::new(exe)
-        .arg("--data")
-        .arg(sender)
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--sync-listen",
-            "127.0.0.1:0",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .context("starting tusach serve")?;
+    let mut server = spawn_serve(exe, sender)?;
     let result = (|| {
         let (web, sync) = addresses(&mut server)?;
         let stop = Arc::new(AtomicBool::new(false));

@@ -49,20 +49,7 @@ pub fn run(records: u64, seconds: u64) -> anyhow::Result<serde_json::Value> {
     crate::dev::seed(&data, 0, records, 500, true)?;
     prepare_desks(&data)?;
 
-    let mut server = Command::new(&exe)
-        .arg("--data")
-        .arg(data.root())
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--sync-listen",
-            "127.0.0.1:0",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .context("starting tusach serve")?;
+    let mut server = spawn_serve(&exe, data.root())?;
     let pid = server.id();
     let result = (|| {
         let addr = address(&mut server)?;
@@ -150,6 +137,27 @@ fn prepare_desks(data: &DataDir) -> anyhow::Result<()> {
 /// admin's password before that), then keeps draining it.
 pub(super) fn address(server: &mut std::process::Child) -> anyhow::Result<String> {
     addresses(server).map(|(web, _)| web)
+}
+
+/// Starts `tusach serve` on `data` with free loopback ports; read where with [`addresses`].
+pub(super) fn spawn_serve(
+    exe: &std::path::Path,
+    data: &std::path::Path,
+) -> anyhow::Result<std::process::Child> {
+    Command::new(exe)
+        .arg("--data")
+        .arg(data)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--sync-listen",
+            "127.0.0.1:0",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("starting tusach serve")
 }
 
 /// The web and sync addresses `tusach serve` says it listens on.

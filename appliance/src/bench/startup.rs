@@ -3,7 +3,7 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -19,20 +19,7 @@ pub fn run(records: u64) -> anyhow::Result<serde_json::Value> {
     let cold = drop_page_cache();
 
     let started = Instant::now();
-    let mut server = Command::new(&exe)
-        .arg("--data")
-        .arg(&data)
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--sync-listen",
-            "127.0.0.1:0",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .context("starting tusach serve")?;
+    let mut server = super::serve::spawn_serve(&exe, &data)?;
     let result = first_answer(&mut server, started);
     let _ = Command::new("kill")
         .args(["-TERM", &server.id().to_string()])
