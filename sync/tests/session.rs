@@ -204,6 +204,7 @@ fn after_a_cut_at_any_point_nothing_acknowledged_is_sent_again() {
     let options = SessionOptions {
         batch_bytes: 2_000,
         window: 2,
+        ..SessionOptions::default()
     };
     cut_and_resume(setup, &options, 25, 97, |run| {
         assert_eq!(
@@ -230,6 +231,7 @@ fn a_bootstrap_cut_midway_resumes_without_sending_applied_shards_again() {
     let options = SessionOptions {
         batch_bytes: 4_000,
         window: 2,
+        ..SessionOptions::default()
     };
     cut_and_resume(setup, &options, 10, 211, |run| {
         assert_eq!(
@@ -238,4 +240,86 @@ fn a_bootstrap_cut_midway_resumes_without_sending_applied_shards_again() {
             run.cut, run.total_bytes
         );
     });
+}
+
+/// A 9600-baud line (960 bytes a second) that drops every 12 seconds: every attempt commits
+/// something, nothing committed crosses twice, and the whole costs little more than one
+/// unbroken session on the same line.
+#[test]
+fn a_slow_line_cut_every_twelve_seconds_makes_progress_on_every_attempt() {
+    use tusach_sync::transport::memory::SlowLink;
+    let setup = || {
+        let mut hub = replica();
+        for n in 0..1000u64 {
+            let key = EntityKey::new(&network(), "records", format!("rec-{n}"));
+            let mut batch = WriteBatch::new();
+            // Varied text, so the line carries what zstd cannot fold away.
+            let noise = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            batch.put(
+                &key,
+                "title",
+                format!("Truyện Kiều {noise:x} {:x}", noise >> 7),
+            );
+            hub.store.commit(&batch).expect("commit");
+        }
+        (hub, replica())
+    };
+    let attempt = |hub: &mut Replica, commune: &mut Replica, cut: Option<u64>| {
+        let (mut sa, mut sb) = session_pair(commune, hub, &SessionOptions::default());
+        let outcome = memory::run_slow(
+            &mut commune.store,
+            &mut sa,
+            &mut hub.store,
+            &mut sb,
+            SlowLink {
+                bytes_per_second: 960,
+                cut_after_millis: cut,
+            },
+        );
+        (outcome, sa.report().clone(), sb.report().clone())
+    };
+    let clean_bytes = {
+        let (mut hub, mut commune) = setup();
+        let (outcome, received, sent) = attempt(&mut hub, &mut commune, None);
+        assert!(outcome.both_finished(), "{outcome:?}");
+        assert!(!sent.whole_documents, "a slow line travels in feed order");
+        assert!(
+            sent.largest_batch <= 9 * 1024,
+            "a batch of {} bytes takes more than 10 s at 960 B/s",
+            sent.largest_batch
+        );
+        assert_eq!(received.received.new_changes, 1000);
+        outcome.bytes_delivered
+    };
+    let (mut hub, mut commune) = setup();
+    let mut total = 0u64;
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        assert!(attempts < 60, "no end after {attempts} attempts");
+        let (outcome, received, _) = attempt(&mut hub, &mut commune, Some(12_000));
+        total += outcome.bytes_delivered;
+        assert_eq!(
+            received.received.duplicates, 0,
+            "attempt {attempts}: committed changes crossed again"
+        );
+        if outcome.both_finished() {
+            break;
+        }
+        assert!(outcome.cut);
+        assert!(
+            received.received.new_changes > 0,
+            "attempt {attempts} committed nothing in 12 s"
+        );
+    }
+    println!("{attempts} attempts, {total} bytes; unbroken: {clean_bytes} bytes");
+    assert!(attempts > 3, "the test needs several cuts ({attempts})");
+    assert_eq!(
+        hub.store.content_digest().expect("digest"),
+        commune.store.content_digest().expect("digest")
+    );
+    assert!(
+        total as f64 <= 1.3 * clean_bytes as f64,
+        "{total} bytes over {attempts} attempts against {clean_bytes} unbroken"
+    );
 }

@@ -65,6 +65,7 @@ impl Recording {
         let small_batches = SessionOptions {
             batch_bytes: 150,
             window: 4,
+            ..SessionOptions::default()
         };
         let mut sa = session_with(Role::Initiator, &source.store, allow_all(), small_batches);
         let mut sb = session(Role::Responder, &target.store, allow_all());

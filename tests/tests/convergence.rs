@@ -399,6 +399,7 @@ impl World {
         let options = SessionOptions {
             batch_bytes: [200, 2000, 256 * 1024][self.rng.usize(..3)],
             window: self.rng.u64(1..=4),
+            ..SessionOptions::default()
         };
         let seed = self.seed;
         let clean = link.faults.is_empty();

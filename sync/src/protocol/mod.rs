@@ -2,6 +2,7 @@
 //! sans-I/O [`session::Session`] and the authenticated, encrypted [`secure::SecureSession`]
 //! every transport runs it inside. `sync/PROTOCOL.md` documents the bytes.
 
+pub mod pacing;
 pub mod policy;
 pub mod secure;
 pub mod session;

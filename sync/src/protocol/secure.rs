@@ -160,6 +160,12 @@ pub struct SecureSession {
     handshake_bytes: u64,
     wire_in: u64,
     wire_out: u64,
+    /// The transport's clock, when it tells us ([`SecureSession::note_time`]).
+    now: Option<u64>,
+    /// When our last handshake message went out, and its bytes: the next one in times the link.
+    handshake_out: Option<(u64, u64)>,
+    /// The link's rate as the handshake measured it, in bytes per second.
+    link_estimate: Option<u64>,
 }
 
 impl SecureSession {
@@ -236,7 +242,26 @@ impl SecureSession {
             handshake_bytes: 0,
             wire_in: 0,
             wire_out: 0,
+            now: None,
+            handshake_out: None,
+            link_estimate: None,
         }
+    }
+
+    /// Tells the session the transport's time (milliseconds from any fixed point). The
+    /// handshake's round trip then estimates the link's rate, and the inner session sizes its
+    /// batches from it (see [`super::pacing`]). A transport that never calls this gets
+    /// maximal batches.
+    pub fn note_time(&mut self, now_millis: u64) {
+        self.now = Some(now_millis);
+        if let Some(session) = self.session.as_mut() {
+            session.note_time(now_millis);
+        }
+    }
+
+    /// The link's rate the handshake measured (bytes per second), if the transport gave times.
+    pub fn link_estimate(&self) -> Option<u64> {
+        self.link_estimate
     }
 
     /// True once the conversation is over and everything for the peer has been taken.
@@ -395,6 +420,12 @@ impl SecureSession {
             .map_err(noise)?;
         payload.truncate(n);
         self.messages_done += 1;
+        // Our message crossed, then this one came back: both at the link's rate (on a slow
+        // line the bytes dominate; on a LAN the estimate is merely large).
+        if let (Some(now), Some((at, out))) = (self.now, self.handshake_out.take()) {
+            let bytes = out + 2 + message.len() as u64;
+            self.link_estimate = Some(bytes * 1000 / now.saturating_sub(at).max(1));
+        }
         if let Some(remote) = handshake.get_remote_static() {
             let mut key = [0u8; 32];
             if remote.len() == 32 {
@@ -505,8 +536,13 @@ impl SecureSession {
                     default: ScopeSet::none(),
                     peers: [(peer.device, scopes)].into_iter().collect(),
                 });
-                let session =
-                    Session::for_peer(self.role, store, policy, self.options.clone(), peer.device)?;
+                let mut options = self.options.clone();
+                options.link_rate = options.link_rate.or(self.link_estimate);
+                let mut session =
+                    Session::for_peer(self.role, store, policy, options, peer.device)?;
+                if let Some(now) = self.now {
+                    session.note_time(now);
+                }
                 self.session = Some(session);
             }
             (Some(Enrolment::Device(code)), Role::Initiator) => {
@@ -610,6 +646,12 @@ impl SecureSession {
         let next = self.outbox.pop_front();
         if let Some(bytes) = &next {
             self.wire_out += bytes.len() as u64;
+            if self.handshake.is_some()
+                && let Some(now) = self.now
+            {
+                let sent = self.handshake_out.map_or(0, |(_, n)| n);
+                self.handshake_out = Some((now, sent + bytes.len() as u64));
+            }
         }
         Ok(next)
     }

@@ -10,11 +10,17 @@
 //! knowledge, which already counts every batch that was applied, so nothing acknowledged is
 //! sent again.
 //!
-//! The session never touches a socket or a clock. Timeouts and retries belong to transports.
+//! Batches are sized to the link by a [`Pacer`]: small on a slow line, so every cut keeps
+//! what was acknowledged before it, large on a LAN. The pacer needs the time, which the
+//! transport passes in ([`Session::note_time`]).
+//!
+//! The session never touches a socket or reads a clock. Timeouts and retries belong to
+//! transports.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 
+use super::pacing::Pacer;
 use super::policy::{ScopePolicy, ScopeSet};
 use super::wire::{self, ErrorCode, Hello, Message, WireError};
 use crate::identity::DeviceId;
@@ -30,11 +36,16 @@ pub enum Role {
 
 #[derive(Clone, Debug)]
 pub struct SessionOptions {
-    /// Roughly how many bytes of changes go into one batch (before compression). Smaller on slow
-    /// links so a cut loses less; larger on LAN for throughput.
+    /// At most how many bytes of changes go into one batch (before compression). The pacer
+    /// makes batches smaller on a slow link so a cut loses less.
     pub batch_bytes: usize,
     /// How many batches may be unacknowledged at once.
     pub window: u64,
+    /// How long one batch should take on the wire, once the link's rate is known.
+    pub batch_millis: u64,
+    /// The link's rate in wire bytes per second, when the transport knows it (a serial line's
+    /// baud rate) or measured it (the handshake); the pacer starts from it.
+    pub link_rate: Option<u64>,
 }
 
 impl Default for SessionOptions {
@@ -42,6 +53,8 @@ impl Default for SessionOptions {
         SessionOptions {
             batch_bytes: 256 * 1024,
             window: 4,
+            batch_millis: 2500,
+            link_rate: None,
         }
     }
 }
@@ -59,6 +72,14 @@ pub struct SessionReport {
     /// Bytes of the authenticated handshake (both directions), when the session ran inside
     /// one ([`super::secure`]).
     pub handshake_bytes: u64,
+    /// Batches this side sent that the peer acknowledged (durable there).
+    pub batches_acked: u64,
+    /// The largest and smallest batch sent, in wire bytes (0: none sent).
+    pub largest_batch: u64,
+    pub smallest_batch: u64,
+    /// Whether shards the peer lacked entirely went as whole documents (fast link) or as
+    /// single changes in feed order (slow link).
+    pub whole_documents: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -119,6 +140,7 @@ pub struct Session {
     done_sent: bool,
     batches_received: u64,
     peer_done: Option<u64>,
+    pacer: Pacer,
     report: SessionReport,
 }
 
@@ -130,6 +152,7 @@ impl Session {
         policy: Arc<dyn ScopePolicy>,
         options: SessionOptions,
     ) -> Result<Session, SessionError> {
+        let pacer = Pacer::new(options.batch_bytes, options.batch_millis, options.link_rate);
         let mut session = Session {
             role,
             options,
@@ -151,6 +174,7 @@ impl Session {
             done_sent: false,
             batches_received: 0,
             peer_done: None,
+            pacer,
             report: SessionReport::default(),
         };
         if role == Role::Initiator {
@@ -211,6 +235,12 @@ impl Session {
 
     pub fn is_finished(&self) -> bool {
         self.phase == Phase::Finished
+    }
+
+    /// Tells the session the transport's time (milliseconds from any fixed point), so batches
+    /// can be sized to the link. Call before `receive` and `poll_transmit`.
+    pub fn note_time(&mut self, now_millis: u64) {
+        self.pacer.note_time(now_millis);
     }
 
     pub fn has_failed(&self) -> bool {
@@ -298,6 +328,8 @@ impl Session {
                     return Err(SessionError::Unexpected("acknowledgement out of order"));
                 }
                 self.batches_acked = number;
+                self.report.batches_acked = number;
+                self.pacer.acked();
                 self.check_finished(store)
             }
             (Phase::Exchanging, Message::Done { batches }) => {
@@ -337,8 +369,15 @@ impl Session {
         // write in a scope the peer refuses must not block everything else we have for it.
         let offer = |s: &crate::store::Scope| scopes.allows(s) && hello.accepts.allows(s);
         self.peer_hello = hello.knowledge.restricted(offer);
+        if self.expected_peer.is_some() {
+            // A proven peer's word on what it holds: the status page's pending counts and the
+            // next bundle for it start from here even if this session is cut.
+            store.record_peer_knowledge(&hello.device, &self.peer_hello)?;
+        }
         self.our_knowledge_at_plan = store.knowledge(offer)?;
-        self.plan = Some(store.plan_for(&self.peer_hello, offer)?);
+        let whole_documents = self.pacer.whole_documents();
+        self.report.whole_documents = whole_documents;
+        self.plan = Some(store.plan_for_link(&self.peer_hello, offer, whole_documents)?);
         self.phase = Phase::Exchanging;
         Ok(())
     }
@@ -381,7 +420,7 @@ impl Session {
         let Some(plan) = self.plan.as_mut() else {
             return Ok(None);
         };
-        let next = match store.next_batch(plan, self.options.batch_bytes) {
+        let next = match store.next_batch(plan, self.pacer.batch_bytes()) {
             Ok(next) => next,
             Err(error) => {
                 let error = SessionError::Store(error);
@@ -394,11 +433,20 @@ impl Session {
                 self.batches_sent += 1;
                 self.report.batches_sent = self.batches_sent;
                 self.report.changes_sent += batch.change_count();
-                Message::Batch {
+                let raw = batch.raw_size();
+                let bytes = Message::Batch {
                     number: self.batches_sent,
                     batch,
                 }
-                .encode()
+                .encode();
+                self.pacer.sent(raw, bytes.len());
+                let wire = bytes.len() as u64;
+                self.report.largest_batch = self.report.largest_batch.max(wire);
+                self.report.smallest_batch = match self.report.smallest_batch {
+                    0 => wire,
+                    n => n.min(wire),
+                };
+                bytes
             }
             None => {
                 self.done_sent = true;

@@ -71,6 +71,17 @@ pub struct Batch {
 }
 
 impl Batch {
+    /// Bytes of changes and documents, before compression: what batch sizes count.
+    pub fn raw_size(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| match &s.payload {
+                Payload::Changes(c) => c.iter().map(Vec::len).sum(),
+                Payload::Document(d) => d.len(),
+            })
+            .sum()
+    }
+
     pub fn change_count(&self) -> usize {
         self.shards
             .iter()
@@ -171,11 +182,24 @@ impl Store {
         Ok(())
     }
 
-    /// Everything in the allowed scopes that a peer with `theirs` lacks.
+    /// Everything in the allowed scopes that a peer with `theirs` lacks, shards it lacks
+    /// entirely as whole documents.
     pub fn plan_for(
         &mut self,
         theirs: &Knowledge,
         allowed: impl Fn(&Scope) -> bool,
+    ) -> Result<OutgoingPlan, StoreError> {
+        self.plan_for_link(theirs, allowed, true)
+    }
+
+    /// Everything in the allowed scopes that a peer with `theirs` lacks. Without
+    /// `whole_documents` (a slow link) every change travels singly in feed order, so any
+    /// prefix the peer commits before a cut leaves its counters contiguous.
+    pub fn plan_for_link(
+        &mut self,
+        theirs: &Knowledge,
+        allowed: impl Fn(&Scope) -> bool,
+        whole_documents: bool,
     ) -> Result<OutgoingPlan, StoreError> {
         let keys: BTreeMap<i64, ShardKey> = db::all_shards(&self.conn)?.into_iter().collect();
         let ours: BTreeMap<ShardKey, u64> = if theirs.shards.is_empty() {
@@ -216,7 +240,7 @@ impl Store {
             let total = db::shard_sizes(&self.conn, shard_id)?.changes;
             // A peer lacking every change of a shard gets the stored document: automerge's
             // columnar encoding is several times smaller than the same changes one by one.
-            if entries.len() > 1 && entries.len() as i64 >= total {
+            if whole_documents && entries.len() > 1 && entries.len() as i64 >= total {
                 plan.planned_documents += 1;
                 plan.documents.push_back((shard_id, key.clone()));
             } else {

@@ -329,3 +329,115 @@ pub fn enrol_in_memory(
         .cloned()
         .ok_or(SecureError::Enrol("the hub sent no grant"))
 }
+
+/// A slow line in simulated time: each direction carries `bytes_per_second`, and the
+/// connection is cut `cut_after_millis` after it opened (never, if `None`). Both sessions are
+/// told the simulated time, so they pace their batches as they would on a real line.
+#[derive(Clone, Copy, Debug)]
+pub struct SlowLink {
+    pub bytes_per_second: u64,
+    pub cut_after_millis: Option<u64>,
+}
+
+/// How a run over a [`SlowLink`] ended.
+#[derive(Debug)]
+pub struct SlowOutcome {
+    pub a: SideOutcome,
+    pub b: SideOutcome,
+    pub cut: bool,
+    /// Bytes that crossed the line, both directions.
+    pub bytes_delivered: u64,
+    /// Simulated milliseconds the connection lasted.
+    pub millis: u64,
+}
+
+impl SlowOutcome {
+    pub fn both_finished(&self) -> bool {
+        self.a.is_finished() && self.b.is_finished()
+    }
+}
+
+/// Runs sessions `a` and `b` over a [`SlowLink`] in steps of 10 simulated milliseconds, until
+/// both finish, one fails, nothing moves any more, or the link is cut. Bytes a session wrote
+/// that had not crossed when the link was cut are lost, as on a real line.
+pub fn run_slow(
+    store_a: &mut Store,
+    session_a: &mut Session,
+    store_b: &mut Store,
+    session_b: &mut Session,
+    link: SlowLink,
+) -> SlowOutcome {
+    const STEP_MILLIS: u64 = 10;
+    let per_step = (link.bytes_per_second * STEP_MILLIS / 1000).max(1) as usize;
+    let mut a_to_b: VecDeque<u8> = VecDeque::new();
+    let mut b_to_a: VecDeque<u8> = VecDeque::new();
+    let mut result_a: Option<SideOutcome> = None;
+    let mut result_b: Option<SideOutcome> = None;
+    let mut delivered = 0u64;
+    let mut now = 0u64;
+    let mut idle_steps = 0u64;
+    loop {
+        for (store, session, pipe, result) in [
+            (&mut *store_a, &mut *session_a, &mut a_to_b, &mut result_a),
+            (&mut *store_b, &mut *session_b, &mut b_to_a, &mut result_b),
+        ] {
+            session.note_time(now);
+            loop {
+                match session.poll_transmit(store) {
+                    Ok(Some(bytes)) => pipe.extend(bytes),
+                    Ok(None) => break,
+                    Err(e) => {
+                        result.get_or_insert(SideOutcome::Failed(e));
+                        break;
+                    }
+                }
+            }
+            if session.is_finished() {
+                result.get_or_insert(SideOutcome::Finished);
+            }
+        }
+        if result_a.is_some() && result_b.is_some() {
+            break;
+        }
+        if link.cut_after_millis.is_some_and(|cut| now >= cut) {
+            return SlowOutcome {
+                a: result_a.unwrap_or(SideOutcome::Disconnected),
+                b: result_b.unwrap_or(SideOutcome::Disconnected),
+                cut: true,
+                bytes_delivered: delivered,
+                millis: now,
+            };
+        }
+        now += STEP_MILLIS;
+        let mut moved = false;
+        for (pipe, store, session, result) in [
+            (&mut a_to_b, &mut *store_b, &mut *session_b, &mut result_b),
+            (&mut b_to_a, &mut *store_a, &mut *session_a, &mut result_a),
+        ] {
+            let n = per_step.min(pipe.len());
+            if n == 0 {
+                continue;
+            }
+            moved = true;
+            let chunk: Vec<u8> = pipe.drain(..n).collect();
+            delivered += n as u64;
+            session.note_time(now);
+            if result.is_none()
+                && let Err(e) = session.receive(store, &chunk)
+            {
+                *result = Some(SideOutcome::Failed(e));
+            }
+        }
+        idle_steps = if moved { 0 } else { idle_steps + 1 };
+        if idle_steps > 2 {
+            break;
+        }
+    }
+    SlowOutcome {
+        a: result_a.unwrap_or(SideOutcome::Disconnected),
+        b: result_b.unwrap_or(SideOutcome::Disconnected),
+        cut: false,
+        bytes_delivered: delivered,
+        millis: now,
+    }
+}

@@ -102,8 +102,12 @@ pub async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
     idle_timeout: Duration,
 ) -> Result<SessionReport, TcpSyncError> {
     let mut buf = vec![0u8; 64 * 1024];
+    // The session reads no clock; it learns the time from us, to size batches to the link.
+    let started = tokio::time::Instant::now();
+    let millis = || started.elapsed().as_millis() as u64;
     loop {
         loop {
+            session.note_time(millis());
             let next = {
                 let mut guard = lock(store)?;
                 session.poll_transmit(&mut guard)
@@ -126,6 +130,7 @@ pub async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
         if n == 0 {
             return Err(TcpSyncError::Closed);
         }
+        session.note_time(millis());
         let received = {
             let mut guard = lock(store)?;
             session.receive(&mut guard, &buf[..n])
