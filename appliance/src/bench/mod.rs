@@ -9,9 +9,12 @@
 //! - `search`: catalogue queries on 100,000 records against bare FTS5 on the same table.
 //! - `serve`: 50 clients searching, lending and returning against `tusach serve` for 30 s.
 //! - `startup`: a cold `tusach serve` on 100,000 records until its first search page.
+//! - `cuts`: a new desk bootstraps the demo library through a 960 B/s line cut every 12 s,
+//!   against the same line without cuts.
 
 mod apply;
 mod bootstrap;
+mod cuts;
 mod search;
 mod serve;
 mod startup;
@@ -25,7 +28,7 @@ use crate::sample::SampleLibrary;
 
 #[derive(clap::Args)]
 pub struct BenchArgs {
-    /// sync-delta, bootstrap, apply, search, serve or startup.
+    /// sync-delta, bootstrap, apply, search, serve, startup or cuts.
     name: String,
     /// Print one JSON object (the default output is the same object, indented).
     #[arg(long)]
@@ -39,6 +42,12 @@ pub struct BenchArgs {
     /// Override how long a load bench runs.
     #[arg(long)]
     seconds: Option<u64>,
+    /// `cuts`: the line's rate in bytes per second each way (default 960, a 9600-baud modem).
+    #[arg(long)]
+    rate: Option<u64>,
+    /// `cuts`: seconds a connection lives before the line drops (default 12).
+    #[arg(long)]
+    cut_secs: Option<u64>,
 }
 
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
@@ -54,9 +63,14 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         "search" => search::run(args.records.unwrap_or(100_000))?,
         "startup" => startup::run(args.records.unwrap_or(100_000))?,
         "serve" => serve::run(args.records.unwrap_or(100_000), args.seconds.unwrap_or(30))?,
+        "cuts" => cuts::run(cuts::CutsOptions {
+            records: args.records,
+            rate: args.rate.unwrap_or(960).max(1),
+            cut_secs: args.cut_secs.unwrap_or(12).max(1),
+        })?,
         other => {
             bail!(
-                "unknown bench '{other}': try sync-delta, bootstrap, apply, search, serve or startup"
+                "unknown bench '{other}': try sync-delta, bootstrap, apply, search, serve, startup or cuts"
             )
         }
     };
