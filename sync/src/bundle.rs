@@ -13,15 +13,21 @@
 //! nothing readable and a bundle made by a stranger, or changed on the way, applies nothing.
 //!
 //! What a bundle carries is judged from what this device last learned the destination holds
-//! (remembered at the end of every session with it); for a device never met, everything its
-//! scopes allow.
+//! (from every session with it, and from every bundle or receipt it signed); for a device
+//! never met, everything its scopes allow.
+//!
+//! **Receipts.** Every bundle carries its maker's knowledge (a knowledge frame after the
+//! header), so a bundle from B to A tells A what B holds, and A's next bundle for B leaves out
+//! what B already has. Importing a bundle also writes a **receipt**: a sealed bundle back to
+//! the maker with the importer's knowledge and no batches ([`write_sealed_receipt`]). Marks
+//! are only raised from a sealed bundle whose signature and certificate chain are the peer's.
 
 use std::io::Write;
 
 use crate::identity::DeviceId;
 use crate::protocol::policy::ScopePolicy;
 use crate::protocol::wire::{self, Message, WireError};
-use crate::store::{ApplyReport, Batch, Store, StoreError};
+use crate::store::{ApplyReport, Batch, Knowledge, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BundleError {
@@ -54,9 +60,30 @@ pub fn write_bundle(
     batch_bytes: usize,
     out: &mut impl Write,
 ) -> Result<BundleSummary, BundleError> {
+    write_contents(store, to, policy, Some(batch_bytes), out)
+}
+
+/// Writes a bundle: header, this device's knowledge in the scopes `policy` allows `to`, then
+/// (unless `batch_bytes` is `None`, a receipt) the batches `to` lacks, then the end frame.
+fn write_contents(
+    store: &mut Store,
+    to: DeviceId,
+    policy: &dyn ScopePolicy,
+    batch_bytes: Option<usize>,
+    out: &mut impl Write,
+) -> Result<BundleSummary, BundleError> {
     let scopes = policy.scopes_for(&to);
     let theirs = store.peer_knowledge(&to)?;
-    let mut plan = store.plan_for(&theirs, |s| scopes.allows(s))?;
+    // Counters only: the shard manifest is for a live session's resumption, and marks keep
+    // counters alone.
+    let ours = Knowledge {
+        vectors: store.knowledge(|s| scopes.allows(s))?.vectors,
+        shards: Default::default(),
+    };
+    let mut plan = match batch_bytes {
+        Some(_) => Some(store.plan_for(&theirs, |s| scopes.allows(s))?),
+        None => None,
+    };
     let mut summary = BundleSummary::default();
     let mut emit = |bytes: &[u8], summary: &mut BundleSummary| -> std::io::Result<()> {
         summary.bytes += bytes.len() as u64;
@@ -68,7 +95,12 @@ pub fn write_bundle(
         to,
     };
     emit(&header.encode(), &mut summary)?;
-    while let Some(batch) = store.next_batch(&mut plan, batch_bytes)? {
+    let knowledge = Message::BundleKnowledge { knowledge: ours };
+    emit(&knowledge.encode(), &mut summary)?;
+    while let (Some(plan), Some(batch_bytes)) = (plan.as_mut(), batch_bytes) {
+        let Some(batch) = store.next_batch(plan, batch_bytes)? else {
+            break;
+        };
         summary.batches += 1;
         summary.changes += batch.change_count();
         let frame = Message::Batch {
@@ -84,14 +116,25 @@ pub fn write_bundle(
     Ok(summary)
 }
 
+/// A bundle checked whole, nothing applied yet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParsedBundle {
+    pub from: DeviceId,
+    pub to: DeviceId,
+    /// What the maker held when it wrote the bundle (bundles before receipts carry none).
+    pub knowledge: Option<Knowledge>,
+    pub batches: Vec<Batch>,
+}
+
 /// Checks a whole bundle and returns its sender and batches, applying nothing.
-pub fn parse_bundle(bytes: &[u8]) -> Result<(DeviceId, DeviceId, Vec<Batch>), BundleError> {
+pub fn parse_bundle(bytes: &[u8]) -> Result<ParsedBundle, BundleError> {
     wire::check_preamble(bytes, wire::BUNDLE_MAGIC).map_err(|e| match e {
         WireError::Incomplete => BundleError::Incomplete("the file ends inside its preamble"),
         other => BundleError::Damaged(other),
     })?;
     let mut rest = &bytes[wire::PREAMBLE_LEN..];
     let mut header = None;
+    let mut knowledge = None;
     let mut batches = Vec::new();
     let mut end = None;
     while !rest.is_empty() {
@@ -103,6 +146,11 @@ pub fn parse_bundle(bytes: &[u8]) -> Result<(DeviceId, DeviceId, Vec<Batch>), Bu
         rest = &rest[len..];
         match (message, &header, &end) {
             (Message::BundleHeader { from, to }, None, None) => header = Some((from, to)),
+            (Message::BundleKnowledge { knowledge: k }, Some(_), None)
+                if knowledge.is_none() && batches.is_empty() =>
+            {
+                knowledge = Some(k)
+            }
             (Message::Batch { number, batch }, Some(_), None)
                 if number == batches.len() as u64 + 1 =>
             {
@@ -126,7 +174,12 @@ pub fn parse_bundle(bytes: &[u8]) -> Result<(DeviceId, DeviceId, Vec<Batch>), Bu
             "the file ends before its last batch",
         ));
     }
-    Ok((from, to, batches))
+    Ok(ParsedBundle {
+        from,
+        to,
+        knowledge,
+        batches,
+    })
 }
 
 /// Checks a bundle completely, then merges it into the store.
@@ -135,7 +188,9 @@ pub fn read_bundle(
     bytes: &[u8],
     policy: &dyn ScopePolicy,
 ) -> Result<ApplyReport, BundleError> {
-    let (from, to, batches) = parse_bundle(bytes)?;
+    let ParsedBundle {
+        from, to, batches, ..
+    } = parse_bundle(bytes)?;
     let this = store.device_id();
     if to != this {
         return Err(BundleError::ForAnotherDevice { intended: to, this });
@@ -215,6 +270,28 @@ pub fn write_sealed(
     batch_bytes: usize,
     out: &mut impl Write,
 ) -> Result<BundleSummary, SealError> {
+    seal(store, to, trust, Some(batch_bytes), out)
+}
+
+/// Writes a receipt for member `to`: a sealed bundle with this device's knowledge and no
+/// batches. Importing it tells `to` what this device holds, so its next bundle carries only
+/// what is new.
+pub fn write_sealed_receipt(
+    store: &mut Store,
+    to: DeviceId,
+    trust: &crate::protocol::secure::LinkTrust,
+    out: &mut impl Write,
+) -> Result<BundleSummary, SealError> {
+    seal(store, to, trust, None, out)
+}
+
+fn seal(
+    store: &mut Store,
+    to: DeviceId,
+    trust: &crate::protocol::secure::LinkTrust,
+    batch_bytes: Option<usize>,
+    out: &mut impl Write,
+) -> Result<BundleSummary, SealError> {
     use ed25519_dalek::Signer;
     use sha2::{Digest, Sha256};
     let chain =
@@ -230,7 +307,7 @@ pub fn write_sealed(
         peers: [(to, scopes)].into_iter().collect(),
     };
     let mut inner = Vec::new();
-    let mut summary = write_bundle(store, to, &policy, batch_bytes, &mut inner)?;
+    let mut summary = write_contents(store, to, &policy, batch_bytes, &mut inner)?;
     let remote = crate::protocol::secure::x25519_of(&leaf.subject)
         .map_err(|e| SealError::DestinationNotMember(to, e))?;
     let secret = store.device_key().x25519_secret();
@@ -272,6 +349,10 @@ pub fn write_sealed(
 pub struct OpenedBundle {
     pub maker: crate::trust::Membership,
     pub report: ApplyReport,
+    /// Batches it carried; none means it was a receipt.
+    pub batches: u64,
+    /// Whether it told us what its maker holds (and the maker's marks were raised).
+    pub carried_knowledge: bool,
 }
 
 /// Opens a sealed bundle made for this device: decrypts and checks all of it — the maker's
@@ -369,8 +450,8 @@ pub fn read_sealed(
     let key = VerifyingKey::from_bytes(&maker.key).map_err(|_| SealError::BadSignature)?;
     key.verify(&Sha256::digest(&inner), &signature)
         .map_err(|_| SealError::BadSignature)?;
-    let (from, _, _) = parse_bundle(&inner)?;
-    if from != maker.device {
+    let parsed = parse_bundle(&inner)?;
+    if parsed.from != maker.device {
         return Err(SealError::BadSignature);
     }
     let scopes = crate::trust::verify::shared_scopes(&trust.scopes, &maker.scopes);
@@ -379,5 +460,16 @@ pub fn read_sealed(
         peers: [(maker.device, scopes)].into_iter().collect(),
     };
     let report = read_bundle(store, &inner, &policy)?;
-    Ok(OpenedBundle { maker, report })
+    // Signed by the maker and checked against its certificate: its word on what it holds, in
+    // the scopes it shares with us, may now spare it what it already has.
+    let shared = policy.scopes_for(&maker.device);
+    if let Some(knowledge) = &parsed.knowledge {
+        store.record_peer_knowledge(&maker.device, &knowledge.restricted(|s| shared.allows(s)))?;
+    }
+    Ok(OpenedBundle {
+        maker,
+        report,
+        batches: parsed.batches.len() as u64,
+        carried_knowledge: parsed.knowledge.is_some(),
+    })
 }

@@ -459,3 +459,171 @@ fn a_cloned_card_must_enrol_again_and_can() {
         .0
         .expect("the re-enrolled clone syncs");
 }
+
+/// Two members that meet only through a USB stick, both enrolled at one hub (whose sessions
+/// carried each one's certificate to the other).
+fn members_who_meet_by_stick(dir: &tempfile::TempDir) -> (Store, Store, Store) {
+    let mut hub = store(dir, "hub");
+    trust::init_network(&mut hub, "net", NOW).expect("init");
+    let mut desk_a = store(dir, "a");
+    let mut desk_b = store(dir, "b");
+    let code = code_for(&mut hub, "a", MemberRole::Appliance);
+    enrol(&mut desk_a, &mut hub, code).expect("a");
+    let code = code_for(&mut hub, "a", MemberRole::Appliance);
+    enrol(&mut desk_b, &mut hub, code).expect("b");
+    for _ in 0..2 {
+        sync(&mut desk_a, &mut hub, NOW, |_, _| {})
+            .0
+            .expect("a at hub");
+        sync(&mut desk_b, &mut hub, NOW, |_, _| {})
+            .0
+            .expect("b at hub");
+    }
+    (hub, desk_a, desk_b)
+}
+
+fn bundle_for(from: &mut Store, to: &Store) -> (Vec<u8>, tusach_sync::bundle::BundleSummary) {
+    let trust = LinkTrust::load(from, NOW).expect("trust");
+    let mut bytes = Vec::new();
+    let summary =
+        tusach_sync::bundle::write_sealed(from, to.device_id(), &trust, 1 << 16, &mut bytes)
+            .expect("seal");
+    (bytes, summary)
+}
+
+fn receipt_for(from: &mut Store, to: &Store) -> Vec<u8> {
+    let trust = LinkTrust::load(from, NOW).expect("trust");
+    let mut bytes = Vec::new();
+    tusach_sync::bundle::write_sealed_receipt(from, to.device_id(), &trust, &mut bytes)
+        .expect("receipt");
+    bytes
+}
+
+fn open(
+    store: &mut Store,
+    bytes: &[u8],
+) -> Result<tusach_sync::bundle::OpenedBundle, tusach_sync::bundle::SealError> {
+    let trust = LinkTrust::load(store, NOW).expect("trust");
+    tusach_sync::bundle::read_sealed(store, bytes, &trust)
+}
+
+fn pending_for(store: &Store, peer: &Store) -> i64 {
+    store
+        .peer_statuses()
+        .expect("peers")
+        .into_iter()
+        .find(|p| p.peer == peer.device_id())
+        .map_or(-1, |p| p.pending)
+}
+
+/// B imports A's bundle and writes a receipt; once A reads it, A's next bundle for B carries
+/// only what is new, and A's sync page counts only that as pending.
+#[test]
+fn after_a_receipt_the_next_bundle_carries_only_new_changes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_hub, mut desk_a, mut desk_b) = members_who_meet_by_stick(&dir);
+    for n in 0..40 {
+        write(&mut desk_a, "library:a", &format!("loan-{n}"), "cho mượn");
+    }
+    let (first, _) = bundle_for(&mut desk_a, &desk_b);
+    let opened = open(&mut desk_b, &first).expect("b opens a's bundle");
+    assert_eq!((opened.report.new_changes, opened.batches), (40, 1));
+    assert!(opened.carried_knowledge);
+    let receipt = receipt_for(&mut desk_b, &desk_a);
+
+    write(&mut desk_a, "library:a", "loan-new", "cho mượn");
+    // Without the receipt, A must assume the stick never arrived.
+    let (_, before) = bundle_for(&mut desk_a, &desk_b);
+    assert!(before.changes > 1, "{before:?}");
+    assert!(pending_for(&desk_a, &desk_b) < 0, "A never heard from B");
+
+    let read = open(&mut desk_a, &receipt).expect("a reads b's receipt");
+    assert_eq!((read.batches, read.report.new_changes), (0, 0));
+    let (second, after) = bundle_for(&mut desk_a, &desk_b);
+    assert_eq!(
+        after.changes, 1,
+        "the second bundle re-carried what arrived"
+    );
+    assert_eq!(pending_for(&desk_a, &desk_b), 1);
+    let opened = open(&mut desk_b, &second).expect("b opens the second");
+    assert_eq!(
+        (opened.report.new_changes, opened.report.duplicates),
+        (1, 0)
+    );
+}
+
+/// A bundle from B to A carries B's knowledge, so it is a receipt too.
+#[test]
+fn a_bundle_back_acts_as_a_receipt() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_hub, mut desk_a, mut desk_b) = members_who_meet_by_stick(&dir);
+    for n in 0..10 {
+        write(&mut desk_a, "library:a", &format!("loan-{n}"), "cho mượn");
+    }
+    let (first, _) = bundle_for(&mut desk_a, &desk_b);
+    open(&mut desk_b, &first).expect("b opens");
+    write(&mut desk_b, "library:a", "return-1", "trả");
+    let (back, back_summary) = bundle_for(&mut desk_b, &desk_a);
+    assert_eq!(back_summary.changes, 1, "B sends back only its own change");
+    open(&mut desk_a, &back).expect("a opens b's bundle");
+    write(&mut desk_a, "library:a", "loan-new", "cho mượn");
+    let (_, next) = bundle_for(&mut desk_a, &desk_b);
+    assert_eq!(next.changes, 1);
+}
+
+/// Marks move only on the peer's own signature: a receipt changed on the way, one meant for
+/// another device, or one signed by another member leaves what A believes of B alone.
+#[test]
+fn a_forged_or_misdirected_receipt_changes_no_marks() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut hub, mut desk_a, mut desk_b) = members_who_meet_by_stick(&dir);
+    let mut desk_c = store(&dir, "c");
+    let code = code_for(&mut hub, "a", MemberRole::Appliance);
+    enrol(&mut desk_c, &mut hub, code).expect("c");
+    for _ in 0..2 {
+        sync(&mut desk_c, &mut hub, NOW, |_, _| {})
+            .0
+            .expect("c at hub");
+        sync(&mut desk_a, &mut hub, NOW, |_, _| {})
+            .0
+            .expect("a at hub");
+        sync(&mut desk_b, &mut hub, NOW, |_, _| {})
+            .0
+            .expect("b at hub");
+    }
+    for n in 0..5 {
+        write(&mut desk_a, "library:a", &format!("loan-{n}"), "cho mượn");
+    }
+    let (first, _) = bundle_for(&mut desk_a, &desk_b);
+    open(&mut desk_b, &first).expect("b opens");
+    open(&mut desk_c, &first).expect_err("a bundle for B does not open at C");
+    let carried = |a: &mut Store, b: &Store| bundle_for(a, b).1.changes;
+    let pending = carried(&mut desk_a, &desk_b);
+    assert!(pending > 0);
+
+    let mut changed = receipt_for(&mut desk_b, &desk_a);
+    let middle = changed.len() / 2;
+    changed[middle] ^= 0x40;
+    assert!(
+        open(&mut desk_a, &changed).is_err(),
+        "a changed receipt was read"
+    );
+    let misdirected = receipt_for(&mut desk_b, &desk_c);
+    assert!(
+        open(&mut desk_a, &misdirected).is_err(),
+        "a receipt for C was read at A"
+    );
+    // A genuine receipt from another member speaks for that member only.
+    let from_c = receipt_for(&mut desk_c, &desk_a);
+    open(&mut desk_a, &from_c).expect("C's own receipt is genuine");
+    assert_eq!(
+        carried(&mut desk_a, &desk_b),
+        pending,
+        "B's marks moved on others' word"
+    );
+
+    let genuine = receipt_for(&mut desk_b, &desk_a);
+    open(&mut desk_a, &genuine).expect("b's receipt");
+    assert_eq!(carried(&mut desk_a, &desk_b), 0);
+    assert_eq!(pending_for(&desk_a, &desk_b), 0);
+}

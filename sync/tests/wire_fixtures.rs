@@ -114,6 +114,16 @@ fn cases() -> Vec<(&'static str, Message, bool)> {
             true,
         ),
         ("bundle_end", Message::BundleEnd { batches: 1 }, true),
+        (
+            "bundle_knowledge",
+            Message::BundleKnowledge {
+                knowledge: Knowledge {
+                    vectors: sample_knowledge().vectors,
+                    shards: Default::default(),
+                },
+            },
+            true,
+        ),
     ]
 }
 
@@ -190,9 +200,44 @@ fn a_bundle_file_decodes_from_its_golden_fixture() {
     );
     fresh.extend(Message::BundleEnd { batches: 1 }.encode());
     let golden = read_fixture("v2_bundle_inner", &fresh);
-    let (from, to, batches) = bundle::parse_bundle(&golden).expect("bundle fixture parses");
-    assert_eq!((from, to), (device(0xA1), device(0xC3)));
-    assert_eq!(batches, vec![sample_batch()]);
+    let parsed = bundle::parse_bundle(&golden).expect("bundle fixture parses");
+    assert_eq!((parsed.from, parsed.to), (device(0xA1), device(0xC3)));
+    assert_eq!(
+        parsed.knowledge, None,
+        "bundles before receipts carry no knowledge"
+    );
+    assert_eq!(parsed.batches, vec![sample_batch()]);
+}
+
+/// Since receipts, a bundle carries its maker's knowledge right after the header; a receipt
+/// is such a bundle without batches.
+#[test]
+fn a_bundle_with_its_makers_knowledge_decodes_from_its_golden_fixture() {
+    let mut fresh = wire::preamble(wire::BUNDLE_MAGIC).to_vec();
+    fresh.extend(
+        Message::BundleHeader {
+            from: device(0xA1),
+            to: device(0xC3),
+        }
+        .encode(),
+    );
+    let knowledge = Knowledge {
+        vectors: sample_knowledge().vectors,
+        shards: Default::default(),
+    };
+    fresh.extend(
+        Message::BundleKnowledge {
+            knowledge: knowledge.clone(),
+        }
+        .encode(),
+    );
+    fresh.extend(Message::BundleEnd { batches: 0 }.encode());
+    let golden = read_fixture("v2_bundle_receipt", &fresh);
+    assert_eq!(golden, fresh, "the receipt's bytes changed");
+    let parsed = bundle::parse_bundle(&golden).expect("receipt fixture parses");
+    assert_eq!((parsed.from, parsed.to), (device(0xA1), device(0xC3)));
+    assert_eq!(parsed.knowledge, Some(knowledge));
+    assert!(parsed.batches.is_empty());
 }
 
 /// A certificate chain (a desk enrolled by a hub enrolled by the root) and a revocation, with

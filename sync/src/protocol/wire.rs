@@ -34,6 +34,7 @@ pub const TYPE_DONE: u8 = 0x04;
 pub const TYPE_ERROR: u8 = 0x05;
 pub const TYPE_BUNDLE_HEADER: u8 = 0x10;
 pub const TYPE_BUNDLE_END: u8 = 0x11;
+pub const TYPE_BUNDLE_KNOWLEDGE: u8 = 0x12;
 pub const TYPE_ENROL_REQUEST: u8 = 0x20;
 pub const TYPE_ENROL_GRANT: u8 = 0x21;
 
@@ -89,6 +90,11 @@ pub enum Message {
     },
     BundleEnd {
         batches: u64,
+    },
+    /// What the bundle's maker holds, right after the header: the destination learns from it
+    /// what not to carry back, and a bundle without batches is a receipt.
+    BundleKnowledge {
+        knowledge: Knowledge,
     },
     /// A new device asks to join: its Ed25519 key and its proof of the enrolment code.
     EnrolRequest {
@@ -257,6 +263,10 @@ impl Message {
                 put_varint(&mut p, *batches);
                 TYPE_BUNDLE_END
             }
+            Message::BundleKnowledge { knowledge } => {
+                put_knowledge(&mut p, knowledge);
+                TYPE_BUNDLE_KNOWLEDGE
+            }
             Message::EnrolRequest { key, proof } => {
                 p.extend_from_slice(key);
                 p.extend_from_slice(proof);
@@ -334,6 +344,9 @@ impl Message {
             },
             TYPE_BUNDLE_END => Message::BundleEnd {
                 batches: r.varint()?,
+            },
+            TYPE_BUNDLE_KNOWLEDGE => Message::BundleKnowledge {
+                knowledge: r.knowledge()?,
             },
             TYPE_ENROL_REQUEST => Message::EnrolRequest {
                 key: crate::trust::cert::fixed::<32>(&mut r)?,
