@@ -169,27 +169,69 @@ fn write_bundle(
     Ok(())
 }
 
+/// Where the receipt for bundle `file` goes: beside it, `FILE.receipt`.
+pub fn receipt_path(file: &Path) -> PathBuf {
+    let mut name = file.as_os_str().to_owned();
+    name.push(".receipt");
+    PathBuf::from(name)
+}
+
+/// Imports a bundle, then writes a receipt for its maker beside it (a receipt itself gets
+/// none back). A receipt that cannot be written (a read-only stick) costs only a re-carried
+/// bundle, so the import still succeeds with a warning.
 fn read_bundle(console: &mut Console<'_>, file: &Path, json: bool) -> anyhow::Result<()> {
-    let report = console
+    let opened = console
         .sync
         .read_bundle(file)
-        .with_context(|| format!("{} was not imported", file.display()))?
-        .report;
+        .with_context(|| format!("{} was not imported", file.display()))?;
+    let report = &opened.report;
+    let maker = opened.maker.device;
+    let receipt = if opened.batches > 0 {
+        let path = receipt_path(file);
+        match console.sync.write_receipt(&path, maker) {
+            Ok(_) => Some(path),
+            Err(error) => {
+                eprintln!("warning: no receipt written: {error}");
+                None
+            }
+        }
+    } else {
+        None
+    };
     if json {
         writeln!(
             console.out,
             "{}",
-            serde_json::json!({"new_changes": report.new_changes, "duplicates": report.duplicates, "entities_changed": report.entities})
+            serde_json::json!({
+                "from": maker.to_hex(),
+                "batches": opened.batches,
+                "new_changes": report.new_changes,
+                "duplicates": report.duplicates,
+                "entities_changed": report.entities,
+                "receipt": receipt.as_ref().map(|p| p.display().to_string()),
+            })
         )?;
     } else {
         writeln!(
             console.out,
-            "imported {}: {} new changes, {} already here, {} entities changed",
+            "imported {} from {maker}: {} new changes, {} already here, {} entities changed",
             file.display(),
             report.new_changes,
             report.duplicates,
             report.entities
         )?;
+        if let Some(path) = receipt {
+            writeln!(
+                console.out,
+                "receipt written to {}: carry it back to {maker} and import it there with `tusach sync --bundle-in`, so its next bundle carries only what is new",
+                path.display()
+            )?;
+        } else if opened.batches == 0 {
+            writeln!(
+                console.out,
+                "it was a receipt: the next bundle for {maker} carries only what it lacks"
+            )?;
+        }
     }
     Ok(())
 }

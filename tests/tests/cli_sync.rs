@@ -202,3 +202,64 @@ fn a_listener_answers_garbage_with_an_error_and_keeps_serving() {
     listener.terminate(Duration::from_secs(10));
     assert_eq!(digest(&commune), digest(&hub));
 }
+
+/// Importing a bundle writes `FILE.receipt` for its maker; once the maker imports that, its
+/// next bundle carries only what is new (before, it re-carried everything).
+#[test]
+fn a_receipt_carried_back_stops_the_next_bundle_from_carrying_again() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (commune, hub) = (dir.path().join("commune"), dir.path().join("hub"));
+    ok(&commune, &["dev", "seed", "--records", "300"]);
+    enrol(&hub, &commune, None);
+    let hub_id = device_id(&hub);
+    let path = |name: &str| dir.path().join(name).to_str().expect("utf-8").to_owned();
+    let bundle = |name: &str| {
+        let out = ok(
+            &commune,
+            &[
+                "sync",
+                "--bundle-out",
+                &path(name),
+                "--for",
+                &hub_id,
+                "--json",
+            ],
+        );
+        let report: serde_json::Value = serde_json::from_str(out.trim()).expect("json");
+        report["changes"].as_u64().expect("changes")
+    };
+
+    assert!(bundle("first.tsb") > 10);
+    let imported = ok(&hub, &["sync", "--bundle-in", &path("first.tsb"), "--json"]);
+    let imported: serde_json::Value = serde_json::from_str(imported.trim()).expect("json");
+    assert_eq!(imported["receipt"], path("first.tsb.receipt"), "{imported}");
+    assert!(dir.path().join("first.tsb.receipt").exists());
+
+    ok(&commune, &["dev", "edit", "--records", "3", "--round", "1"]);
+    let without_receipt = bundle("again.tsb");
+    assert!(without_receipt > 3, "{without_receipt}");
+
+    let read = ok(
+        &commune,
+        &["sync", "--bundle-in", &path("first.tsb.receipt"), "--json"],
+    );
+    let read: serde_json::Value = serde_json::from_str(read.trim()).expect("json");
+    assert_eq!(read["batches"], 0, "{read}");
+    assert_eq!(
+        read["receipt"],
+        serde_json::Value::Null,
+        "no receipt for a receipt"
+    );
+    assert_eq!(
+        bundle("second.tsb"),
+        3,
+        "the second bundle carries only the 3 edits"
+    );
+    let second = ok(
+        &hub,
+        &["sync", "--bundle-in", &path("second.tsb"), "--json"],
+    );
+    assert!(second.contains("\"new_changes\":3"), "{second}");
+    assert!(second.contains("\"duplicates\":0"), "{second}");
+    assert_eq!(digest(&commune), digest(&hub));
+}

@@ -191,10 +191,32 @@ impl SyncService {
     }
 
     /// Writes `file` with everything member `to` lacks, sealed: encrypted for `to` and signed
-    /// by this device. The file appears whole or not at all:
-    /// it is written beside its place and renamed, so a pulled USB stick never holds half a
-    /// bundle under the real name. Holds the store for the whole bundle.
+    /// by this device. Holds the store for the whole bundle.
     pub fn write_bundle(&self, file: &Path, to: DeviceId) -> Result<BundleSummary, SyncError> {
+        self.write_sealed_file(file, |store, trust, out| {
+            bundle::write_sealed(store, to, trust, BUNDLE_BATCH_BYTES, out)
+        })
+    }
+
+    /// Writes `file` with a receipt for member `to`: what this device holds, sealed for `to`,
+    /// so that `to` stops carrying what already arrived here.
+    pub fn write_receipt(&self, file: &Path, to: DeviceId) -> Result<BundleSummary, SyncError> {
+        self.write_sealed_file(file, |store, trust, out| {
+            bundle::write_sealed_receipt(store, to, trust, out)
+        })
+    }
+
+    /// The file appears whole or not at all: it is written beside its place and renamed, so a
+    /// pulled USB stick never holds half a bundle under the real name.
+    fn write_sealed_file(
+        &self,
+        file: &Path,
+        write: impl FnOnce(
+            &mut Store,
+            &LinkTrust,
+            &mut std::io::BufWriter<&mut std::fs::File>,
+        ) -> Result<BundleSummary, bundle::SealError>,
+    ) -> Result<BundleSummary, SyncError> {
         let dir = file
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
@@ -208,8 +230,7 @@ impl SyncService {
             let mut store = self.store.lock().map_err(|_| SyncError::StorePoisoned)?;
             let mut out = std::io::BufWriter::new(temp.as_file_mut());
             let trust = LinkTrust::load(&mut store, tcp::unix_now())?;
-            let summary =
-                bundle::write_sealed(&mut store, to, &trust, BUNDLE_BATCH_BYTES, &mut out)?;
+            let summary = write(&mut store, &trust, &mut out)?;
             out.flush().map_err(write_error)?;
             summary
         };
