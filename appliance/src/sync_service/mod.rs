@@ -7,10 +7,12 @@
 //!
 //! It decides nothing about what a session sends (that is `tusach_sync`'s protocol) and it
 //! prints nothing: callers turn its reports into words. [`hub`] is the schedule on which
-//! `serve --hub` dials the district's hub by itself.
+//! `serve --hub` dials the district's hub by itself. [`peers`] names peers by library and
+//! device for the sync page, with pending counts in the scopes each shares with us.
 
 pub mod activity;
 pub mod hub;
+pub mod peers;
 
 use std::collections::HashMap;
 use std::io::Write;

@@ -527,6 +527,21 @@ pub(crate) fn pending_for_peer(conn: &Connection, peer: &DeviceId) -> rusqlite::
     )
 }
 
+/// [`pending_for_peer`] per scope.
+pub(crate) fn pending_by_scope(
+    conn: &Connection,
+    peer: &DeviceId,
+) -> rusqlite::Result<Vec<(String, i64)>> {
+    let mut stmt = conn.prepare(
+        "SELECT f.scope, count(*) FROM feed f
+         LEFT JOIN peer_marks p ON p.peer = ?1 AND p.scope = f.scope AND p.origin = f.origin
+         WHERE f.oseq > coalesce(p.oseq, 0)
+         GROUP BY f.scope",
+    )?;
+    let rows = stmt.query_map([&peer.0[..]], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    rows.collect()
+}
+
 // ---- trust: membership, revocations, refusals, enrolment codes (see `crate::trust`) ----
 
 pub(crate) fn trust_setting(conn: &Connection, name: &str) -> rusqlite::Result<Option<Vec<u8>>> {

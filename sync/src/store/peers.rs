@@ -30,6 +30,23 @@ impl Store {
         Ok(db::record_peer_contact(&self.conn, peer, at_unix_seconds)?)
     }
 
+    /// Changes held here past `peer`'s marks in the scopes `allowed` accepts: what the next
+    /// session or bundle for it would carry once the scope policy narrows it (the page's true
+    /// pending count, where [`PeerStatus::pending`] counts every scope).
+    pub fn pending_for(
+        &self,
+        peer: &DeviceId,
+        allowed: impl Fn(&super::Scope) -> bool,
+    ) -> Result<i64, StoreError> {
+        let mut pending = 0;
+        for (scope, count) in db::pending_by_scope(&self.conn, peer)? {
+            if super::Scope::new(scope).is_some_and(|s| allowed(&s)) {
+                pending += count;
+            }
+        }
+        Ok(pending)
+    }
+
     /// Every peer this replica has exchanged with, most recent contact first.
     pub fn peer_statuses(&self) -> Result<Vec<PeerStatus>, StoreError> {
         let mut out = Vec::new();
@@ -96,5 +113,12 @@ mod tests {
         write(&mut a, "y");
         write(&mut a, "z");
         assert_eq!(a.peer_statuses().expect("peers")[0].pending, 2);
+        let scope = Scope::new("library:other").expect("scope");
+        let mut batch = WriteBatch::new();
+        batch.put(&EntityKey::new(&scope, "things", "w"), "n", 1i64);
+        a.commit(&batch).expect("commit");
+        assert_eq!(a.peer_statuses().expect("peers")[0].pending, 3);
+        let only_a = |s: &Scope| s.as_str() == "library:a";
+        assert_eq!(a.pending_for(&b.device_id(), only_a).expect("pending"), 2);
     }
 }

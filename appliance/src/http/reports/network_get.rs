@@ -45,7 +45,7 @@ fn when(lang: Lang, seconds: i64) -> String {
         .unwrap_or_default()
 }
 
-fn role_word(lang: Lang, role: MemberRole) -> &'static str {
+pub(super) fn role_word(lang: Lang, role: MemberRole) -> &'static str {
     match role {
         MemberRole::Appliance => lang.t("reports.network.role_appliance"),
         MemberRole::Hub => lang.t("reports.network.role_hub"),

@@ -1,13 +1,17 @@
-//! `GET /staff/sync`: this device's id, the peers it has synced with, when it last finished a
-//! session with each, and how many changes each still lacks; then, since serve started, each
-//! peer's last attempt, how it ended and the bytes it moved. `GET /api/sync/status`: the same
-//! as JSON.
+//! `GET /staff/sync`: this device's id, the peers it has synced with (named by library and
+//! device from their certificates), when it last finished a session with each, and how many
+//! changes each still lacks in the scopes they share; then, since serve started, each peer's
+//! last attempt, how it ended and the bytes it moved. `GET /api/sync/status`: the same as
+//! JSON.
 
 use std::fmt::Write as _;
 
-use tusach_sync::store::PeerStatus;
+use std::collections::HashMap;
+
+use tusach_sync::trust::MemberRole;
 
 use crate::http::i18n::Lang;
+use crate::sync_service::peers::{NamedPeer, PeerIdentity, identities, named_peers};
 use crate::sync_service::{PeerActivity, SessionOutcome};
 use warp::http::StatusCode;
 
@@ -16,12 +20,66 @@ use crate::http::auth::Staff;
 use crate::http::html::escape;
 use crate::http::{ApiError, AppState, PageRequest, json_error, json_reply};
 
-fn statuses(state: &AppState) -> Result<(Vec<PeerStatus>, i64), ApiError> {
+/// The peers, named; every known member's identity (for the recent-sessions table); and how
+/// many changes this device holds.
+type Statuses = (Vec<NamedPeer>, HashMap<String, PeerIdentity>, i64);
+
+fn statuses(state: &AppState) -> Result<Statuses, ApiError> {
+    let now = tusach_sync::transport::tcp::unix_now();
     state
         .write(|store| {
-            Ok::<_, tusach_sync::StoreError>((store.peer_statuses()?, store.feed_len()?))
+            Ok::<_, tusach_sync::StoreError>((
+                named_peers(store, now)?,
+                identities(store)?,
+                store.feed_len()?,
+            ))
         })?
         .map_err(internal)
+}
+
+/// "Thư viện xã Nghi Phú — Máy thư viện", or the label when it says more than the library.
+fn peer_name(lang: Lang, identity: Option<&PeerIdentity>) -> String {
+    let Some(identity) = identity else {
+        return lang.t("reports.sync.unknown_peer").to_owned();
+    };
+    let libraries = if identity.all_libraries {
+        lang.t("reports.sync.all_libraries").to_owned()
+    } else {
+        identity
+            .libraries
+            .iter()
+            .map(|(_, name)| name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let role = super::network_get::role_word(lang, identity.role);
+    let label_is_library = identity
+        .libraries
+        .iter()
+        .any(|(id, _)| *id == identity.label);
+    match (libraries.is_empty(), label_is_library) {
+        (true, _) => format!("{role} «{}»", identity.label),
+        (false, true) => format!("{libraries} — {role}"),
+        (false, false) => format!("{libraries} — {role} «{}»", identity.label),
+    }
+}
+
+fn role_code(role: MemberRole) -> &'static str {
+    match role {
+        MemberRole::Appliance => "appliance",
+        MemberRole::Hub => "hub",
+        MemberRole::Mule => "mule",
+    }
+}
+
+/// A peer's name cell: the name, with the start of its id for whoever must tell two apart.
+fn name_cell(lang: Lang, id: &str, identity: Option<&PeerIdentity>) -> String {
+    format!(
+        "{} <code class=\"hint\" title=\"{id}\">{short}…</code>",
+        escape(&peer_name(lang, identity)),
+        id = escape(id),
+        short = escape(id.get(..8).unwrap_or(id)),
+    )
 }
 
 fn local_time(seconds: i64) -> Option<String> {
@@ -33,7 +91,12 @@ fn local_time(seconds: i64) -> Option<String> {
 }
 
 /// The recent-sessions table: what the librarian checks when the hub seems not to get her work.
-fn activity_table(html: &mut String, lang: Lang, activity: &[PeerActivity]) {
+fn activity_table(
+    html: &mut String,
+    lang: Lang,
+    activity: &[PeerActivity],
+    names: &HashMap<String, PeerIdentity>,
+) {
     let _ = write!(html, "<h2>{}</h2>", lang.t("reports.sync.recent"));
     if activity.is_empty() {
         let _ = write!(html, "<p>{}</p>", lang.t("reports.sync.no_recent"));
@@ -64,8 +127,13 @@ fn activity_table(html: &mut String, lang: Lang, activity: &[PeerActivity]) {
         };
         let _ = write!(
             html,
-            "<tr data-session=\"{peer}\"><td><code>{peer}</code></td><td>{when}</td><td>{result}</td><td>{out} ↑ {inn} ↓</td></tr>",
+            "<tr data-session=\"{peer}\"><td>{name}</td><td>{when}</td><td>{result}</td><td>{out} ↑ {inn} ↓</td></tr>",
             peer = escape(&session.peer),
+            // Before a peer says hello only its address is known; that shows as it is.
+            name = match names.get(&session.peer) {
+                Some(identity) => name_cell(lang, &session.peer, Some(identity)),
+                None => format!("<code>{}</code>", escape(&session.peer)),
+            },
             when = escape(&local_time(session.last_attempt).unwrap_or_default()),
             result = escape(&result),
             out = session.bytes_out,
@@ -83,7 +151,7 @@ fn when(seconds: Option<i64>) -> Option<String> {
 
 pub fn get(state: &AppState, staff: &Staff, request: &PageRequest) -> warp::reply::Response {
     let lang = request.lang;
-    let page = statuses(state).map(|(peers, changes)| {
+    let page = statuses(state).map(|(peers, names, changes)| {
         let title = lang.t("reports.sync.title").to_owned();
         let mut html = format!(
             "<h1>{}</h1><p>{}: <code data-device>{}</code></p><p>{}: {changes}</p>",
@@ -102,15 +170,17 @@ pub fn get(state: &AppState, staff: &Staff, request: &PageRequest) -> warp::repl
                 lang.t("reports.sync.last_contact"),
                 lang.t("reports.sync.pending"),
             );
-            for peer in &peers {
+            for named in &peers {
+                let peer = &named.status;
                 let contact = peer
                     .last_contact
                     .and_then(local_time)
                     .unwrap_or_else(|| lang.t("reports.sync.never").to_owned());
                 let _ = write!(
                     html,
-                    "<tr data-peer=\"{id}\"><td><code>{id}</code></td><td>{contact}</td><td>{pending}</td></tr>",
+                    "<tr data-peer=\"{id}\"><td>{name}</td><td>{contact}</td><td>{pending}</td></tr>",
                     id = escape(&peer.peer.to_hex()),
+                    name = name_cell(lang, &peer.peer.to_hex(), named.identity.as_ref()),
                     contact = escape(&contact),
                     pending = peer.pending,
                 );
@@ -122,7 +192,7 @@ pub fn get(state: &AppState, staff: &Staff, request: &PageRequest) -> warp::repl
                 lang.t("reports.sync.pending_hint")
             );
         }
-        activity_table(&mut html, lang, &state.sync.activity());
+        activity_table(&mut html, lang, &state.sync.activity(), &names);
         let refusals = state
             .write(|store| tusach_sync::trust::refusals(store, 50))
             .ok()
@@ -141,17 +211,29 @@ pub fn get(state: &AppState, staff: &Staff, request: &PageRequest) -> warp::repl
 
 pub fn get_json(state: &AppState) -> warp::reply::Response {
     match statuses(state) {
-        Ok((peers, changes)) => json_reply(
+        Ok((peers, names, changes)) => json_reply(
             StatusCode::OK,
             &serde_json::json!({
                 "device": state.device.to_hex(),
                 "changes": changes,
-                "peers": peers.iter().map(|p| serde_json::json!({
-                    "device": p.peer.to_hex(),
-                    "last_contact": when(p.last_contact),
-                    "sessions": p.sessions,
-                    "pending": p.pending,
-                })).collect::<Vec<_>>(),
+                "peers": peers.iter().map(|named| {
+                    let p = &named.status;
+                    let identity = named.identity.as_ref();
+                    serde_json::json!({
+                        "device": p.peer.to_hex(),
+                        "name": peer_name(Lang::Vi, identity),
+                        "name_en": peer_name(Lang::En, identity),
+                        "role": identity.map(|i| role_code(i.role)),
+                        "label": identity.map(|i| i.label.as_str()),
+                        "libraries": identity.map(|i| i.libraries.iter().map(|(id, name)| {
+                            serde_json::json!({"id": id, "name": name})
+                        }).collect::<Vec<_>>()),
+                        "all_libraries": identity.is_some_and(|i| i.all_libraries),
+                        "last_contact": when(p.last_contact),
+                        "sessions": p.sessions,
+                        "pending": p.pending,
+                    })
+                }).collect::<Vec<_>>(),
                 "refused": state
                     .write(|store| tusach_sync::trust::refusals(store, 50))
                     .ok()
@@ -167,6 +249,7 @@ pub fn get_json(state: &AppState) -> warp::reply::Response {
                     .collect::<Vec<_>>(),
                 "recent_sessions": state.sync.activity().iter().map(|a| serde_json::json!({
                     "peer": a.peer,
+                    "name": names.get(&a.peer).map(|i| peer_name(Lang::Vi, Some(i))),
                     "last_attempt": when(Some(a.last_attempt)),
                     "ok": matches!(a.outcome, SessionOutcome::Synced { .. }),
                     "error": match &a.outcome {
