@@ -1134,8 +1134,11 @@ fn damaged_bundles_are_refused_whole() {
         out
     };
     let all: Vec<usize> = (0..frames.len()).collect();
+    // Frame 0 is the header, 1 the maker's knowledge, 2 … the batches.
     let mut swapped = all.clone();
-    swapped.swap(1, 2);
+    swapped.swap(2, 3);
+    let mut knowledge_late = all.clone();
+    knowledge_late.swap(1, 2);
 
     let cases: Vec<(&str, Vec<u8>, IsBundleError)> = vec![
         ("an empty file", Vec::new(), is_damaged_or_incomplete),
@@ -1159,7 +1162,17 @@ fn damaged_bundles_are_refused_whole() {
         }),
         (
             "a batch missing",
-            assemble(&[&[0], &all[2..]].concat()),
+            assemble(&[&[0, 1], &all[3..]].concat()),
+            is_damaged_or_incomplete,
+        ),
+        (
+            "knowledge after a batch",
+            assemble(&knowledge_late),
+            is_damaged_or_incomplete,
+        ),
+        (
+            "knowledge twice",
+            assemble(&[&[0, 1], &all[1..]].concat()),
             is_damaged_or_incomplete,
         ),
         (
