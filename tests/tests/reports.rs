@@ -524,12 +524,16 @@ fn sync_status_and_escaping(server: &Server, client: &mut Client, today: &str) {
     assert_eq!(peers[0]["role"], "mule", "{status}");
     assert_eq!(peers[0]["label"], "mule", "{status}");
     assert_eq!(peers[0]["all_libraries"], true, "{status}");
-    assert_eq!(peers[0]["name_en"], "every library — District staff laptop «mule»", "{status}");
+    assert_eq!(
+        peers[0]["name_en"], "every library — District staff laptop «mule»",
+        "{status}"
+    );
     let page = client.get("/staff/sync?lang=en");
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.body.contains(&peer_id), "{}", page.body);
     assert!(
-        page.body.contains("every library — District staff laptop «mule»"),
+        page.body
+            .contains("every library — District staff laptop «mule»"),
         "{}",
         page.body
     );

@@ -93,7 +93,9 @@ pub fn run(options: CutsOptions) -> anyhow::Result<serde_json::Value> {
         "clean_seconds": clean.seconds,
         "clean_wire_bytes": clean.wire_bytes,
         "clean_batches": clean.last_batches,
-        "clean_largest_batch_bytes": clean.largest_batch,
+        // The hub's batches, as the desk received them: the wire bytes of the unbroken run
+        // (both directions, handshake included) over their number, an upper bound.
+        "clean_mean_batch_bytes": clean.wire_bytes / clean.last_batches.max(1),
         "clean_first_commit_seconds": clean.first_commit_seconds,
         "wire_ratio": ratio,
         "converged": converged,
@@ -130,7 +132,6 @@ struct Bootstrap {
     attempts_without_progress: u64,
     fewest_changes: i64,
     last_batches: u64,
-    largest_batch: u64,
     first_commit_seconds: Option<f64>,
     digest: [u8; 32],
 }
@@ -181,7 +182,6 @@ fn bootstrap(
         attempts_without_progress: without_progress,
         fewest_changes: if fewest == i64::MAX { 0 } else { fewest },
         last_batches: report.batches_received,
-        largest_batch: report.largest_batch,
         first_commit_seconds,
         digest,
     })

@@ -308,6 +308,12 @@ impl Store {
                     change.raw_bytes().to_vec()
                 }
             };
+            // Stay within the budget unless the batch would be empty: on a slow line the batch
+            // in flight at a cut is lost, so an overshoot is paid at every cut.
+            if size > 0 && size + bytes.len() > max_bytes {
+                plan.changes.push_front(planned);
+                break;
+            }
             size += bytes.len();
             let index = *groups.entry(planned.shard_id).or_insert_with(|| {
                 batch.shards.push(ShardPayload {
