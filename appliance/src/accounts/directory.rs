@@ -373,8 +373,11 @@ impl StaffDirectory {
     /// change the returned one-time password at first login. `serve` prints the password on
     /// the console. Returns `None` once any staff account exists, so restarts change nothing.
     ///
-    /// Two replicas of a library that both start empty each make an `admin`; after they sync,
-    /// one of the two one-time passwords works (see the module documentation).
+    /// Two replicas of a library that both made an `admin` while apart keep one map's fields
+    /// (see the module documentation), which could be the newer one's: so whether a desk may
+    /// call this at all is decided by [`crate::joining`] (only when the library has no staff
+    /// anywhere this device has heard of), and a desk that joins a library retires its own
+    /// untouched first admin before its first sync ([`StaffDirectory::retire_unused_first_admin`]).
     pub fn ensure_first_admin(
         &self,
         store: &mut Store,
@@ -396,6 +399,38 @@ impl StaffDirectory {
         );
         store.commit(&batch)?;
         Ok(Some(one_time))
+    }
+
+    /// True when the library has any staff account on this replica.
+    pub fn has_any(&self, store: &mut Store) -> Result<bool, StoreError> {
+        let mut any = false;
+        store.scan(&self.scope, STAFF, |_, _| any = true)?;
+        Ok(any)
+    }
+
+    /// Deletes this desk's first admin if it is the only account and was never used (its
+    /// one-time password still unchanged): a desk about to sync with its library for the first
+    /// time does this, so that its `admin` cannot win the merge over the library's own (the
+    /// deletion removes only this desk's creation; an `admin` made elsewhere stays whole).
+    /// Returns whether it did. An account someone already uses is never deleted.
+    pub fn retire_unused_first_admin(&self, store: &mut Store) -> Result<bool, BackendError> {
+        let users = self.list(store)?;
+        let untouched = match users.as_slice() {
+            [only] => {
+                only.username.as_str() == FIRST_ADMIN
+                    && only.role == Role::Admin
+                    && only.must_change_password
+                    && !only.disabled
+            }
+            _ => false,
+        };
+        if !untouched {
+            return Ok(false);
+        }
+        let mut batch = WriteBatch::new();
+        batch.delete(&self.key(&Username::from_constant(FIRST_ADMIN)));
+        store.commit(&batch)?;
+        Ok(true)
     }
 
     fn put_account(
