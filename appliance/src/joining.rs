@@ -5,9 +5,11 @@
 //! the certificate the desk receives carries it. Joining takes the library from there, not
 //! from a command-line default: a data folder that serves no library yet becomes a desk of
 //! that library, and one that already serves another is refused before anything of it is sent.
-//! Before the first sync, a desk that was started on its own (and so made its own first
-//! admin) retires that admin if nobody has used it yet, so the library's own `admin` wins;
-//! then the desk syncs, which brings the library's staff and name before anything else.
+//! A desk that ran on its own before (and so made its own first admin, perhaps already used
+//! to reach the join form) holds its accounts back before the first sync, so that none of them
+//! can win a merge over the library's account of the same name; after the sync, each comes
+//! back unless the library has its own of that name. Then the first sync brings the library's
+//! staff and name before anything else.
 //!
 //! **The first admin.** Made only when the library has no staff account anywhere this device
 //! has heard of. A desk that is not enrolled as a library's appliance has heard of nothing but
@@ -25,7 +27,7 @@ use std::time::Duration;
 use tusach_sync::trust::{EnrolmentCode, MemberRole};
 use tusach_sync::{SessionReport, Store, StoreError};
 
-use crate::accounts::{BackendError, InvalidLibrary, OneTimePassword, StaffDirectory};
+use crate::accounts::{BackendError, HeldBack, InvalidLibrary, OneTimePassword, StaffDirectory};
 use crate::home_library::{self, HomeLibrary, HomeLibraryError};
 use crate::sync_service::{SyncError, SyncService};
 
@@ -73,11 +75,14 @@ pub fn settle_first_admin(
     library: &HomeLibrary,
 ) -> Result<FirstAdmin, FirstAdminError> {
     let staff = StaffDirectory::new(&library.id)?;
+    if staff.has_held_back(store)? && has_heard_from_peers(store)? {
+        staff.restore_held_back(store)?;
+    }
     // Cheap first: once the library has staff (nearly always), nothing else is read.
     if staff.has_any(store)? {
         return Ok(FirstAdmin::NotNeeded);
     }
-    if is_waiting_for_first_sync(store)? {
+    if is_waiting_for_first_sync(store)? || staff.has_held_back(store)? {
         return Ok(FirstAdmin::WaitingForFirstSync);
     }
     Ok(match staff.ensure_first_admin(store)? {
@@ -117,10 +122,12 @@ pub struct Joined {
     pub label: String,
     /// The library this data folder now serves, for an appliance.
     pub library: Option<String>,
-    /// This desk's unused first admin was deleted before the first sync.
-    pub retired_first_admin: bool,
+    /// Accounts this desk had before it heard from its library, held back for the first sync.
+    pub held_back: Vec<String>,
     /// The first sync; a failure here is not a failed enrolment (the next sync retries).
     pub first_sync: Result<SessionReport, SyncError>,
+    /// What became of the held-back accounts after a first sync that worked.
+    pub after_sync: HeldBack,
 }
 
 /// Enrols at `hub` with `code`, takes the library from the certificate, then syncs once.
@@ -138,7 +145,7 @@ pub async fn join(
             source: Box::new(source),
         })?;
     let leaf = grant.chain.leaf().ok_or(JoinError::NoCertificate)?.clone();
-    let (library, retired_first_admin) = {
+    let (library, held_back) = {
         let mut store = service
             .store()
             .lock()
@@ -146,21 +153,34 @@ pub async fn join(
         prepare_first_sync(&mut store)?
     };
     let first_sync = service.sync_with(hub, timeout).await;
+    let mut after_sync = HeldBack::default();
+    if let (Some(library), Ok(_)) = (&library, &first_sync) {
+        // Inside serve, its after-session hook may have restored them already; here it is for
+        // a join run on its own.
+        let mut store = service
+            .store()
+            .lock()
+            .map_err(|_| JoinError::StorePoisoned)?;
+        after_sync = StaffDirectory::new(library)?.restore_held_back(&mut store)?;
+    }
     Ok(Joined {
         network: grant.network,
         role: leaf.role,
         label: leaf.label,
         library,
-        retired_first_admin,
+        held_back: held_back.iter().map(|u| u.as_str().to_owned()).collect(),
         first_sync,
+        after_sync,
     })
 }
 
 /// After enrolment, before the first sync: the folder becomes a desk of the certified library
-/// (or is refused), and an untouched first admin of its own is retired.
-fn prepare_first_sync(store: &mut Store) -> Result<(Option<String>, bool), JoinError> {
+/// (or is refused), and a desk that never heard from its library holds its accounts back.
+fn prepare_first_sync(
+    store: &mut Store,
+) -> Result<(Option<String>, Vec<crate::accounts::Username>), JoinError> {
     let Some(certified) = home_library::certified_library(store).map_err(store_error)? else {
-        return Ok((None, false));
+        return Ok((None, Vec::new()));
     };
     HomeLibrary::adopt(store, &certified).map_err(|error| match error {
         HomeLibraryError::OtherLibrary { stored, asked } => JoinError::OtherLibrary {
@@ -169,12 +189,12 @@ fn prepare_first_sync(store: &mut Store) -> Result<(Option<String>, bool), JoinE
         },
         other => JoinError::Library(other),
     })?;
-    let retired = if has_heard_from_peers(store).map_err(store_error)? {
-        false
+    let held = if has_heard_from_peers(store).map_err(store_error)? {
+        Vec::new()
     } else {
-        StaffDirectory::new(&certified)?.retire_unused_first_admin(store)?
+        StaffDirectory::new(&certified)?.hold_back(store)?
     };
-    Ok((Some(certified), retired))
+    Ok((Some(certified), held))
 }
 
 fn store_error(error: StoreError) -> JoinError {
@@ -269,33 +289,91 @@ mod tests {
         assert!(logs_in(&mut store, &password));
     }
 
+    /// A desk that ran on its own (its admin's password changed, as it is before anyone
+    /// reaches the join form) joins: its `admin` never wins over the library's.
     #[test]
-    fn a_standalone_desks_unused_admin_gives_way_to_the_librarys_when_it_joins() {
+    fn a_standalone_desks_admin_gives_way_to_the_librarys_when_it_joins() {
         let dir = tempfile::tempdir().expect("tempdir");
         let hub = DataDir::new(dir.path().join("hub"));
         let first = DataDir::new(dir.path().join("first"));
         let password = first_desk(&hub, &first);
-        let newcomer = DataDir::new(dir.path().join("newcomer"));
-        let own = {
+        for newcomer in 0..2 {
+            let newcomer = DataDir::new(dir.path().join(format!("newcomer-{newcomer}")));
+            let own = standalone_desk_with_a_used_admin(&newcomer);
+            enrol_locally(&hub, &newcomer, Some(LIBRARY)).expect("enrol");
+            let (library, held) = prepare_first_sync(&mut open(&newcomer)).expect("prepare");
+            assert_eq!(library.as_deref(), Some(LIBRARY));
+            assert_eq!(held.len(), 1);
+            sync_locally(&hub, &newcomer).expect("sync");
             let mut store = open(&newcomer);
+            let restored = StaffDirectory::new(LIBRARY)
+                .expect("library")
+                .restore_held_back(&mut store)
+                .expect("restore");
+            assert_eq!((restored.restored.len(), restored.taken.len()), (0, 1));
+            assert!(logs_in(&mut store, &password), "the library's admin");
+            assert!(!logs_in(&mut store, &own), "the newcomer's own admin");
+            drop(store);
+            sync_locally(&hub, &first).expect("sync back");
+            let mut store = open(&first);
+            assert!(logs_in(&mut store, &password));
+            assert!(!logs_in(&mut store, &own));
+        }
+    }
+
+    /// The library's first desk that ran on its own and then joins keeps its admin: the
+    /// library had none.
+    #[test]
+    fn a_standalone_desk_that_is_its_librarys_first_keeps_its_admin_when_it_joins() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (hub, desk) = (
+            DataDir::new(dir.path().join("hub")),
+            DataDir::new(dir.path().join("desk")),
+        );
+        let own = standalone_desk_with_a_used_admin(&desk);
+        enrol_locally(&hub, &desk, Some(LIBRARY)).expect("enrol");
+        prepare_first_sync(&mut open(&desk)).expect("prepare");
+        {
+            let mut store = open(&desk);
+            assert!(
+                !logs_in(&mut store, &own),
+                "held back during the first sync"
+            );
             let library = settle(&mut store, None);
-            match settle_first_admin(&mut store, &library).expect("rule") {
-                FirstAdmin::Made(one_time) => one_time.as_str().to_owned(),
-                other => panic!("a desk on its own is a first desk: {other:?}"),
-            }
+            assert!(matches!(
+                settle_first_admin(&mut store, &library).expect("rule"),
+                FirstAdmin::WaitingForFirstSync
+            ));
+        }
+        sync_locally(&hub, &desk).expect("sync");
+        let mut store = open(&desk);
+        let library = settle(&mut store, None);
+        assert!(matches!(
+            settle_first_admin(&mut store, &library).expect("rule"),
+            FirstAdmin::NotNeeded
+        ));
+        assert!(logs_in(&mut store, &own), "restored with its password");
+    }
+
+    fn standalone_desk_with_a_used_admin(data: &DataDir) -> String {
+        let mut store = open(data);
+        let library = settle(&mut store, None);
+        let FirstAdmin::Made(one_time) = settle_first_admin(&mut store, &library).expect("rule")
+        else {
+            panic!("a desk on its own is a first desk");
         };
-        enrol_locally(&hub, &newcomer, Some(LIBRARY)).expect("enrol");
-        let (library, retired) = prepare_first_sync(&mut open(&newcomer)).expect("prepare");
-        assert_eq!((library.as_deref(), retired), (Some(LIBRARY), true));
-        sync_locally(&hub, &newcomer).expect("sync");
-        let mut store = open(&newcomer);
-        assert!(logs_in(&mut store, &password), "the library's admin");
-        assert!(!logs_in(&mut store, &own), "the newcomer's retired admin");
-        drop(store);
-        sync_locally(&hub, &first).expect("sync back");
-        let mut store = open(&first);
-        assert!(logs_in(&mut store, &password));
-        assert!(!logs_in(&mut store, &own));
+        let own = format!("mật khẩu riêng {}", store.device_id());
+        StaffDirectory::new(LIBRARY)
+            .expect("library")
+            .change_password(
+                &mut store,
+                &mut crate::accounts::SessionBook::default(),
+                "admin",
+                one_time.as_str(),
+                &own,
+            )
+            .expect("change");
+        own
     }
 
     #[test]

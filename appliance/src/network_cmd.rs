@@ -207,10 +207,12 @@ pub fn run(console: &mut Console<'_>, args: NetworkArgs) -> anyhow::Result<()> {
                 joined.role.as_str(),
                 joined.label
             )?;
-            if joined.retired_first_admin {
+            if !joined.held_back.is_empty() {
                 writeln!(
                     console.out,
-                    "this desk's unused first admin was removed: the library's own staff log in here"
+                    "this desk's own accounts ({}) were held back for the first sync, so the \
+                     library's accounts of the same name stay whole",
+                    joined.held_back.join(", ")
                 )?;
             }
             let report = joined
@@ -224,16 +226,22 @@ pub fn run(console: &mut Console<'_>, args: NetworkArgs) -> anyhow::Result<()> {
             if let Some(library) = &joined.library {
                 let mut store = lock(console)?;
                 let name = crate::home_library::stored_name(&mut store, library)?;
-                let staff = crate::accounts::StaffDirectory::new(library)?.has_any(&mut store)?;
+                let staff = crate::accounts::StaffDirectory::new(library)?.list(&mut store)?;
                 drop(store);
+                let names: Vec<&str> = staff.iter().map(|u| u.username.as_str()).collect();
                 writeln!(
                     console.out,
                     "this desk serves library {library}{}; {}",
                     name.map(|n| format!(" ({n})")).unwrap_or_default(),
-                    if staff {
-                        "its staff log in here with their own passwords"
+                    if names.is_empty() {
+                        "it has no staff yet: serve makes a first admin and prints its one-time \
+                         password"
+                            .to_owned()
                     } else {
-                        "it has no staff yet: serve makes a first admin and prints its one-time password"
+                        format!(
+                            "its staff ({}) log in here with the library's passwords",
+                            names.join(", ")
+                        )
                     }
                 )?;
             }
