@@ -8,7 +8,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use tusach_tests::cli::{device_id, ok, tusach};
+use tusach_tests::cli::{device_id, ok};
+use tusach_tests::process::Tusach;
 use tusach_tests::web::{STAFF_PASSWORD, Server};
 
 const LIBRARY: &str = "xa-nghi-phu";
@@ -133,10 +134,6 @@ fn a_second_desk_joins_with_a_code_and_keeps_the_librarys_admin_and_name() {
     let mut library = Library::new();
     let data = library.folder("second");
     let joined = join(&data, &library.hub);
-    assert!(
-        joined.contains(&format!("this desk serves library {LIBRARY} ({NAME})")),
-        "{joined}"
-    );
     let second = Server::start(data.clone(), &[], None);
     assert_eq!(
         second.one_time_password(),
@@ -146,6 +143,10 @@ fn a_second_desk_joins_with_a_code_and_keeps_the_librarys_admin_and_name() {
     );
     library.sync_through_hub(&data);
     assert_library_kept(&mut library, &second);
+    assert!(
+        joined.contains(&format!("this desk serves library {LIBRARY} ({NAME})")),
+        "{joined}"
+    );
 }
 
 /// The way that took the library over: `serve --library ID` on an empty folder (a standalone
@@ -184,10 +185,6 @@ fn serving_first_then_joining_no_longer_takes_the_library_over() {
             own = changed;
         }
         let joined = join(&data, &library.hub);
-        assert!(
-            joined.contains("this desk's own accounts (admin) were held back"),
-            "{joined}"
-        );
         library.sync_through_hub(&data);
         assert!(
             !logs_in(&newcomer, &own),
@@ -202,6 +199,10 @@ fn serving_first_then_joining_no_longer_takes_the_library_over() {
         assert!(newcomer.process.terminate(Duration::from_secs(30)));
         let newcomer = Server::start(data, &[], None);
         assert_library_kept(&mut library, &newcomer);
+        assert!(
+            joined.contains("this desk's own accounts (admin) were held back"),
+            "{joined}"
+        );
     }
 }
 
@@ -223,7 +224,7 @@ fn change_password(server: &Server, current: &str, new: &str) -> String {
 fn the_placeholder_library_id_is_refused() {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("pi");
-    let refused = tusach(
+    let mut serve = Tusach::spawn(
         &data,
         &[
             "serve",
@@ -237,13 +238,26 @@ fn the_placeholder_library_id_is_refused() {
             "Thư viện xã",
         ],
     );
-    assert!(!refused.status.success(), "serve must not start");
-    let stderr = String::from_utf8_lossy(&refused.stderr);
+    let Some(status) = serve.wait_timeout(Duration::from_secs(60)) else {
+        serve.kill_hard();
+        panic!(
+            "serve started with the placeholder id\n{}",
+            serve.diagnostics()
+        );
+    };
+    assert!(!status.success(), "serve must not start");
+    // Its stderr is read on a thread: wait for the message's last words.
+    assert!(
+        serve.wait_for_stderr("e.g. xa-nghi-phu", Duration::from_secs(10)),
+        "{}",
+        serve.stderr()
+    );
+    let stderr = serve.stderr();
     assert!(stderr.contains("TUSACH_LIBRARY_ID"), "{stderr}");
     assert!(stderr.contains("mã mẫu"), "Vietnamese: {stderr}");
     assert!(stderr.contains("placeholder"), "English: {stderr}");
     assert!(
-        String::from_utf8_lossy(&refused.stdout).is_empty(),
+        serve.stdout_lines().is_empty(),
         "no first admin, nothing served"
     );
 }
