@@ -188,11 +188,11 @@ fn serving_first_then_joining_no_longer_takes_the_library_over() {
         library.sync_through_hub(&data);
         assert!(
             !logs_in(&newcomer, &own),
-            "the newcomer's one-time password"
+            "the newcomer's own password no longer works"
         );
         assert!(
             !logs_in(&library.first, &own),
-            "the newcomer's one-time password at the first desk"
+            "the newcomer's own password does not work at the first desk"
         );
         // Its name is read at start: restart it to read the library's.
         let mut newcomer = newcomer;
