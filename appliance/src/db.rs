@@ -375,6 +375,24 @@ pub fn set_setting(conn: &Connection, key: &str, value: &str) -> rusqlite::Resul
     Ok(())
 }
 
+/// Every local setting whose key starts with `prefix`, by key.
+pub fn settings_with_prefix(
+    conn: &Connection,
+    prefix: &str,
+) -> rusqlite::Result<Vec<(String, String)>> {
+    let mut statement = conn.prepare(
+        "SELECT key, value FROM appliance_settings WHERE substr(key, 1, length(?1)) = ?1
+         ORDER BY key",
+    )?;
+    let rows = statement.query_map([prefix], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    rows.collect()
+}
+
+pub fn delete_setting(conn: &Connection, key: &str) -> rusqlite::Result<()> {
+    conn.execute("DELETE FROM appliance_settings WHERE key = ?1", [key])?;
+    Ok(())
+}
+
 /// The latest day any loan (made here or merged) went out, as an ISO date.
 pub fn latest_loan_day(conn: &Connection) -> rusqlite::Result<Option<String>> {
     conn.query_row("SELECT max(out) FROM loan_index", [], |row| row.get(0))
