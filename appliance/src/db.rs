@@ -12,6 +12,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_appliance_settings.sql"),
     include_str!("migrations/0005_readers_and_copies_index.sql"),
     include_str!("migrations/0006_copy_index.sql"),
+    include_str!("migrations/0007_loans_kept_and_registrations.sql"),
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
@@ -230,16 +231,34 @@ pub struct LoanRow {
     pub reader: String,
     pub out: String,
     pub due: String,
+    /// Read from the table: the day the loan ended, `None` while it is open (see
+    /// [`upsert_loan`] for a loan closed as lent by mistake in favour of another mistaken
+    /// one). Given to [`upsert_loan`]: the day recorded in the loan entity.
     pub returned: Option<String>,
     pub renewals: i64,
     pub desk: String,
+    /// How a librarian closed it (`lent_by_mistake`, `paired_by_librarian`, ...), if so.
+    pub closed_as: Option<String>,
+    /// For a loan closed as lent by mistake: the loan kept instead of it.
+    pub kept: Option<String>,
 }
+
+/// A loan's effective return day: its recorded one, except that a loan closed as lent by
+/// mistake in favour of a loan that is itself closed as lent by mistake (two desks kept
+/// different loans of one copy while apart) is open again.
+const EFFECTIVE_RETURNED: &str = "UPDATE loan_index SET returned = CASE
+        WHEN closed_as = 'lent_by_mistake' AND EXISTS (
+            SELECT 1 FROM loan_index k WHERE k.id = loan_index.kept
+              AND k.closed_as = 'lent_by_mistake')
+        THEN NULL ELSE recorded_returned END
+     WHERE id = ?1 OR kept = ?1";
 
 pub fn upsert_loan(tx: &Transaction<'_>, row: &LoanRow) -> rusqlite::Result<()> {
     tx.prepare_cached(
         "INSERT OR REPLACE INTO loan_index
-            (id, scope, copy, reader, out, due, returned, renewals, desk)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            (id, scope, copy, reader, out, due, returned, renewals, desk,
+             recorded_returned, closed_as, kept)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?7, ?10, ?11)",
     )?
     .execute(params![
         row.id,
@@ -250,14 +269,20 @@ pub fn upsert_loan(tx: &Transaction<'_>, row: &LoanRow) -> rusqlite::Result<()> 
         row.due,
         row.returned,
         row.renewals,
-        row.desk
+        row.desk,
+        row.closed_as,
+        row.kept
     ])?;
+    // This loan's openness depends on the loan it names as kept, and the loans naming it as
+    // kept depend on it: both are settled here, whichever of them a merge applies last.
+    tx.prepare_cached(EFFECTIVE_RETURNED)?.execute([&row.id])?;
     Ok(())
 }
 
 pub fn delete_loan(tx: &Transaction<'_>, id: &str) -> rusqlite::Result<()> {
     tx.prepare_cached("DELETE FROM loan_index WHERE id = ?1")?
         .execute([id])?;
+    tx.prepare_cached(EFFECTIVE_RETURNED)?.execute([id])?;
     Ok(())
 }
 
@@ -272,10 +297,13 @@ fn loan_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<LoanRow> {
         returned: row.get(6)?,
         renewals: row.get(7)?,
         desk: row.get(8)?,
+        closed_as: row.get(9)?,
+        kept: row.get(10)?,
     })
 }
 
-const LOAN_COLUMNS: &str = "id, scope, copy, reader, out, due, returned, renewals, desk";
+const LOAN_COLUMNS: &str =
+    "id, scope, copy, reader, out, due, returned, renewals, desk, closed_as, kept";
 
 fn loans_where(
     conn: &Connection,
@@ -314,6 +342,53 @@ pub fn open_loans_of_reader(
 
 pub fn all_loans(conn: &Connection, scope: &str) -> rusqlite::Result<Vec<LoanRow>> {
     loans_where(conn, "scope = ?1", params![scope])
+}
+
+/// Every loan to a reader card, open or not.
+pub fn loans_to_card(conn: &Connection, scope: &str, card: &str) -> rusqlite::Result<Vec<LoanRow>> {
+    loans_where(conn, "scope = ?1 AND reader = ?2", params![scope, card])
+}
+
+pub fn upsert_registration(
+    tx: &Transaction<'_>,
+    scope: &str,
+    id: &str,
+    card: &str,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO registration_index (scope, id, card) VALUES (?1, ?2, ?3)",
+    )?
+    .execute(params![scope, id, card])?;
+    Ok(())
+}
+
+pub fn delete_registration(tx: &Transaction<'_>, scope: &str, id: &str) -> rusqlite::Result<()> {
+    tx.prepare_cached("DELETE FROM registration_index WHERE scope = ?1 AND id = ?2")?
+        .execute(params![scope, id])?;
+    Ok(())
+}
+
+/// The ids of the registrations of `card`, in id order.
+pub fn registrations_of_card(
+    conn: &Connection,
+    scope: &str,
+    card: &str,
+) -> rusqlite::Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id FROM registration_index WHERE scope = ?1 AND card = ?2 ORDER BY id",
+    )?;
+    let rows = stmt.query_map(params![scope, card], |row| row.get(0))?;
+    rows.collect()
+}
+
+/// Cards with more than one registration (two desks gave one card to two people), in order.
+pub fn cards_registered_twice(conn: &Connection, scope: &str) -> rusqlite::Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT card FROM registration_index WHERE scope = ?1
+         GROUP BY card HAVING count(*) > 1 ORDER BY card",
+    )?;
+    let rows = stmt.query_map([scope], |row| row.get(0))?;
+    rows.collect()
 }
 
 /// A stray return as the query table holds it.
@@ -549,6 +624,7 @@ fn loan_lines(
 ) -> rusqlite::Result<Vec<LoanLine>> {
     let sql = format!(
         "SELECT l.id, l.scope, l.copy, l.reader, l.out, l.due, l.returned, l.renewals, l.desk,
+                l.closed_as, l.kept,
                 coalesce(c.record, ''), coalesce(r.title, ''), coalesce(p.name, '')
          FROM loan_index l
          LEFT JOIN copy_index c ON c.scope = l.scope AND c.barcode = l.copy
@@ -560,9 +636,9 @@ fn loan_lines(
     let rows = stmt.query_map(args, |row| {
         Ok(LoanLine {
             loan: loan_from_row(row)?,
-            record: row.get(9)?,
-            title: row.get(10)?,
-            reader_name: row.get(11)?,
+            record: row.get(11)?,
+            title: row.get(12)?,
+            reader_name: row.get(13)?,
         })
     })?;
     rows.collect()

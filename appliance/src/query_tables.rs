@@ -1,6 +1,7 @@
 //! The one store observer of the appliance: it keeps every query table in step with the
 //! entities, inside the store's own transactions — the catalogue's search tables for `records`
-//! and the circulation tables for `copies`, `loans` and `returns` of each library scope.
+//! and the circulation tables for `copies`, `loans`, `returns`, `readers` and `registrations` of
+//! each library scope.
 
 use rusqlite::Transaction;
 use tusach_sync::{
@@ -8,7 +9,7 @@ use tusach_sync::{
 };
 
 use crate::catalogue::{RECORDS, network_scope};
-use crate::circulation::library::{COPIES, LOANS, READERS, RETURNS};
+use crate::circulation::library::{COPIES, LOANS, READERS, REGISTRATIONS, RETURNS};
 use crate::circulation::readers::reader_row;
 use crate::db::{self, LoanRow, StrayReturnRow};
 use crate::holdings;
@@ -46,6 +47,10 @@ impl ChangeObserver for QueryTables {
                     db::upsert_reader(tx, &reader_row(key.scope.as_str(), &key.id, fields))?
                 }
                 (READERS, None) => db::delete_reader(tx, key.scope.as_str(), &key.id)?,
+                (REGISTRATIONS, Some(fields)) => {
+                    db::upsert_registration(tx, key.scope.as_str(), &key.id, &text(fields, "card"))?
+                }
+                (REGISTRATIONS, None) => db::delete_registration(tx, key.scope.as_str(), &key.id)?,
                 (COPIES, _) if holdings::library_id(key.scope.as_str()).is_none() => {}
                 (COPIES, Some(fields)) => {
                     db::upsert_copy(tx, &holdings::copy_row(key.scope.as_str(), &key.id, fields))?
@@ -80,6 +85,14 @@ fn loan_row(scope: &str, id: &str, fields: &Entity) -> LoanRow {
             .map(str::to_owned),
         renewals: fields.get("renewals").and_then(Value::as_int).unwrap_or(0),
         desk: text(fields, "desk"),
+        closed_as: fields
+            .get("closed_as")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        kept: fields
+            .get("kept")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
     }
 }
 

@@ -16,7 +16,7 @@ use super::desk::{
     CopyState, CopyStatus, OpenLoan, ReaderState, Refusal, ReturnOutcome, check_lend, check_renew,
     check_return,
 };
-use super::exceptions::{self, Exception, LoanRecord, ReaderStanding, StrayReturn};
+use super::exceptions::{self, Exception, LoanRecord, ReaderStanding, Registration, StrayReturn};
 use super::policy::{ClosedDays, PolicyMatrix};
 use crate::db::{self, LoanRow};
 
@@ -27,6 +27,9 @@ pub const RETURNS: &str = "returns";
 pub const VISITS: &str = "visits";
 pub const HOLDS: &str = "holds";
 pub const IN_HOUSE: &str = "in_house";
+/// One entity per registration of a reader card, with a random id, so two desks that gave
+/// one card number to two people while apart keep both (see [`registry`]).
+pub const REGISTRATIONS: &str = "registrations";
 
 mod registry;
 mod reservations;
@@ -301,6 +304,12 @@ impl Desk {
             .put(&key, "due", iso(terms.due))
             .put(&key, "renewals", Value::Counter(0))
             .put(&key, "desk", self.desk.as_str());
+        // The person this desk knows under the card: if another desk gave the card to someone
+        // else while apart, the loan follows the right person when one of them takes a new
+        // card.
+        if let Some(registration) = self.registration_of_card(store, card)? {
+            batch.put(&key, "registration", registration);
+        }
         self.collect_holds(store, &holds, &mut batch, card, barcode, &loan)?;
         store.commit(&batch)?;
         Ok(LoanReceipt {
@@ -447,7 +456,32 @@ impl Desk {
                 readers.insert(card, standing);
             }
         }
-        Ok(exceptions::find_exceptions(&loans, &strays, &readers))
+        let mut found = exceptions::find_exceptions(&loans, &strays, &readers);
+        for card in db::cards_registered_twice(store.connection(), self.scope.as_str())? {
+            let mut registrations = Vec::new();
+            for id in db::registrations_of_card(store.connection(), self.scope.as_str(), &card)? {
+                registrations.push(self.registration(store, &id)?);
+            }
+            found.push(Exception::CardRegisteredTwice {
+                card,
+                registrations,
+            });
+        }
+        Ok(found)
+    }
+
+    /// A registration of a reader card, as the inbox shows it.
+    fn registration(&self, store: &mut Store, id: &str) -> Result<Registration, DeskError> {
+        let fields = store.get(&self.key(REGISTRATIONS, id))?.unwrap_or_default();
+        let text = |name: &str| fields.get(name).and_then(Value::as_str).map(str::to_owned);
+        Ok(Registration {
+            id: id.to_owned(),
+            card: text("card").unwrap_or_default(),
+            name: text("name").unwrap_or_default(),
+            contact: text("contact").filter(|c| !c.is_empty()),
+            desk: text("desk").unwrap_or_default(),
+            registered: text("registered").and_then(|d| parse_date(&d, "registration day").ok()),
+        })
     }
 
     fn merged(&self, conn: &Connection) -> Result<(Vec<LoanRecord>, Vec<StrayReturn>), DeskError> {
