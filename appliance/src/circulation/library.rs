@@ -530,7 +530,9 @@ fn open_loan(row: &LoanRow) -> Result<OpenLoan, DeskError> {
 }
 
 mod resolve;
-pub use resolve::{InboxItem, LENT_BY_MISTAKE, RESOLUTIONS, ResolveError, exception_id};
+pub use resolve::{
+    InboxItem, LENT_BY_MISTAKE, RESOLUTIONS, ResolutionNote, ResolveError, exception_id,
+};
 
 #[cfg(test)]
 mod desk_tests;

@@ -58,6 +58,19 @@ pub struct InboxItem {
     pub copy_titles: BTreeMap<String, String>,
     /// Names of the readers involved (card → name), where known.
     pub reader_names: BTreeMap<String, String>,
+    /// What librarians already chose for this very case, at any desk (a case two desks
+    /// resolved differently while apart shows again with both choices).
+    pub history: Vec<ResolutionNote>,
+}
+
+/// One resolution as its note records it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResolutionNote {
+    /// As [`resolution_text`] writes it ("keep loan-…", "new card BD8 for reg-…").
+    pub resolution: String,
+    pub desk: String,
+    /// The day, as ISO text.
+    pub on: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -128,13 +141,14 @@ impl Desk {
     /// The inbox: every exception nobody has resolved yet, with its choices and the names a
     /// librarian recognises.
     pub fn inbox(&self, store: &mut Store) -> Result<Vec<InboxItem>, DeskError> {
-        let noted = self.noted(store)?;
+        let mut notes = self.notes(store)?;
         let mut items = Vec::new();
         for exception in self.exceptions(store)? {
             let id = exception_id(&exception);
-            if !exception.settled_by_data() && noted.contains(&id) {
+            if !exception.settled_by_data() && notes.contains_key(&id) {
                 continue;
             }
+            let history = notes.remove(&id).unwrap_or_default();
             let mut resolutions = exception.resolutions();
             let mut related_loans = Vec::new();
             if let Exception::ReturnWithoutLoan { stray } = &exception {
@@ -193,6 +207,7 @@ impl Desk {
                 related_loans,
                 copy_titles,
                 reader_names,
+                history,
             });
         }
         Ok(items)
@@ -319,29 +334,9 @@ impl Desk {
         Ok(())
     }
 
-    /// The exception ids some desk has written a note for.
-    fn noted(&self, store: &mut Store) -> Result<BTreeSet<String>, DeskError> {
-        let mut noted = BTreeSet::new();
-        store.scan(&self.scope, RESOLUTIONS, |_, note| {
-            if let Some(id) = note.get("exception").and_then(Value::as_str) {
-                noted.insert(id.to_owned());
-            }
-        })?;
-        Ok(noted)
-    }
-
-    /// Whether a librarian has resolved the exception `exception_id` (here or elsewhere).
-    pub fn is_resolved(&self, store: &mut Store, exception_id: &str) -> Result<bool, DeskError> {
-        Ok(self.noted(store)?.contains(exception_id))
-    }
-
-    /// The notes written for `exception_id`, at any desk: (resolution, desk, day), in order.
-    pub fn resolution_history(
-        &self,
-        store: &mut Store,
-        exception_id: &str,
-    ) -> Result<Vec<(String, String, String)>, DeskError> {
-        let mut history = Vec::new();
+    /// Every note of this library, by exception id, each list in (day, desk, choice) order.
+    fn notes(&self, store: &mut Store) -> Result<BTreeMap<String, Vec<ResolutionNote>>, DeskError> {
+        let mut notes: BTreeMap<String, Vec<ResolutionNote>> = BTreeMap::new();
         store.scan(&self.scope, RESOLUTIONS, |_, note| {
             let text = |name: &str| {
                 note.get(name)
@@ -349,12 +344,35 @@ impl Desk {
                     .unwrap_or_default()
                     .to_owned()
             };
-            if text("exception") == exception_id {
-                history.push((text("resolution"), text("desk"), text("on")));
-            }
+            notes
+                .entry(text("exception"))
+                .or_default()
+                .push(ResolutionNote {
+                    resolution: text("resolution"),
+                    desk: text("desk"),
+                    on: text("on"),
+                });
         })?;
-        history.sort_by(|a, b| (&a.2, &a.1, &a.0).cmp(&(&b.2, &b.1, &b.0)));
-        Ok(history)
+        for list in notes.values_mut() {
+            list.sort_by(|a, b| {
+                (&a.on, &a.desk, &a.resolution).cmp(&(&b.on, &b.desk, &b.resolution))
+            });
+        }
+        Ok(notes)
+    }
+
+    /// Whether a librarian has resolved the exception `exception_id` (here or elsewhere).
+    pub fn is_resolved(&self, store: &mut Store, exception_id: &str) -> Result<bool, DeskError> {
+        Ok(self.notes(store)?.contains_key(exception_id))
+    }
+
+    /// The notes written for `exception_id`, at any desk, in (day, desk) order.
+    pub fn resolution_history(
+        &self,
+        store: &mut Store,
+        exception_id: &str,
+    ) -> Result<Vec<ResolutionNote>, DeskError> {
+        Ok(self.notes(store)?.remove(exception_id).unwrap_or_default())
     }
 
     /// The first free card number `<card>-2`, `<card>-3`, ... for a person taking a new card.

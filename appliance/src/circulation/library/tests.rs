@@ -358,6 +358,10 @@ fn two_desks_keeping_different_loans_apart_show_the_case_again_and_a_later_choic
                 .len(),
             2
         );
+        assert_eq!(
+            d.desk.inbox(&mut d.store).expect("inbox")[0].history.len(),
+            2
+        );
     }
 
     // Seeing both, desk B keeps A's loan after all: that settles it everywhere, and B's own

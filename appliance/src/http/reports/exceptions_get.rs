@@ -198,6 +198,20 @@ fn explain(state: &AppState, lang: Lang, item: &InboxItem) -> (String, Vec<Strin
     }
 }
 
+/// A note's choice in words: whose loan was kept, or the note as written.
+fn history_words(lang: Lang, item: &InboxItem, resolution: &str) -> String {
+    if let (Some(loan), Exception::CopyLentTwice { loans, .. }) =
+        (resolution.strip_prefix("keep "), &item.exception)
+        && let Some(kept) = loans.iter().find(|l| l.id == loan)
+    {
+        return lang.pick(
+            format!("giữ lượt mượn của {}", reader_label(item, &kept.reader)),
+            format!("kept the loan to {}", reader_label(item, &kept.reader)),
+        );
+    }
+    resolution.to_owned()
+}
+
 /// The words on a resolution's button.
 fn button(state: &AppState, lang: Lang, item: &InboxItem, resolution: &Resolution) -> String {
     match (&item.exception, resolution) {
@@ -291,6 +305,24 @@ pub fn get(state: &AppState, staff: &Staff, request: &PageRequest) -> warp::repl
                 let _ = write!(html, "<li>{}</li>", escape(line));
             }
             html.push_str("</ul>");
+            if !item.history.is_empty() {
+                // The case is back: desks chose differently while apart. Say who chose what.
+                let _ = write!(
+                    html,
+                    "<p class=\"hint\">{}</p><ul class=\"history\">",
+                    lang.t("reports.exceptions.chosen_before")
+                );
+                for note in &item.history {
+                    let _ = write!(
+                        html,
+                        "<li>{} – {}: {}</li>",
+                        escape(&note.on),
+                        escape(&desk_label(state, lang, &note.desk)),
+                        escape(&history_words(lang, item, &note.resolution))
+                    );
+                }
+                html.push_str("</ul>");
+            }
             for resolution in &item.resolutions {
                 // A new card's number is typed by the librarian (or left empty: the desk
                 // picks the first free one).
@@ -408,6 +440,13 @@ pub fn get_json(state: &AppState) -> warp::reply::Response {
                 }),
             };
             json["id"] = serde_json::Value::String(item.id.clone());
+            json["history"] = item
+                .history
+                .iter()
+                .map(
+                    |n| serde_json::json!({"resolution": n.resolution, "desk": n.desk, "on": n.on}),
+                )
+                .collect();
             json["resolutions"] = serde_json::Value::Array(resolutions);
             json
         })
