@@ -381,6 +381,87 @@ pub fn registrations_of_card(
     rows.collect()
 }
 
+/// A note of a resolution as `resolution_index` holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResolutionRow {
+    pub id: String,
+    pub exception: String,
+    pub resolution: String,
+    pub desk: String,
+    pub day: String,
+}
+
+pub fn upsert_resolution(
+    tx: &Transaction<'_>,
+    scope: &str,
+    row: &ResolutionRow,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO resolution_index (scope, id, exception, resolution, desk, day)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        scope,
+        row.id,
+        row.exception,
+        row.resolution,
+        row.desk,
+        row.day
+    ])?;
+    Ok(())
+}
+
+pub fn delete_resolution(tx: &Transaction<'_>, scope: &str, id: &str) -> rusqlite::Result<()> {
+    tx.prepare_cached("DELETE FROM resolution_index WHERE scope = ?1 AND id = ?2")?
+        .execute(params![scope, id])?;
+    Ok(())
+}
+
+/// Every note of a library's resolutions, by day, desk and choice.
+pub fn resolutions(conn: &Connection, scope: &str) -> rusqlite::Result<Vec<ResolutionRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, exception, resolution, desk, day FROM resolution_index WHERE scope = ?1
+         ORDER BY day, desk, resolution, id",
+    )?;
+    let rows = stmt.query_map([scope], |row| {
+        Ok(ResolutionRow {
+            id: row.get(0)?,
+            exception: row.get(1)?,
+            resolution: row.get(2)?,
+            desk: row.get(3)?,
+            day: row.get(4)?,
+        })
+    })?;
+    rows.collect()
+}
+
+/// Records which registration the reader entity of `card` describes (after its upsert).
+pub fn set_reader_registration(
+    tx: &Transaction<'_>,
+    scope: &str,
+    card: &str,
+    registration: Option<&str>,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached("UPDATE reader_index SET registration = ?3 WHERE scope = ?1 AND card = ?2")?
+        .execute(params![scope, card, registration])?;
+    Ok(())
+}
+
+/// Reader cards whose entity describes a registration that now has another card, with that
+/// registration's id, in card order.
+pub fn cards_left_behind(
+    conn: &Connection,
+    scope: &str,
+) -> rusqlite::Result<Vec<(String, String)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT r.card, g.id FROM reader_index r
+         JOIN registration_index g ON g.scope = r.scope AND g.id = r.registration
+         WHERE r.scope = ?1 AND g.card <> r.card ORDER BY r.card",
+    )?;
+    let rows = stmt.query_map([scope], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    rows.collect()
+}
+
 /// Cards with more than one registration (two desks gave one card to two people), in order.
 pub fn cards_registered_twice(conn: &Connection, scope: &str) -> rusqlite::Result<Vec<String>> {
     let mut stmt = conn.prepare_cached(

@@ -32,6 +32,8 @@ struct Desks {
     at: [Client; 2],
     /// Distinct cases seen in the inbox after merges, by kind: the test must make them.
     seen: BTreeMap<String, BTreeSet<String>>,
+    /// Time spent in syncs and how many, for the summary.
+    syncing: (std::time::Duration, usize),
     _dir: tempfile::TempDir,
 }
 
@@ -54,13 +56,17 @@ impl Desks {
             b,
             at: [at_a, at_b],
             seen: BTreeMap::new(),
+            syncing: Default::default(),
             _dir: dir,
         }
     }
 
     /// One session between the desks (both ways), started at desk B's console.
-    fn sync(&self) {
+    fn sync(&mut self) {
+        let started = std::time::Instant::now();
         ok(&self.b.data, &["sync", "--peer", &self.a.sync_addr()]);
+        self.syncing.0 += started.elapsed();
+        self.syncing.1 += 1;
     }
 }
 
@@ -181,22 +187,6 @@ fn tokens(case: &Value) -> Vec<String> {
         .iter()
         .map(|r| r["token"].as_str().expect("token").to_owned())
         .collect()
-}
-
-/// The open loans of one copy, as the readers' cards at one desk list them.
-fn open_loans_of(at: &mut Client, cards: &BTreeSet<String>, barcode: &str) -> BTreeSet<String> {
-    let mut open = BTreeSet::new();
-    for card in cards {
-        if let Some((_, loans)) = at.reader(card) {
-            open.extend(
-                loans
-                    .into_iter()
-                    .filter(|(_, b)| b == barcode)
-                    .map(|(loan, _)| loan),
-            );
-        }
-    }
-    open
 }
 
 #[test]
@@ -512,11 +502,22 @@ fn check_merged(desks: &mut Desks, model: &Model, step: &str) {
         .collect();
     let mut open_at = [BTreeMap::new(), BTreeMap::new()];
     for (d, at) in desks.at.iter_mut().enumerate() {
+        // Every card's holder and open loans at this desk, read once.
+        let readers: BTreeMap<&String, (String, BTreeMap<String, String>)> = model
+            .all_cards
+            .iter()
+            .filter_map(|card| at.reader(card).map(|r| (card, r)))
+            .collect();
         for (copy, record) in &model.copies {
             let (on_shelf, on_loan) = at
                 .availability(record)
                 .unwrap_or_else(|| panic!("{step}: record {record} vanished at desk {d}"));
-            let open = open_loans_of(at, &model.all_cards, copy);
+            let open: BTreeSet<String> = readers
+                .values()
+                .flat_map(|(_, loans)| loans.iter())
+                .filter(|(_, barcode)| *barcode == copy)
+                .map(|(loan, _)| loan.clone())
+                .collect();
             match open.len() {
                 0 => assert_eq!(
                     (on_shelf, on_loan),
@@ -559,7 +560,7 @@ fn check_merged(desks: &mut Desks, model: &Model, step: &str) {
             let found = registered_twice.contains(name)
                 || cards
                     .iter()
-                    .any(|card| at.reader(card).is_some_and(|(n, _)| &n == name));
+                    .any(|card| readers.get(card).is_some_and(|(n, _)| n == name));
             assert!(
                 found,
                 "{step}: {name} (cards {cards:?}) vanished at desk {d}"
@@ -654,9 +655,12 @@ fn two_desks_apart_never_lose_a_book_a_person_or_a_record() {
     for_each_seed(&seeds, REPLAY, |seed| run_seed(&mut desks, seed));
     let seen: BTreeMap<&String, usize> = desks.seen.iter().map(|(k, v)| (k, v.len())).collect();
     eprintln!(
-        "{} seeds of two desks apart in {:.1} s; cases seen after merges: {seen:?}",
+        "{} seeds of two desks apart in {:.1} s ({} syncs: {:.1} s); cases seen after merges: \
+         {seen:?}",
         seeds.len(),
-        started.elapsed().as_secs_f64()
+        started.elapsed().as_secs_f64(),
+        desks.syncing.1,
+        desks.syncing.0.as_secs_f64(),
     );
     if seeds.len() >= 20 {
         for kind in ["copy_lent_twice", "card_registered_twice"] {

@@ -85,6 +85,9 @@ pub enum Exception {
         card: String,
         registrations: Vec<Registration>,
     },
+    /// Card `card` still describes a person who now holds card `person.card`: two desks gave
+    /// new cards differently while apart (both people moved, or one person got two cards).
+    CardReplaced { card: String, person: Registration },
 }
 
 /// What a librarian can do about an exception with one click.
@@ -100,6 +103,9 @@ pub enum Resolution {
     /// empty: the desk picks the first free `<old card>-2`, `-3`, ...). Loans made under that
     /// registration follow the person.
     GiveNewCard { registration: String, card: String },
+    /// The card is no longer anyone's: its loans go to the card of the person they were made
+    /// for, and the card is blocked with a note saying which card replaced it.
+    RetireCard { card: String },
 }
 
 impl Exception {
@@ -124,6 +130,9 @@ impl Exception {
                     card: String::new(),
                 })
                 .collect(),
+            Exception::CardReplaced { card, .. } => {
+                vec![Resolution::RetireCard { card: card.clone() }]
+            }
         }
     }
 
@@ -133,7 +142,9 @@ impl Exception {
     pub fn settled_by_data(&self) -> bool {
         matches!(
             self,
-            Exception::CopyLentTwice { .. } | Exception::CardRegisteredTwice { .. }
+            Exception::CopyLentTwice { .. }
+                | Exception::CardRegisteredTwice { .. }
+                | Exception::CardReplaced { .. }
         )
     }
 }

@@ -467,6 +467,11 @@ impl Desk {
                 registrations,
             });
         }
+        for (card, registration) in db::cards_left_behind(store.connection(), self.scope.as_str())?
+        {
+            let person = self.registration(store, &registration)?;
+            found.push(Exception::CardReplaced { card, person });
+        }
         Ok(found)
     }
 

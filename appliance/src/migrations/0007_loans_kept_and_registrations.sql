@@ -21,3 +21,20 @@ CREATE TABLE registration_index (
     PRIMARY KEY (scope, id)
 ) WITHOUT ROWID;
 CREATE INDEX registration_index_card ON registration_index (scope, card);
+
+-- The registration a reader card's entity describes: a card whose registration has moved to
+-- another card (two desks gave new cards differently while apart) is shown in the inbox.
+ALTER TABLE reader_index ADD COLUMN registration TEXT;
+
+-- One row per note of a resolution (entities `exception_resolutions`): the inbox reads which
+-- cases were dealt with, by whom, at which desk, on which day, without loading every shard.
+CREATE TABLE resolution_index (
+    scope      TEXT NOT NULL,
+    id         TEXT NOT NULL,
+    exception  TEXT NOT NULL,
+    resolution TEXT NOT NULL,
+    desk       TEXT NOT NULL,
+    day        TEXT NOT NULL,
+    PRIMARY KEY (scope, id)
+) WITHOUT ROWID;
+CREATE INDEX resolution_index_exception ON resolution_index (scope, exception);

@@ -110,6 +110,7 @@ pub fn exception_id(exception: &Exception) -> String {
             let ids: Vec<&str> = registrations.iter().map(|r| r.id.as_str()).collect();
             format!("card:{card}:{}", ids.join("+"))
         }
+        Exception::CardReplaced { card, person } => format!("replaced:{card}:{}", person.id),
     }
 }
 
@@ -129,6 +130,7 @@ fn resolution_text(resolution: &Resolution) -> String {
         Resolution::GiveNewCard { registration, card } => {
             format!("new card {card} for {registration}")
         }
+        Resolution::RetireCard { card } => format!("retire card {card}"),
     }
 }
 
@@ -318,8 +320,11 @@ impl Desk {
                     "closed_by_librarian",
                 );
             }
+            (Exception::CardReplaced { card, person }, Resolution::RetireCard { .. }) => {
+                self.retire_card(store, &mut batch, card, &person.card, today)?;
+            }
             (_, Resolution::KeepLoan { .. } | Resolution::Acknowledge)
-            | (_, Resolution::GiveNewCard { .. }) => {}
+            | (_, Resolution::GiveNewCard { .. } | Resolution::RetireCard { .. }) => {}
         }
         let note = self.key(RESOLUTIONS, &note_id(exception_id)?);
         batch
@@ -337,26 +342,15 @@ impl Desk {
     /// Every note of this library, by exception id, each list in (day, desk, choice) order.
     fn notes(&self, store: &mut Store) -> Result<BTreeMap<String, Vec<ResolutionNote>>, DeskError> {
         let mut notes: BTreeMap<String, Vec<ResolutionNote>> = BTreeMap::new();
-        store.scan(&self.scope, RESOLUTIONS, |_, note| {
-            let text = |name: &str| {
-                note.get(name)
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned()
-            };
+        for row in db::resolutions(store.connection(), self.scope.as_str())? {
             notes
-                .entry(text("exception"))
+                .entry(row.exception)
                 .or_default()
                 .push(ResolutionNote {
-                    resolution: text("resolution"),
-                    desk: text("desk"),
-                    on: text("on"),
+                    resolution: row.resolution,
+                    desk: row.desk,
+                    on: row.day,
                 });
-        })?;
-        for list in notes.values_mut() {
-            list.sort_by(|a, b| {
-                (&a.on, &a.desk, &a.resolution).cmp(&(&b.on, &b.desk, &b.resolution))
-            });
         }
         Ok(notes)
     }
@@ -373,6 +367,45 @@ impl Desk {
         exception_id: &str,
     ) -> Result<Vec<ResolutionNote>, DeskError> {
         Ok(self.notes(store)?.remove(exception_id).unwrap_or_default())
+    }
+
+    /// The edits that retire `card`: each of its loans goes to the card its registration has
+    /// now, and the card is blocked with a note naming `replaced_by`, so nobody lends on it.
+    fn retire_card(
+        &self,
+        store: &mut Store,
+        batch: &mut WriteBatch,
+        card: &str,
+        replaced_by: &str,
+        today: NaiveDate,
+    ) -> Result<(), DeskError> {
+        for loan in db::loans_to_card(store.connection(), self.scope.as_str(), card)? {
+            let key = self.key(LOANS, &loan.id);
+            let made_under = store.get(&key)?.and_then(|f| {
+                f.get("registration")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            });
+            let now = match made_under {
+                Some(registration) => self.registration(store, &registration)?.card,
+                None => continue,
+            };
+            if !now.is_empty() && now != card {
+                batch.put(&key, "reader", now);
+            }
+        }
+        let key = self.key(READERS, card);
+        batch
+            .put(&key, "registration", Value::Null)
+            .put(
+                &key,
+                "blocked_note",
+                format!(
+                    "Thẻ cũ, đã thay bằng thẻ {replaced_by} / old card, replaced by {replaced_by}"
+                ),
+            )
+            .put(&key, "blocked_since", iso(today));
+        Ok(())
     }
 
     /// The first free card number `<card>-2`, `<card>-3`, ... for a person taking a new card.
@@ -441,7 +474,9 @@ fn involved(exception: &Exception) -> (BTreeSet<String>, BTreeSet<String>) {
             BTreeSet::from([loan.copy.clone()]),
             BTreeSet::from([loan.reader.clone()]),
         ),
-        Exception::CardRegisteredTwice { .. } => (BTreeSet::new(), BTreeSet::new()),
+        Exception::CardRegisteredTwice { .. } | Exception::CardReplaced { .. } => {
+            (BTreeSet::new(), BTreeSet::new())
+        }
     }
 }
 

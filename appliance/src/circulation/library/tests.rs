@@ -518,3 +518,123 @@ fn a_card_registered_at_two_desks_keeps_both_people_and_one_takes_a_new_card() {
         Err(DeskError::CardTaken(_))
     ));
 }
+
+/// The card registered twice, resolved differently at two desks while apart: each gives the
+/// other person the new card. Both people keep their loans, and the old card, which now
+/// describes nobody it belongs to, comes back as one case until retired.
+#[test]
+fn two_desks_giving_new_cards_differently_leave_one_case_for_the_old_card() {
+    use crate::circulation::exceptions::{Exception, Resolution};
+    use crate::circulation::readers::NewReader;
+    let (mut a, mut b) = (device("desk-a"), device("desk-b"));
+    stock(&mut a);
+    merge(&mut a, &mut b);
+    let person = |name: &str| NewReader {
+        card: "BD07".into(),
+        name: name.into(),
+        category: "child".into(),
+        card_expires: date(31),
+        class: None,
+        school: None,
+        contact: None,
+        pin: None,
+    };
+    a.desk
+        .register_reader(&mut a.store, &person("An"), date(2))
+        .expect("register a");
+    b.desk
+        .register_reader(&mut b.store, &person("Bình"), date(2))
+        .expect("register b");
+    let la = a
+        .desk
+        .lend(&mut a.store, "BD07", "TS001", date(3))
+        .expect("lend a");
+    let lb = b
+        .desk
+        .lend(&mut b.store, "BD07", "TS002", date(3))
+        .expect("lend b");
+    merge(&mut a, &mut b);
+    let case = a.desk.inbox(&mut a.store).expect("inbox").remove(0);
+    let Exception::CardRegisteredTwice { registrations, .. } = &case.exception else {
+        panic!("expected a card registered twice: {case:?}");
+    };
+    let id_of = |name: &str| {
+        registrations
+            .iter()
+            .find(|r| r.name == name)
+            .expect("person")
+            .id
+            .clone()
+    };
+    let (an, binh) = (id_of("An"), id_of("Bình"));
+    a.desk
+        .resolve(
+            &mut a.store,
+            &case.id,
+            &Resolution::GiveNewCard {
+                registration: an,
+                card: "BD08".into(),
+            },
+            date(4),
+        )
+        .expect("A gives An a new card");
+    b.desk
+        .resolve(
+            &mut b.store,
+            &case.id,
+            &Resolution::GiveNewCard {
+                registration: binh,
+                card: "BD09".into(),
+            },
+            date(4),
+        )
+        .expect("B gives Bình a new card");
+    merge(&mut a, &mut b);
+    let inbox = a.desk.inbox(&mut a.store).expect("inbox");
+    assert_eq!(inbox, b.desk.inbox(&mut b.store).expect("inbox"));
+    assert_eq!(inbox.len(), 1, "{inbox:?}");
+    assert!(matches!(&inbox[0].exception, Exception::CardReplaced { card, .. } if card == "BD07"));
+    a.desk
+        .resolve(
+            &mut a.store,
+            &inbox[0].id,
+            &Resolution::RetireCard {
+                card: "BD07".into(),
+            },
+            date(5),
+        )
+        .expect("retire");
+    merge(&mut a, &mut b);
+    for d in [&mut a, &mut b] {
+        assert!(d.desk.inbox(&mut d.store).expect("inbox").is_empty());
+        let loans = |d: &Device, card: &str| -> Vec<String> {
+            d.desk
+                .loans_of(d.store.connection(), card)
+                .expect("loans")
+                .into_iter()
+                .map(|l| l.id)
+                .collect()
+        };
+        assert_eq!(
+            d.desk
+                .reader_profile(&mut d.store, "BD08")
+                .expect("An")
+                .name,
+            "An"
+        );
+        assert_eq!(
+            d.desk
+                .reader_profile(&mut d.store, "BD09")
+                .expect("Bình")
+                .name,
+            "Bình"
+        );
+        assert_eq!(loans(d, "BD08"), vec![la.loan.clone()]);
+        assert_eq!(loans(d, "BD09"), vec![lb.loan.clone()]);
+        assert!(loans(d, "BD07").is_empty());
+        assert!(matches!(
+            d.desk.lend(&mut d.store, "BD07", "TS003", date(6)),
+            Err(DeskError::Refused(_))
+        ));
+    }
+}

@@ -20,7 +20,7 @@ const RESOLUTION: Field = Field::new("resolution", "cách xử lý", "the resolu
 const NEW_CARD: Field = Field::new("new_card", "số thẻ mới", "the new card number");
 
 /// How a resolution travels in a form or JSON: `keep:LOAN`, `close:LOAN:YYYY-MM-DD`,
-/// `acknowledge`, or `newcard:REGISTRATION[:CARD]` (no card: the desk picks a free one, or the
+/// `acknowledge`, `retire:CARD`, or `newcard:REGISTRATION[:CARD]` (no card: the desk picks a free one, or the
 /// form's `new_card` field says).
 pub(super) fn token(resolution: &Resolution) -> String {
     match resolution {
@@ -33,6 +33,7 @@ pub(super) fn token(resolution: &Resolution) -> String {
             format!("newcard:{registration}")
         }
         Resolution::GiveNewCard { registration, card } => format!("newcard:{registration}:{card}"),
+        Resolution::RetireCard { card } => format!("retire:{card}"),
     }
 }
 
@@ -49,6 +50,11 @@ pub(super) fn parse_token(text: &str) -> Option<Resolution> {
         let (registration, card) = rest.split_once(':').unwrap_or((rest, ""));
         return (!registration.is_empty()).then(|| Resolution::GiveNewCard {
             registration: registration.to_owned(),
+            card: card.to_owned(),
+        });
+    }
+    if let Some(card) = text.strip_prefix("retire:") {
+        return (!card.is_empty()).then(|| Resolution::RetireCard {
             card: card.to_owned(),
         });
     }
@@ -145,6 +151,9 @@ mod tests {
                 registration: "reg-01ab".into(),
                 card: "BD:7".into(),
             },
+            Resolution::RetireCard {
+                card: "BD07".into(),
+            },
         ] {
             assert_eq!(parse_token(&token(&resolution)), Some(resolution));
         }
@@ -155,6 +164,7 @@ mod tests {
             "close:loan-1:2026-02-30",
             "drop",
             "newcard:",
+            "retire:",
         ] {
             assert_eq!(parse_token(bad), None, "{bad:?}");
         }

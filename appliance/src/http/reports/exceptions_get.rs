@@ -195,6 +195,16 @@ fn explain(state: &AppState, lang: Lang, item: &InboxItem) -> (String, Vec<Strin
                 lines,
             )
         }
+        Exception::CardReplaced { card, person } => (
+            lang.pick(
+                format!("Thẻ số {card} đã được thay bằng thẻ {}", person.card),
+                format!("Card {card} was replaced by card {}", person.card),
+            ),
+            vec![
+                lang.t("reports.exceptions.card_replaced_why").to_owned(),
+                person_label(state, lang, person),
+            ],
+        ),
     }
 }
 
@@ -269,6 +279,17 @@ fn button(state: &AppState, lang: Lang, item: &InboxItem, resolution: &Resolutio
             )
         }
         (_, Resolution::GiveNewCard { registration, .. }) => registration.clone(),
+        (Exception::CardReplaced { person, .. }, Resolution::RetireCard { card }) => lang.pick(
+            format!(
+                "Hủy thẻ {card}; các lượt mượn chuyển sang thẻ {} của {}",
+                person.card, person.name
+            ),
+            format!(
+                "Retire card {card}; its loans move to {}'s card {}",
+                person.name, person.card
+            ),
+        ),
+        (_, Resolution::RetireCard { card }) => card.clone(),
     }
 }
 
@@ -383,6 +404,9 @@ fn resolution_json(resolution: &Resolution) -> serde_json::Value {
         Resolution::GiveNewCard { registration, .. } => serde_json::json!({
             "token": token(resolution), "kind": "give_new_card", "registration": registration,
         }),
+        Resolution::RetireCard { card } => serde_json::json!({
+            "token": token(resolution), "kind": "retire_card", "card": card,
+        }),
     }
 }
 
@@ -437,6 +461,18 @@ pub fn get_json(state: &AppState) -> warp::reply::Response {
                         "desk": r.desk,
                         "registered": r.registered.map(|d| d.format("%Y-%m-%d").to_string()),
                     })).collect::<Vec<_>>(),
+                }),
+                Exception::CardReplaced { card, person } => serde_json::json!({
+                    "kind": "card_replaced",
+                    "card": card,
+                    "registrations": [{
+                        "id": person.id,
+                        "card": person.card,
+                        "name": person.name,
+                        "contact": person.contact,
+                        "desk": person.desk,
+                        "registered": person.registered.map(|d| d.format("%Y-%m-%d").to_string()),
+                    }],
                 }),
             };
             json["id"] = serde_json::Value::String(item.id.clone());
