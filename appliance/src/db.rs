@@ -241,15 +241,19 @@ pub struct LoanRow {
     pub closed_as: Option<String>,
     /// For a loan closed as lent by mistake: the loan kept instead of it.
     pub kept: Option<String>,
+    /// The day the copy physically came back on this loan, if it did.
+    pub back: Option<String>,
 }
 
-/// A loan's effective return day: its recorded one, except that a loan closed as lent by
-/// mistake in favour of a loan that is itself closed as lent by mistake (two desks kept
-/// different loans of one copy while apart) is open again.
+/// A loan's effective return day: the day its copy came back if it did; else its recorded
+/// one, except that a loan closed as lent by mistake in favour of a loan that is itself closed
+/// as lent by mistake and was never seen back (two desks kept different loans of one copy
+/// while apart) is open again.
 const EFFECTIVE_RETURNED: &str = "UPDATE loan_index SET returned = CASE
+        WHEN back IS NOT NULL THEN back
         WHEN closed_as = 'lent_by_mistake' AND EXISTS (
             SELECT 1 FROM loan_index k WHERE k.id = loan_index.kept
-              AND k.closed_as = 'lent_by_mistake')
+              AND k.closed_as = 'lent_by_mistake' AND k.back IS NULL)
         THEN NULL ELSE recorded_returned END
      WHERE id = ?1 OR kept = ?1";
 
@@ -257,8 +261,8 @@ pub fn upsert_loan(tx: &Transaction<'_>, row: &LoanRow) -> rusqlite::Result<()> 
     tx.prepare_cached(
         "INSERT OR REPLACE INTO loan_index
             (id, scope, copy, reader, out, due, returned, renewals, desk,
-             recorded_returned, closed_as, kept)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?7, ?10, ?11)",
+             recorded_returned, closed_as, kept, back)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?7, ?10, ?11, ?12)",
     )?
     .execute(params![
         row.id,
@@ -271,7 +275,8 @@ pub fn upsert_loan(tx: &Transaction<'_>, row: &LoanRow) -> rusqlite::Result<()> 
         row.renewals,
         row.desk,
         row.closed_as,
-        row.kept
+        row.kept,
+        row.back
     ])?;
     // This loan's openness depends on the loan it names as kept, and the loans naming it as
     // kept depend on it: both are settled here, whichever of them a merge applies last.
@@ -299,11 +304,12 @@ fn loan_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<LoanRow> {
         desk: row.get(8)?,
         closed_as: row.get(9)?,
         kept: row.get(10)?,
+        back: row.get(11)?,
     })
 }
 
 const LOAN_COLUMNS: &str =
-    "id, scope, copy, reader, out, due, returned, renewals, desk, closed_as, kept";
+    "id, scope, copy, reader, out, due, returned, renewals, desk, closed_as, kept, back";
 
 fn loans_where(
     conn: &Connection,
@@ -432,6 +438,19 @@ pub fn resolutions(conn: &Connection, scope: &str) -> rusqlite::Result<Vec<Resol
             day: row.get(4)?,
         })
     })?;
+    rows.collect()
+}
+
+/// Every reader card of a library with its expiry (ISO) and whether it is blocked, for the
+/// inbox: only blocked readers need their entity read (for the day of the block).
+pub fn reader_standings(
+    conn: &Connection,
+    scope: &str,
+) -> rusqlite::Result<Vec<(String, String, bool)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT card, card_expires, blocked IS NOT NULL FROM reader_index WHERE scope = ?1",
+    )?;
+    let rows = stmt.query_map([scope], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
     rows.collect()
 }
 
@@ -705,7 +724,7 @@ fn loan_lines(
 ) -> rusqlite::Result<Vec<LoanLine>> {
     let sql = format!(
         "SELECT l.id, l.scope, l.copy, l.reader, l.out, l.due, l.returned, l.renewals, l.desk,
-                l.closed_as, l.kept,
+                l.closed_as, l.kept, l.back,
                 coalesce(c.record, ''), coalesce(r.title, ''), coalesce(p.name, '')
          FROM loan_index l
          LEFT JOIN copy_index c ON c.scope = l.scope AND c.barcode = l.copy
@@ -717,9 +736,9 @@ fn loan_lines(
     let rows = stmt.query_map(args, |row| {
         Ok(LoanLine {
             loan: loan_from_row(row)?,
-            record: row.get(11)?,
-            title: row.get(12)?,
-            reader_name: row.get(13)?,
+            record: row.get(12)?,
+            title: row.get(13)?,
+            reader_name: row.get(14)?,
         })
     })?;
     rows.collect()

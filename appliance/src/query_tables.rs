@@ -9,7 +9,9 @@ use tusach_sync::{
 };
 
 use crate::catalogue::{RECORDS, network_scope};
-use crate::circulation::library::{COPIES, LOANS, READERS, REGISTRATIONS, RESOLUTIONS, RETURNS};
+use crate::circulation::library::{
+    BACK, COPIES, LOANS, READERS, REGISTRATIONS, RESOLUTIONS, RETURNS,
+};
 use crate::circulation::readers::reader_row;
 use crate::db::{self, LoanRow, ResolutionRow, StrayReturnRow};
 use crate::holdings;
@@ -99,6 +101,7 @@ fn loan_row(scope: &str, id: &str, fields: &Entity) -> LoanRow {
             .get("kept")
             .and_then(Value::as_str)
             .map(str::to_owned),
+        back: fields.get(BACK).and_then(Value::as_str).map(str::to_owned),
     }
 }
 

@@ -27,6 +27,11 @@ pub const RETURNS: &str = "returns";
 pub const VISITS: &str = "visits";
 pub const HOLDS: &str = "holds";
 pub const IN_HOUSE: &str = "in_house";
+/// The loan's field saying the copy physically came back (a return scanned, or a librarian
+/// pairing or closing it), beside `returned`. A resolution that closes a loan as lent by
+/// mistake writes `returned` but never this: a copy seen back at one desk stays back even when
+/// another desk, apart, chose that loan's rival.
+pub const BACK: &str = "back";
 /// One entity per registration of a reader card, with a random id, so two desks that gave
 /// one card number to two people while apart keep both (see [`registry`]).
 pub const REGISTRATIONS: &str = "registrations";
@@ -340,7 +345,9 @@ impl Desk {
         let copy = self.copy(store, barcode)?;
         Ok(match check_return(&copy, today) {
             ReturnOutcome::Closes { loan, late_days } => {
-                batch.put(&self.key(LOANS, &loan.id), "returned", iso(today));
+                batch
+                    .put(&self.key(LOANS, &loan.id), "returned", iso(today))
+                    .put(&self.key(LOANS, &loan.id), BACK, iso(today));
                 ReturnReceipt::Closed {
                     loan: loan.id,
                     late_days,
@@ -426,7 +433,9 @@ impl Desk {
         }
         let mut batch = WriteBatch::new();
         for pair in &paired {
-            batch.put(&self.key(LOANS, &pair.loan), "returned", iso(pair.on));
+            batch
+                .put(&self.key(LOANS, &pair.loan), "returned", iso(pair.on))
+                .put(&self.key(LOANS, &pair.loan), BACK, iso(pair.on));
             batch.delete(&self.key(RETURNS, &pair.stray));
         }
         store.commit(&batch)?;
@@ -436,12 +445,25 @@ impl Desk {
     /// The exceptions inbox of this library.
     pub fn exceptions(&self, store: &mut Store) -> Result<Vec<Exception>, DeskError> {
         let (loans, strays) = self.merged(store.connection())?;
+        let lent_to: std::collections::BTreeSet<&str> =
+            loans.iter().map(|l| l.reader.as_str()).collect();
         let mut readers = HashMap::new();
-        for card in loans
-            .iter()
-            .map(|l| l.reader.clone())
-            .collect::<std::collections::BTreeSet<_>>()
+        // The readers' table says each card's expiry and whether it is blocked; only a blocked
+        // reader's entity is read (for the day of the block), not every borrower's shard.
+        for (card, expires, blocked) in
+            db::reader_standings(store.connection(), self.scope.as_str())?
         {
+            if !lent_to.contains(card.as_str()) {
+                continue;
+            }
+            if !blocked {
+                let standing = ReaderStanding {
+                    card_expires: parse_date(&expires, "card expiry")?,
+                    blocked_since: None,
+                };
+                readers.insert(card, standing);
+                continue;
+            }
             if let Some(fields) = store.get(&self.key(READERS, &card))? {
                 let text = |name: &str| fields.get(name).and_then(Value::as_str).map(str::to_owned);
                 let standing = ReaderStanding {

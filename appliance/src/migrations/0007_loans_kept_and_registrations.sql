@@ -1,13 +1,15 @@
 -- Two desks that resolved one copy-lent-twice case differently while apart each closed the
 -- other's kept loan as lent by mistake. Such a loan is still open: `returned` is what every
 -- query reads (NULL = open) and is derived by `db::upsert_loan` from the loan's own recorded
--- return (`recorded_returned`), how it was closed (`closed_as`) and the loan a resolution kept
--- instead of it (`kept`): a loan closed as lent by mistake in favour of a loan that is itself
--- closed as lent by mistake counts as open, so the copy is never on the shelf while nobody
--- holds it, and the inbox shows the case again.
+-- return (`recorded_returned`), the day the copy physically came back (`back`), how it was
+-- closed (`closed_as`) and the loan a resolution kept instead of it (`kept`): a loan closed as
+-- lent by mistake in favour of a loan that is itself closed as lent by mistake, and never
+-- seen back, counts as open, so the copy is never on the shelf while nobody holds it, and the
+-- inbox shows the case again.
 ALTER TABLE loan_index ADD COLUMN recorded_returned TEXT;
 ALTER TABLE loan_index ADD COLUMN closed_as TEXT;
 ALTER TABLE loan_index ADD COLUMN kept TEXT;
+ALTER TABLE loan_index ADD COLUMN back TEXT;
 UPDATE loan_index SET recorded_returned = returned;
 CREATE INDEX loan_index_kept ON loan_index (kept) WHERE kept IS NOT NULL;
 

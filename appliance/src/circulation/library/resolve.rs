@@ -22,7 +22,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::NaiveDate;
 use tusach_sync::{Store, Value, WriteBatch};
 
-use super::{Desk, DeskError, LOANS, READERS, REGISTRATIONS, RETURNS, iso, new_id};
+use super::{BACK, Desk, DeskError, LOANS, READERS, REGISTRATIONS, RETURNS, iso, new_id};
 use crate::circulation::exceptions::{Exception, LoanRecord, Resolution};
 use crate::db;
 
@@ -306,19 +306,17 @@ impl Desk {
                 Exception::ReturnWithoutLoan { stray },
                 Resolution::CloseLoanAsReturned { loan, on },
             ) => {
-                batch.put(&self.key(LOANS, loan), "returned", iso(*on)).put(
-                    &self.key(LOANS, loan),
-                    "closed_as",
-                    "paired_by_librarian",
-                );
+                batch
+                    .put(&self.key(LOANS, loan), "returned", iso(*on))
+                    .put(&self.key(LOANS, loan), BACK, iso(*on))
+                    .put(&self.key(LOANS, loan), "closed_as", "paired_by_librarian");
                 batch.delete(&self.key(RETURNS, &stray.id));
             }
             (_, Resolution::CloseLoanAsReturned { loan, on }) => {
-                batch.put(&self.key(LOANS, loan), "returned", iso(*on)).put(
-                    &self.key(LOANS, loan),
-                    "closed_as",
-                    "closed_by_librarian",
-                );
+                batch
+                    .put(&self.key(LOANS, loan), "returned", iso(*on))
+                    .put(&self.key(LOANS, loan), BACK, iso(*on))
+                    .put(&self.key(LOANS, loan), "closed_as", "closed_by_librarian");
             }
             (Exception::CardReplaced { card, person }, Resolution::RetireCard { .. }) => {
                 self.retire_card(store, &mut batch, card, &person.card, today)?;

@@ -638,3 +638,56 @@ fn two_desks_giving_new_cards_differently_leave_one_case_for_the_old_card() {
         ));
     }
 }
+
+/// Desk A keeps its loan and then takes the copy back; desk B, apart, kept the other loan.
+/// The copy was seen back: it is on the shelf after the merge, and nothing is left open.
+#[test]
+fn a_copy_seen_back_stays_back_whatever_another_desk_chose_apart() {
+    use crate::circulation::exceptions::Resolution;
+    let (mut a, mut b) = (device("desk-a"), device("desk-b"));
+    stock(&mut a);
+    merge(&mut a, &mut b);
+    b.desk
+        .add_reader(
+            &mut b.store,
+            "BD02",
+            "Lê Văn Nam",
+            "child",
+            date(31),
+            date(1),
+        )
+        .expect("reader");
+    let la = a
+        .desk
+        .lend(&mut a.store, "BD01", "TS001", date(2))
+        .expect("lend a");
+    let lb = b
+        .desk
+        .lend(&mut b.store, "BD02", "TS001", date(2))
+        .expect("lend b");
+    merge(&mut a, &mut b);
+    let id = a.desk.inbox(&mut a.store).expect("inbox")[0].id.clone();
+    let keep_a = Resolution::KeepLoan {
+        loan: la.loan.clone(),
+    };
+    a.desk
+        .resolve(&mut a.store, &id, &keep_a, date(3))
+        .expect("keep at A");
+    a.desk
+        .return_copy(&mut a.store, "TS001", date(4))
+        .expect("back at A");
+    let keep_b = Resolution::KeepLoan {
+        loan: lb.loan.clone(),
+    };
+    b.desk
+        .resolve(&mut b.store, &id, &keep_b, date(3))
+        .expect("keep at B");
+    merge(&mut a, &mut b);
+    for d in [&mut a, &mut b] {
+        assert!(d.desk.inbox(&mut d.store).expect("inbox").is_empty());
+        assert!(matches!(
+            d.desk.copy(&mut d.store, "TS001").expect("copy").status,
+            super::CopyStatus::Available
+        ));
+    }
+}
