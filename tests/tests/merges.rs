@@ -295,10 +295,30 @@ fn same_card_at_two_desks() {
         .expect("Bình's registration")
         .to_owned();
     let id = case["id"].as_str().expect("id").to_owned();
-    assert_eq!(
-        desks.at[1].resolve(&id, &format!("newcard:{binh}:SC-BD8")),
-        200
+    // Through the page's form: the button of Bình's registration, with the number typed.
+    let token = format!("newcard:{binh}");
+    let taken = desks.at[1].post_form(
+        "/staff/exceptions/resolve",
+        &[
+            ("exception", &id),
+            ("resolution", &token),
+            ("new_card", "SC-BD7"),
+        ],
     );
+    assert_eq!(
+        taken.status, 409,
+        "a card in use is refused: {}",
+        taken.body
+    );
+    let given = desks.at[1].post_form(
+        "/staff/exceptions/resolve",
+        &[
+            ("exception", &id),
+            ("resolution", &token),
+            ("new_card", "SC-BD8"),
+        ],
+    );
+    assert_eq!(given.status, 303, "{}", given.body);
     desks.sync();
     for at in desks.at.iter_mut() {
         assert!(at.inbox().is_empty());
