@@ -18,7 +18,7 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 use tusach_tests::cli::ok;
-use tusach_tests::network::enrol;
+use tusach_tests::network::{enrol, join};
 use tusach_tests::web::{Client, Server};
 use tusach_tests::{for_each_seed, replaying, seeds};
 
@@ -45,7 +45,9 @@ impl Desks {
         let dir = tempfile::tempdir().expect("tempdir");
         let (a, b) = (dir.path().join("desk-a"), dir.path().join("desk-b"));
         let hub = Server::hub_of(&a);
-        enrol(&hub, &a, Some(LIBRARY));
+        // Desk A has heard from the network (its hub, which has no staff of this library),
+        // so it makes the first admin; desk B hears of that admin from desk A.
+        join(&hub, &a, LIBRARY);
         enrol(&hub, &b, Some(LIBRARY));
         let a = Server::start(a, &["--library", LIBRARY], None);
         let at_a = a.staff_client();
