@@ -244,6 +244,24 @@ pub fn catalogue_error(error: CatalogueError) -> ApiError {
             ),
         ),
         CatalogueError::NoTitle => ("Thiếu nhan đề sách.".into(), "The title is missing.".into()),
+        CatalogueError::Merged { record, into } => {
+            return ApiError::Conflict {
+                vi: format!(
+                    "Biểu ghi {record} đã được gộp vào biểu ghi {into}. Hãy mở biểu ghi {into} rồi làm lại."
+                ),
+                en: format!(
+                    "Record {record} was merged into record {into}. Open record {into} and try again."
+                ),
+            };
+        }
+        CatalogueError::NotEditable(field) => (
+            format!("Không sửa được trường \u{201c}{field}\u{201d} của biểu ghi."),
+            format!("Field \u{201c}{field}\u{201d} of a record cannot be edited."),
+        ),
+        CatalogueError::NothingToMerge => (
+            "Hãy chọn ít nhất một biểu ghi khác để gộp.".into(),
+            "Choose at least one other record to merge.".into(),
+        ),
         CatalogueError::Random(_) | CatalogueError::Store(_) | CatalogueError::Database(_) => {
             return ApiError::Internal(error.to_string());
         }
