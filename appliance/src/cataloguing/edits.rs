@@ -198,6 +198,18 @@ pub(crate) fn live_record(store: &mut Store, id: &str) -> Result<Entity, Catalog
     Ok(fields)
 }
 
+/// Equal values, where nothing, an empty text and an empty list are all "empty": an edit form
+/// that sends a blank summary does not change a record that has none.
+fn same(a: &Value, b: &Value) -> bool {
+    let empty = |v: &Value| match v {
+        Value::Null => true,
+        Value::Str(s) => s.is_empty(),
+        Value::List(items) => items.is_empty(),
+        _ => false,
+    };
+    a == b || (empty(a) && empty(b))
+}
+
 /// Checks one new value of an editable field; returns it as stored (an ISBN normalised).
 fn checked(field: &str, value: Value) -> Result<Value, CatalogueError> {
     match (field, value) {
@@ -228,7 +240,7 @@ pub fn edit_record(
     for (field, value) in changes {
         let new = checked(field, value.clone())?;
         let old = current.get(field.as_str()).cloned().unwrap_or(Value::Null);
-        if old == new || changed.contains(field) {
+        if same(&old, &new) || changed.contains(field) {
             continue;
         }
         if let ("isbn", Value::Str(isbn)) = (field.as_str(), &new)
