@@ -119,7 +119,7 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
         .and(staff(state.clone()))
         .and(page_request())
         .and(form_body())
-        .and(with_state(state))
+        .and(with_state(state.clone()))
         .and_then(|id: String, who, request, input, state: Arc<AppState>| {
             blocking(move || stocktake_lost::post(&state, &who, &request, &id, &input))
         });
@@ -188,7 +188,7 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
         .and(staff(state.clone()))
         .and(json_body())
         .and(csrf_header())
-        .and(with_state(state.clone()))
+        .and(with_state(state))
         .and_then(|who, input, csrf: String, state: Arc<AppState>| {
             blocking(move || conflicts::post_json(&state, &who, &input, &csrf))
         });
