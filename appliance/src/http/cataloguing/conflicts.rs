@@ -18,7 +18,9 @@ use crate::http::auth::Staff;
 use crate::http::html::escape;
 use crate::http::i18n::Lang;
 use crate::http::input::{Field, Input};
-use crate::http::{ApiError, AppState, PageRequest, check_csrf, json_error, json_reply, percent_encode};
+use crate::http::{
+    ApiError, AppState, PageRequest, check_csrf, json_error, json_reply, percent_encode,
+};
 
 const CSRF: Field = Field::new("csrf", "mã bảo vệ biểu mẫu", "the form token");
 const EXCEPTION: Field = Field::new("exception", "mã việc cần xử lý", "the exception id");
@@ -28,9 +30,7 @@ const RESOLUTION: Field = Field::new("resolution", "cách xử lý", "the resolu
 pub const RESOLVE_JSON: &str = "/api/exceptions/catalogue/resolve";
 
 fn cases(state: &AppState) -> Result<Vec<CatalogueConflict>, ApiError> {
-    state
-        .write(conflicts::conflicts)?
-        .map_err(catalogue_error)
+    state.write(conflicts::conflicts)?.map_err(catalogue_error)
 }
 
 /// How a choice travels: `keep:EDIT` or `merge`.
@@ -76,7 +76,11 @@ fn record_label(record: &RecordRow) -> String {
 }
 
 /// The heading, the explanation and one button label per choice.
-fn explain(state: &AppState, lang: Lang, case: &CatalogueConflict) -> (String, Vec<String>, Vec<String>) {
+fn explain(
+    state: &AppState,
+    lang: Lang,
+    case: &CatalogueConflict,
+) -> (String, Vec<String>, Vec<String>) {
     match case {
         CatalogueConflict::EditedDifferently {
             record,
@@ -87,8 +91,14 @@ fn explain(state: &AppState, lang: Lang, case: &CatalogueConflict) -> (String, V
         } => {
             let field = field_label(lang, field);
             let heading = lang.pick(
-                format!("Biểu ghi {} được sửa khác nhau ở hai quầy", record_label(record)),
-                format!("Record {} was edited differently at two desks", record_label(record)),
+                format!(
+                    "Biểu ghi {} được sửa khác nhau ở hai quầy",
+                    record_label(record)
+                ),
+                format!(
+                    "Record {} was edited differently at two desks",
+                    record_label(record)
+                ),
             );
             let mut lines = vec![lang.pick(
                 format!(
@@ -100,10 +110,21 @@ fn explain(state: &AppState, lang: Lang, case: &CatalogueConflict) -> (String, V
             )];
             let mut buttons = Vec::new();
             for version in versions {
-                let who = format!("{}, {}, {}", version.by, desk(state, lang, version), version.at);
+                let who = format!(
+                    "{}, {}, {}",
+                    version.by,
+                    desk(state, lang, version),
+                    version.at
+                );
                 lines.push(lang.pick(
-                    format!("\u{201c}{}\u{201d} ({who}; trước đó: \u{201c}{}\u{201d})", version.new, version.old),
-                    format!("\u{201c}{}\u{201d} ({who}; before: \u{201c}{}\u{201d})", version.new, version.old),
+                    format!(
+                        "\u{201c}{}\u{201d} ({who}; trước đó: \u{201c}{}\u{201d})",
+                        version.new, version.old
+                    ),
+                    format!(
+                        "\u{201c}{}\u{201d} ({who}; before: \u{201c}{}\u{201d})",
+                        version.new, version.old
+                    ),
                 ));
                 buttons.push(lang.pick(
                     format!("Giữ \u{201c}{}\u{201d} ({})", version.new, version.by),
@@ -132,7 +153,10 @@ fn explain(state: &AppState, lang: Lang, case: &CatalogueConflict) -> (String, V
             (
                 heading,
                 lines,
-                vec![lang.pick("Gộp các biểu ghi này", "Merge these records").to_owned()],
+                vec![
+                    lang.pick("Gộp các biểu ghi này", "Merge these records")
+                        .to_owned(),
+                ],
             )
         }
     }
@@ -143,7 +167,10 @@ pub fn section(state: &AppState, staff: &Staff, lang: Lang) -> String {
     let cases = match cases(state) {
         Ok(cases) => cases,
         Err(error) => {
-            return format!("<p class=\"error\">{}</p>", escape(&error.lang_message(lang)));
+            return format!(
+                "<p class=\"error\">{}</p>",
+                escape(&error.lang_message(lang))
+            );
         }
     };
     if cases.is_empty() {
@@ -257,10 +284,11 @@ fn resolve(
 ) -> Result<Option<String>, ApiError> {
     check_csrf(staff, csrf)?;
     let exception = input.text(EXCEPTION, 1000)?;
-    let choice = parse_token(&input.text(RESOLUTION, 400)?).ok_or_else(|| ApiError::BadRequest {
-        vi: "Cách xử lý không hợp lệ: hãy tải lại trang “Cần xử lý” rồi chọn lại.".into(),
-        en: "That resolution is not valid: reload the exceptions page and choose again.".into(),
-    })?;
+    let choice =
+        parse_token(&input.text(RESOLUTION, 400)?).ok_or_else(|| ApiError::BadRequest {
+            vi: "Cách xử lý không hợp lệ: hãy tải lại trang “Cần xử lý” rồi chọn lại.".into(),
+            en: "That resolution is not valid: reload the exceptions page and choose again.".into(),
+        })?;
     let editor = editor(state, staff);
     let result = state.write(|store| {
         conflicts::resolve(store, &exception, &choice, state.desk.scope(), &editor)

@@ -155,18 +155,22 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
         .and(json_body())
         .and(csrf_header())
         .and(with_state(state.clone()))
-        .and_then(|id: String, who, input, csrf: String, state: Arc<AppState>| {
-            blocking(move || record_edit::patch_json(&state, &who, &id, &csrf, &input))
-        });
+        .and_then(
+            |id: String, who, input, csrf: String, state: Arc<AppState>| {
+                blocking(move || record_edit::patch_json(&state, &who, &id, &csrf, &input))
+            },
+        );
     let merge_json = warp::path!("api" / "records" / String / "merge")
         .and(warp::post())
         .and(staff(state.clone()))
         .and(json_body())
         .and(csrf_header())
         .and(with_state(state.clone()))
-        .and_then(|id: String, who, input, csrf: String, state: Arc<AppState>| {
-            blocking(move || record_merge::post_json(&state, &who, &id, &csrf, &input))
-        });
+        .and_then(
+            |id: String, who, input, csrf: String, state: Arc<AppState>| {
+                blocking(move || record_merge::post_json(&state, &who, &id, &csrf, &input))
+            },
+        );
     let history_json = warp::path!("api" / "records" / String / "history")
         .and(warp::get())
         .and(staff(state.clone()))
@@ -237,7 +241,9 @@ fn editor(state: &AppState, staff: &Staff) -> crate::cataloguing::edits::Editor 
         username: staff.username.clone(),
         desk: state.device.to_hex(),
         library: state.library.id.clone(),
-        at: state.now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        at: state
+            .now()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
     }
 }
 

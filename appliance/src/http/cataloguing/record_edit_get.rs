@@ -180,7 +180,10 @@ fn body(
         escape(&staff.csrf),
     );
     for field in EDITABLE {
-        let value = fields.get(*field).map(edits::value_text).unwrap_or_default();
+        let value = fields
+            .get(*field)
+            .map(edits::value_text)
+            .unwrap_or_default();
         let label = field_label(lang, field);
         if *field == "summary" {
             let _ = write!(
@@ -237,7 +240,10 @@ fn body(
 <button type=\"submit\">{}</button></form>",
         percent_encode(id),
         escape(&staff.csrf),
-        lang.pick("Mã biểu ghi cần gộp vào đây", "Id of the record to merge into this one"),
+        lang.pick(
+            "Mã biểu ghi cần gộp vào đây",
+            "Id of the record to merge into this one"
+        ),
         lang.pick("Gộp với…", "Merge with…"),
     );
 
@@ -303,7 +309,8 @@ pub fn history_json(state: &AppState, id: &str) -> warp::reply::Response {
         return json_error(&not_found());
     }
     let read = state.read(|conn| -> rusqlite::Result<_> {
-        let exists = db::record_by_id(conn, id)?.is_some() || db::record_redirect(conn, id)?.is_some();
+        let exists =
+            db::record_by_id(conn, id)?.is_some() || db::record_redirect(conn, id)?.is_some();
         Ok((
             exists,
             db::record_edits(conn, id)?,

@@ -22,7 +22,9 @@ fn merge(state: &AppState, staff: &Staff, id: &str, input: &Input) -> Result<Mer
     for record in std::iter::once(id).chain(others.iter().map(String::as_str)) {
         if !valid_record_id(record) {
             return Err(catalogue_error(
-                crate::cataloguing::CatalogueError::UnknownRecord(record.chars().take(40).collect()),
+                crate::cataloguing::CatalogueError::UnknownRecord(
+                    record.chars().take(40).collect(),
+                ),
             ));
         }
     }

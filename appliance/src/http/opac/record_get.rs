@@ -1,7 +1,7 @@
 //! `GET /records/{id}`: one record for readers, with where its copies are (library, shelf,
 //! how many on the shelf, how many out and until when) and the reserve form.
 //! `GET /api/records/{id}`: the same as JSON. A merged record's page and JSON redirect
-//! (301) to the record it was merged into.
+//! (308) to the record it was merged into.
 
 use std::fmt::Write as _;
 
@@ -93,7 +93,10 @@ pub fn get(state: &AppState, request: &PageRequest, id: &str) -> warp::reply::Re
                     body,
                     "<p><a href=\"/staff/catalogue/records/{}\">{}</a></p>",
                     percent_encode(&view.row.id),
-                    lang.pick("Sửa hoặc gộp biểu ghi (thủ thư)", "Edit or merge the record (staff)")
+                    lang.pick(
+                        "Sửa hoặc gộp biểu ghi (thủ thư)",
+                        "Edit or merge the record (staff)"
+                    )
                 );
             }
             let html = layout::page(&frame, &view.row.title, &body);
