@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_readers_and_copies_index.sql"),
     include_str!("migrations/0006_copy_index.sql"),
     include_str!("migrations/0007_loans_kept_and_registrations.sql"),
+    include_str!("migrations/0008_record_edits_and_merges.sql"),
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
@@ -33,7 +34,7 @@ pub struct RecordRow {
     pub subjects: Vec<String>,
 }
 
-const LIST_SEPARATOR: &str = "; ";
+pub const LIST_SEPARATOR: &str = "; ";
 
 fn split_list(joined: String) -> Vec<String> {
     if joined.is_empty() {
@@ -834,13 +835,21 @@ fn holding_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<HoldingRow> {
 /// Every copy of a record in every library, by library, shelf and barcode.
 pub fn holdings_of_record(conn: &Connection, record: &str) -> rusqlite::Result<Vec<HoldingRow>> {
     let sql = format!(
-        "SELECT {HOLDING_COLUMNS} FROM copy_index c WHERE c.record = ?1
+        "{MERGED_FAMILY} SELECT {HOLDING_COLUMNS} FROM copy_index c
+         WHERE c.record IN (SELECT id FROM family)
          ORDER BY c.scope, c.shelf, c.barcode"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map([record], holding_from_row)?;
     rows.collect()
 }
+
+/// A record and every record merged into it (at any depth), as the CTE `family(id)`: copies
+/// catalogued under a merged record, at a desk that had not heard of the merge, still show
+/// under the survivor. UNION (not UNION ALL) stops at a cycle a careless peer might write.
+const MERGED_FAMILY: &str = "WITH RECURSIVE family(id) AS (
+        SELECT ?1 UNION SELECT r.id FROM record_redirect r JOIN family f ON r.into_record = f.id
+    )";
 
 /// Every copy of one library, by shelf and barcode.
 pub fn holdings_of_scope(conn: &Connection, scope: &str) -> rusqlite::Result<Vec<HoldingRow>> {
@@ -910,5 +919,150 @@ pub fn record_titles_and_classes(
 ) -> rusqlite::Result<Vec<(String, String, Option<String>)>> {
     let mut stmt = conn.prepare_cached("SELECT id, title, ddc FROM record_index")?;
     let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+    rows.collect()
+}
+
+/// One edit of one field of a record, as `record_edit_index` holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordEditRow {
+    pub id: String,
+    pub record: String,
+    pub field: String,
+    pub old: String,
+    pub new: String,
+    pub by: String,
+    /// The editing desk's device id, and its library.
+    pub desk: String,
+    pub library: String,
+    pub at: String,
+    /// The edits of this field the editing desk had seen.
+    pub after: Vec<String>,
+}
+
+pub fn upsert_record_edit(tx: &Transaction<'_>, row: &RecordEditRow) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO record_edit_index
+             (id, record, field, old, new, by, desk, library, at, after)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?
+    .execute(params![
+        row.id,
+        row.record,
+        row.field,
+        row.old,
+        row.new,
+        row.by,
+        row.desk,
+        row.library,
+        row.at,
+        row.after.join(" "),
+    ])?;
+    Ok(())
+}
+
+pub fn delete_record_edit(tx: &Transaction<'_>, id: &str) -> rusqlite::Result<()> {
+    tx.prepare_cached("DELETE FROM record_edit_index WHERE id = ?1")?
+        .execute([id])?;
+    Ok(())
+}
+
+fn record_edit_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RecordEditRow> {
+    let after: String = row.get(9)?;
+    Ok(RecordEditRow {
+        id: row.get(0)?,
+        record: row.get(1)?,
+        field: row.get(2)?,
+        old: row.get(3)?,
+        new: row.get(4)?,
+        by: row.get(5)?,
+        desk: row.get(6)?,
+        library: row.get(7)?,
+        at: row.get(8)?,
+        after: after.split_whitespace().map(str::to_owned).collect(),
+    })
+}
+
+const RECORD_EDIT_COLUMNS: &str = "id, record, field, old, new, by, desk, library, at, after";
+
+/// A record's edits, oldest first (by the editing desk's clock, then id: for display only).
+pub fn record_edits(conn: &Connection, record: &str) -> rusqlite::Result<Vec<RecordEditRow>> {
+    let sql = format!(
+        "SELECT {RECORD_EDIT_COLUMNS} FROM record_edit_index WHERE record = ?1 ORDER BY at, id"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map([record], record_edit_from_row)?;
+    rows.collect()
+}
+
+/// The edits of every (record, field) that more than one edit touched: the only places two
+/// desks can have edited differently.
+pub fn record_edits_of_contested_fields(conn: &Connection) -> rusqlite::Result<Vec<RecordEditRow>> {
+    let sql = format!(
+        "SELECT {RECORD_EDIT_COLUMNS} FROM record_edit_index
+         WHERE (record, field) IN (
+             SELECT record, field FROM record_edit_index GROUP BY record, field HAVING count(*) > 1
+         )
+         ORDER BY record, field, at, id"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map([], record_edit_from_row)?;
+    rows.collect()
+}
+
+pub fn upsert_record_redirect(tx: &Transaction<'_>, id: &str, into: &str) -> rusqlite::Result<()> {
+    tx.prepare_cached("INSERT OR REPLACE INTO record_redirect (id, into_record) VALUES (?1, ?2)")?
+        .execute(params![id, into])?;
+    Ok(())
+}
+
+pub fn delete_record_redirect(tx: &Transaction<'_>, id: &str) -> rusqlite::Result<()> {
+    tx.prepare_cached("DELETE FROM record_redirect WHERE id = ?1")?
+        .execute([id])?;
+    Ok(())
+}
+
+/// Where a merged record went (one step), if it was merged.
+pub fn record_redirect(conn: &Connection, id: &str) -> rusqlite::Result<Option<String>> {
+    conn.prepare_cached("SELECT into_record FROM record_redirect WHERE id = ?1")?
+        .query_row([id], |row| row.get(0))
+        .optional()
+}
+
+/// The record that stands for `id` now: itself, or the end of its chain of merges. A cycle
+/// (which a careless peer could write) ends at the smallest id in it, the same on every
+/// replica.
+pub fn canonical_record(conn: &Connection, id: &str) -> rusqlite::Result<String> {
+    let mut seen = vec![id.to_owned()];
+    let mut current = id.to_owned();
+    while let Some(next) = record_redirect(conn, &current)? {
+        if seen.contains(&next) {
+            let start = seen.iter().position(|s| *s == next).unwrap_or(0);
+            return Ok(seen[start..].iter().min().cloned().unwrap_or(next));
+        }
+        seen.push(next.clone());
+        current = next;
+    }
+    Ok(current)
+}
+
+/// ISBNs that more than one record of the catalogue carries, with those records' ids (merged
+/// records have left record_index, so a merge settles its ISBN).
+pub fn duplicate_isbns(conn: &Connection) -> rusqlite::Result<Vec<(String, Vec<String>)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT isbn, group_concat(id, ' ') FROM (
+             SELECT isbn, id FROM record_index
+             WHERE isbn IS NOT NULL AND isbn != ''
+               AND isbn IN (SELECT isbn FROM record_index WHERE isbn IS NOT NULL AND isbn != ''
+                            GROUP BY isbn HAVING count(*) > 1)
+             ORDER BY isbn, id
+         ) GROUP BY isbn ORDER BY isbn",
+    )?;
+    let rows = stmt.query_map([], |row| {
+        let ids: String = row.get(1)?;
+        Ok((
+            row.get::<_, String>(0)?,
+            ids.split_whitespace().map(str::to_owned).collect(),
+        ))
+    })?;
     rows.collect()
 }

@@ -1,7 +1,7 @@
 //! The one store observer of the appliance: it keeps every query table in step with the
 //! entities, inside the store's own transactions — the catalogue's search tables for `records`
 //! and the circulation tables for `copies`, `loans`, `returns`, `readers` and `registrations` of
-//! each library scope.
+//! each library scope, with record edits and merges.
 
 use rusqlite::Transaction;
 use tusach_sync::{
@@ -9,6 +9,7 @@ use tusach_sync::{
 };
 
 use crate::catalogue::{RECORDS, network_scope};
+use crate::cataloguing::edits::{self, RECORD_EDITS};
 use crate::circulation::library::{
     BACK, COPIES, LOANS, READERS, REGISTRATIONS, RESOLUTIONS, RETURNS,
 };
@@ -33,10 +34,24 @@ impl ChangeObserver for QueryTables {
             };
             match (key.collection.as_str(), fields) {
                 (RECORDS, _) if key.scope != network_scope() => {}
-                (RECORDS, Some(fields)) => {
-                    search::index_record(tx, &search::record_row(&key.id, fields))?
-                }
+                (RECORDS, Some(fields)) => match merged_into(fields) {
+                    // A merged record leaves the catalogue's search; its copies and holds
+                    // are found through the redirect.
+                    Some(into) => {
+                        db::delete_record(tx, &key.id)?;
+                        db::upsert_record_redirect(tx, &key.id, into)?;
+                    }
+                    None => {
+                        db::delete_record_redirect(tx, &key.id)?;
+                        search::index_record(tx, &search::record_row(&key.id, fields))?
+                    }
+                },
                 (RECORDS, None) => db::delete_record(tx, &key.id)?,
+                (RECORD_EDITS, _) if key.scope != network_scope() => {}
+                (RECORD_EDITS, Some(fields)) => {
+                    db::upsert_record_edit(tx, &edits::edit_row(&key.id, fields))?
+                }
+                (RECORD_EDITS, None) => db::delete_record_edit(tx, &key.id)?,
                 (LOANS, Some(fields)) => {
                     db::upsert_loan(tx, &loan_row(key.scope.as_str(), &key.id, fields))?
                 }
@@ -69,6 +84,14 @@ impl ChangeObserver for QueryTables {
         }
         Ok(())
     }
+}
+
+/// The record a merged record went into (its `merged_into` field), if it was merged.
+fn merged_into(fields: &Entity) -> Option<&str> {
+    fields
+        .get("merged_into")
+        .and_then(Value::as_str)
+        .filter(|into| !into.is_empty())
 }
 
 fn text(fields: &Entity, name: &str) -> String {

@@ -4,9 +4,14 @@
 //!
 //! Records are written to the network scope (they reach the union catalogue through sync);
 //! copies to the library's own scope through its [`Desk`]. Each action checks everything before
-//! it writes, and writes one commit. This module knows nothing about HTTP.
+//! it writes, and writes one commit. `edits` changes records field by field with a history,
+//! `merge` merges records that describe one book, and `conflicts` is the catalogue's part of
+//! the exceptions inbox. This module knows nothing about HTTP.
 
+pub mod conflicts;
+pub mod edits;
 pub mod isbn;
+pub mod merge;
 
 use chrono::NaiveDate;
 use tusach_sync::{EntityKey, Store, StoreError, Value, WriteBatch};
@@ -46,6 +51,12 @@ pub enum CatalogueError {
     IsbnTaken { isbn: String, record: String },
     #[error("a record needs a title")]
     NoTitle,
+    #[error("record {record} was merged into {into}")]
+    Merged { record: String, into: String },
+    #[error("field {0} of a record cannot be edited")]
+    NotEditable(String),
+    #[error("a merge needs at least two different records")]
+    NothingToMerge,
     #[error("no randomness for a new id: {0}")]
     Random(String),
     #[error(transparent)]
@@ -210,5 +221,7 @@ pub fn create_record(
     Ok(id)
 }
 
+#[cfg(test)]
+mod record_tests;
 #[cfg(test)]
 mod tests;

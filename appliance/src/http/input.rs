@@ -67,6 +67,11 @@ impl Input {
         }
     }
 
+    /// The names of the fields sent, in order (for a handler that takes any of several).
+    pub fn names(&self) -> impl Iterator<Item = &String> {
+        self.fields.keys()
+    }
+
     pub fn has(&self, name: &str) -> bool {
         self.fields.get(name).is_some_and(|v| !v.is_null())
     }

@@ -149,6 +149,14 @@ impl AppState {
         clock.today()
     }
 
+    /// Now by the appliance's (corrected) clock, for history entries: shown, never ordered by.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        match self.clock.lock() {
+            Ok(clock) => clock.now(),
+            Err(_) => chrono::Utc::now(),
+        }
+    }
+
     /// True when the clock reads earlier than a time already seen (staff pages warn).
     pub fn clock_wrong(&self) -> bool {
         self.clock.lock().map(|c| c.implausible()).unwrap_or(false)

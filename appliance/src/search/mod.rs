@@ -77,7 +77,10 @@ pub(crate) fn rebuild_if_empty(store: &mut Store) -> Result<(), StoreError> {
     }
     let mut rows = Vec::new();
     store.scan(&network_scope(), RECORDS, |id, fields| {
-        rows.push(record_row(id, fields))
+        // Merged records stay out of the catalogue (see `query_tables`).
+        if fields.get("merged_into").and_then(Value::as_str).is_none() {
+            rows.push(record_row(id, fields))
+        }
     })?;
     let tx = store.connection_mut().transaction()?;
     for row in &rows {

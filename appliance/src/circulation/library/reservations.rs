@@ -128,6 +128,11 @@ impl Desk {
                 entries.push(entry);
             }
         })?;
+        // A hold placed on a record that was later merged (here or at a desk that had not
+        // heard of the merge) waits for the surviving record's copies.
+        for entry in &mut entries {
+            entry.record = db::canonical_record(store.connection(), &entry.record)?;
+        }
         entries.sort_by(|a, b| (&a.record, a.placed, &a.id).cmp(&(&b.record, b.placed, &b.id)));
         Ok(entries)
     }
@@ -283,9 +288,14 @@ impl Desk {
         store: &mut Store,
         barcode: &str,
     ) -> Result<Option<String>, DeskError> {
-        Ok(store
+        let record = store
             .get(&self.key(COPIES, barcode))?
-            .and_then(|fields| text(&fields, "record").map(str::to_owned)))
+            .and_then(|fields| text(&fields, "record").map(str::to_owned));
+        // A copy catalogued under a record merged since belongs to the survivor.
+        Ok(match record {
+            Some(record) => Some(db::canonical_record(store.connection(), &record)?),
+            None => None,
+        })
     }
 
     /// The refusal to lend a copy that waits on the pickup shelf for someone else's hold.

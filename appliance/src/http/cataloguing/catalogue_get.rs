@@ -240,11 +240,13 @@ fn record_section(
     }
     let _ = write!(
         body,
-        "<h2>{}</h2><p>{}<br><a href=\"/records/{}\">{}</a></p>",
+        "<h2>{}</h2><p>{}<br><a href=\"/records/{}\">{}</a> · <a href=\"/staff/catalogue/records/{}\">{}</a></p>",
         lang.t("cat.record"),
         record_line(&record),
         percent_encode(&record.id),
         lang.t("cat.readers_view"),
+        percent_encode(&record.id),
+        lang.pick("Sửa hoặc gộp biểu ghi", "Edit or merge the record"),
     );
     let _ = write!(
         body,

@@ -1,9 +1,16 @@
 //! The librarians' cataloguing pages: copy cataloguing (find a record of the union catalogue,
 //! add this library's copies to it), a new record when none matches, and the stocktake; and
-//! the JSON endpoints `POST /api/records` and `POST /api/copies`.
+//! the JSON endpoints `POST /api/records` and `POST /api/copies`. Records are edited and
+//! merged at `/staff/catalogue/records/{id}` (`PATCH /api/records/{id}`,
+//! `POST /api/records/{id}/merge`, `GET /api/records/{id}/history`), and the catalogue's
+//! exceptions (`conflicts`) are resolved under `/staff/exceptions/catalogue`.
 
 mod catalogue_get;
+pub mod conflicts;
 mod copies_create;
+mod record_edit;
+mod record_edit_get;
+mod record_merge;
 mod records_create;
 mod stocktake_get;
 mod stocktake_list;
@@ -112,11 +119,101 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
         .and(staff(state.clone()))
         .and(page_request())
         .and(form_body())
-        .and(with_state(state))
+        .and(with_state(state.clone()))
         .and_then(|id: String, who, request, input, state: Arc<AppState>| {
             blocking(move || stocktake_lost::post(&state, &who, &request, &id, &input))
         });
+    let edit_page = warp::path!("staff" / "catalogue" / "records" / String)
+        .and(warp::get())
+        .and(staff(state.clone()))
+        .and(page_request())
+        .and(with_state(state.clone()))
+        .and_then(|id: String, who, request, state: Arc<AppState>| {
+            blocking(move || record_edit_get::get(&state, &who, &request, &id))
+        });
+    let edit_form = warp::path!("staff" / "catalogue" / "records" / String)
+        .and(warp::post())
+        .and(staff(state.clone()))
+        .and(page_request())
+        .and(form_body())
+        .and(with_state(state.clone()))
+        .and_then(|id: String, who, request, input, state: Arc<AppState>| {
+            blocking(move || record_edit::post_form(&state, &who, &request, &id, &input))
+        });
+    let merge_form = warp::path!("staff" / "catalogue" / "records" / String / "merge")
+        .and(warp::post())
+        .and(staff(state.clone()))
+        .and(page_request())
+        .and(form_body())
+        .and(with_state(state.clone()))
+        .and_then(|id: String, who, request, input, state: Arc<AppState>| {
+            blocking(move || record_merge::post_form(&state, &who, &request, &id, &input))
+        });
+    let edit_json = warp::path!("api" / "records" / String)
+        .and(warp::patch())
+        .and(staff(state.clone()))
+        .and(json_body())
+        .and(csrf_header())
+        .and(with_state(state.clone()))
+        .and_then(
+            |id: String, who, input, csrf: String, state: Arc<AppState>| {
+                blocking(move || record_edit::patch_json(&state, &who, &id, &csrf, &input))
+            },
+        );
+    let merge_json = warp::path!("api" / "records" / String / "merge")
+        .and(warp::post())
+        .and(staff(state.clone()))
+        .and(json_body())
+        .and(csrf_header())
+        .and(with_state(state.clone()))
+        .and_then(
+            |id: String, who, input, csrf: String, state: Arc<AppState>| {
+                blocking(move || record_merge::post_json(&state, &who, &id, &csrf, &input))
+            },
+        );
+    let history_json = warp::path!("api" / "records" / String / "history")
+        .and(warp::get())
+        .and(staff(state.clone()))
+        .and(with_state(state.clone()))
+        .and_then(|id: String, _who: Staff, state: Arc<AppState>| {
+            blocking(move || record_edit_get::history_json(&state, &id))
+        });
+    let conflicts_form = warp::path!("staff" / "exceptions" / "catalogue")
+        .and(warp::post())
+        .and(staff(state.clone()))
+        .and(page_request())
+        .and(form_body())
+        .and(with_state(state.clone()))
+        .and_then(|who, request, input, state: Arc<AppState>| {
+            blocking(move || conflicts::post_form(&state, &who, &request, &input))
+        });
+    let conflicts_json = warp::path!("api" / "exceptions" / "catalogue" / "resolve")
+        .and(warp::post())
+        .and(staff(state.clone()))
+        .and(json_body())
+        .and(csrf_header())
+        .and(with_state(state))
+        .and_then(|who, input, csrf: String, state: Arc<AppState>| {
+            blocking(move || conflicts::post_json(&state, &who, &input, &csrf))
+        });
+    let records = edit_page
+        .or(edit_form)
+        .unify()
+        .or(merge_form)
+        .unify()
+        .or(edit_json)
+        .unify()
+        .or(merge_json)
+        .unify()
+        .or(history_json)
+        .unify()
+        .or(conflicts_form)
+        .unify()
+        .or(conflicts_json)
+        .unify();
     page.or(copies_form)
+        .unify()
+        .or(records)
         .unify()
         .or(records_form)
         .unify()
@@ -136,6 +233,18 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
         .unify()
         .map(Reply::into_response)
         .boxed()
+}
+
+/// Who is editing, at which desk, when: for the history entries of records.
+fn editor(state: &AppState, staff: &Staff) -> crate::cataloguing::edits::Editor {
+    crate::cataloguing::edits::Editor {
+        username: staff.username.clone(),
+        desk: state.device.to_hex(),
+        library: state.library.id.clone(),
+        at: state
+            .now()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    }
 }
 
 /// The frame of a staff page.
@@ -244,6 +353,24 @@ pub fn catalogue_error(error: CatalogueError) -> ApiError {
             ),
         ),
         CatalogueError::NoTitle => ("Thiếu nhan đề sách.".into(), "The title is missing.".into()),
+        CatalogueError::Merged { record, into } => {
+            return ApiError::Conflict {
+                vi: format!(
+                    "Biểu ghi {record} đã được gộp vào biểu ghi {into}. Hãy mở biểu ghi {into} rồi làm lại."
+                ),
+                en: format!(
+                    "Record {record} was merged into record {into}. Open record {into} and try again."
+                ),
+            };
+        }
+        CatalogueError::NotEditable(field) => (
+            format!("Không sửa được trường \u{201c}{field}\u{201d} của biểu ghi."),
+            format!("Field \u{201c}{field}\u{201d} of a record cannot be edited."),
+        ),
+        CatalogueError::NothingToMerge => (
+            "Hãy chọn ít nhất một biểu ghi khác để gộp.".into(),
+            "Choose at least one other record to merge.".into(),
+        ),
         CatalogueError::Random(_) | CatalogueError::Store(_) | CatalogueError::Database(_) => {
             return ApiError::Internal(error.to_string());
         }
@@ -312,6 +439,109 @@ pub fn openapi_paths() -> serde_json::Value {
                     "403": {"description": "Missing or wrong CSRF token.", "content": error["content"]},
                     "409": {"description": "The ISBN is already catalogued.", "content": error["content"]},
                     "413": {"description": "Body over 64 KiB.", "content": error["content"]}
+                }
+            }
+        },
+        "/api/records/{id}": {
+            "patch": {
+                "summary": "Edit a record field by field (staff)",
+                "description": "Send only the fields to change (any of title, authors, publisher, year, isbn, language, ddc, subjects, pages, summary; null or \"\" clears an optional one). Fields whose value is unchanged are not written; each changed field gets a history entry (who, which desk, when, old and new value). All or none: an unknown field, an empty title, a wrong or already catalogued ISBN write nothing.",
+                "parameters": [
+                    {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}},
+                    csrf
+                ],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {
+                    "type": "object",
+                    "minProperties": 1,
+                    "additionalProperties": false,
+                    "properties": {
+                        "title": {"type": "string", "maxLength": 300},
+                        "authors": list,
+                        "publisher": {"type": "string", "maxLength": 120},
+                        "year": {"type": "integer", "minimum": 1400, "maximum": 2100, "nullable": true},
+                        "isbn": {"type": "string", "nullable": true},
+                        "language": {"type": "string", "maxLength": 3},
+                        "ddc": {"type": "string", "maxLength": 20},
+                        "subjects": list,
+                        "pages": {"type": "integer", "minimum": 1, "nullable": true},
+                        "summary": {"type": "string", "maxLength": 2000, "nullable": true}
+                    }
+                }}}},
+                "responses": {
+                    "200": {"description": "Saved.", "content": {"application/json": {"schema": {"type": "object", "required": ["id", "changed"], "properties": {
+                        "id": {"type": "string"}, "changed": {"type": "array", "items": {"type": "string"}, "description": "The fields written (unchanged ones are left out)."}
+                    }}}}},
+                    "400": {"description": "A field is unknown, missing or not acceptable.", "content": error["content"]},
+                    "401": {"description": "Not logged in.", "content": error["content"]},
+                    "403": {"description": "Missing or wrong CSRF token.", "content": error["content"]},
+                    "404": {"description": "No such record.", "content": error["content"]},
+                    "409": {"description": "The ISBN is another record's, or the record was merged into another (edit that one).", "content": error["content"]}
+                }
+            }
+        },
+        "/api/records/{id}/history": {
+            "get": {
+                "summary": "A record's history of changes (staff)",
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+                "responses": {
+                    "200": {"description": "Oldest first. `after` lists the edits of the field the editing desk had seen; two entries of one field that neither lists are edits made apart.", "content": {"application/json": {"schema": {"type": "object", "required": ["id", "history"], "properties": {
+                        "id": {"type": "string"},
+                        "merged_into": {"type": "string", "nullable": true},
+                        "history": {"type": "array", "items": {"type": "object", "required": ["id", "field", "old", "new", "by", "desk", "at"], "properties": {
+                            "id": {"type": "string"}, "record": {"type": "string"}, "field": {"type": "string"},
+                            "old": {"type": "string"}, "new": {"type": "string"}, "by": {"type": "string", "description": "Staff username."},
+                            "desk": {"type": "string", "description": "Device id of the desk."}, "library": {"type": "string"},
+                            "at": {"type": "string", "description": "RFC 3339, the desk's clock."},
+                            "after": {"type": "array", "items": {"type": "string"}}
+                        }}}
+                    }}}}},
+                    "401": {"description": "Not logged in.", "content": error["content"]},
+                    "404": {"description": "No such record.", "content": error["content"]}
+                }
+            }
+        },
+        "/api/records/{id}/merge": {
+            "post": {
+                "summary": "Merge other records into this one (staff)",
+                "description": "For records that describe one book. This record's fields win and gaps are filled from the others. The surviving id is the smallest of all ids merged (so two desks merging the same records in either direction agree); the others keep their fields, get `merged_into`, leave search, and their links, copies, holds and loans follow the survivor.",
+                "parameters": [
+                    {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}},
+                    csrf
+                ],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {
+                    "type": "object",
+                    "required": ["records"],
+                    "properties": {"records": list}
+                }}}},
+                "responses": {
+                    "200": {"description": "Merged as one commit.", "content": {"application/json": {"schema": {"type": "object", "required": ["survivor", "merged"], "properties": {
+                        "survivor": {"type": "string"}, "merged": {"type": "array", "items": {"type": "string"}},
+                        "copies_moved": {"type": "integer", "description": "This library's copies rewritten to the survivor."}
+                    }}}}},
+                    "400": {"description": "No other record given.", "content": error["content"]},
+                    "401": {"description": "Not logged in.", "content": error["content"]},
+                    "403": {"description": "Missing or wrong CSRF token.", "content": error["content"]},
+                    "404": {"description": "No such record.", "content": error["content"]},
+                    "409": {"description": "A record was already merged into another.", "content": error["content"]}
+                }
+            }
+        },
+        "/api/exceptions/catalogue/resolve": {
+            "post": {
+                "summary": "Resolve a catalogue exception (staff)",
+                "description": "The catalogue's cases are listed under `catalogue` in GET /api/exceptions: `record_edited_differently` (tokens `keep:EDIT`, writing that value everywhere) and `isbn_catalogued_twice` (token `merge`).",
+                "parameters": [csrf],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["exception", "resolution"], "properties": {
+                    "exception": {"type": "string"}, "resolution": {"type": "string"}
+                }}}}},
+                "responses": {
+                    "200": {"description": "Applied as one commit.", "content": {"application/json": {"schema": {"type": "object", "properties": {
+                        "resolved": {"type": "string"}, "survivor": {"type": "string", "nullable": true}
+                    }}}}},
+                    "400": {"description": "A field is missing or the resolution is not offered.", "content": error["content"]},
+                    "401": {"description": "Not logged in.", "content": error["content"]},
+                    "403": {"description": "Missing or wrong CSRF token.", "content": error["content"]},
+                    "404": {"description": "No such exception (already resolved?).", "content": error["content"]}
                 }
             }
         },

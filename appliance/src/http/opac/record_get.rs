@@ -1,6 +1,7 @@
 //! `GET /records/{id}`: one record for readers, with where its copies are (library, shelf,
 //! how many on the shelf, how many out and until when) and the reserve form.
-//! `GET /api/records/{id}`: the same as JSON.
+//! `GET /api/records/{id}`: the same as JSON. A merged record's page and JSON redirect
+//! (308) to the record it was merged into.
 
 use std::fmt::Write as _;
 
@@ -60,12 +61,45 @@ pub fn load(state: &AppState, id: &str) -> Result<RecordView, ApiError> {
     })
 }
 
+/// Where a merged record's links go: the survivor's path under `prefix`, when `id` was merged.
+fn merged_redirect(state: &AppState, prefix: &str, id: &str) -> Option<warp::reply::Response> {
+    if !valid_record_id(id) {
+        return None;
+    }
+    let survivor = state
+        .read(|conn| crate::db::canonical_record(conn, id))
+        .ok()?
+        .ok()?;
+    if survivor == id {
+        return None;
+    }
+    let location = format!("{prefix}{}", percent_encode(&survivor));
+    let uri = location.parse::<warp::http::Uri>().ok()?;
+    Some(warp::redirect::permanent(uri).into_response())
+}
+
 pub fn get(state: &AppState, request: &PageRequest, id: &str) -> warp::reply::Response {
+    if let Some(moved) = merged_redirect(state, "/records/", id) {
+        return moved;
+    }
     let lang = request.lang;
     let frame = frame(state, request);
     match load(state, id) {
         Ok(view) => {
-            let html = layout::page(&frame, &view.row.title, &render(lang, &view, None));
+            let mut body = render(lang, &view, None);
+            // Staff reach the edit page from here; readers never see the link.
+            if request.session_cookie.is_some() {
+                let _ = write!(
+                    body,
+                    "<p><a href=\"/staff/catalogue/records/{}\">{}</a></p>",
+                    percent_encode(&view.row.id),
+                    lang.pick(
+                        "Sửa hoặc gộp biểu ghi (thủ thư)",
+                        "Edit or merge the record (staff)"
+                    )
+                );
+            }
+            let html = layout::page(&frame, &view.row.title, &body);
             layout::reply(html, StatusCode::OK, lang, request.lang_in_query)
         }
         Err(error) => {
@@ -168,6 +202,9 @@ pub fn render(lang: Lang, view: &RecordView, notice: Option<(&str, bool)>) -> St
 }
 
 pub fn get_json(state: &AppState, id: &str) -> warp::reply::Response {
+    if let Some(moved) = merged_redirect(state, "/api/records/", id) {
+        return moved;
+    }
     match load(state, id) {
         Ok(view) => {
             let mut body = super::records_search::record_json(&view.row);

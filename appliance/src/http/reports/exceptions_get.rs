@@ -305,7 +305,8 @@ pub fn get(state: &AppState, staff: &Staff, request: &PageRequest) -> warp::repl
                 lang.t("reports.exceptions.resolved")
             );
         }
-        if items.is_empty() {
+        let catalogue = crate::http::cataloguing::conflicts::section(state, staff, lang);
+        if items.is_empty() && catalogue.is_empty() {
             let _ = write!(html, "<p>{}</p>", lang.t("reports.exceptions.none"));
         } else {
             let _ = write!(
@@ -371,6 +372,7 @@ autocomplete=\"off\" placeholder=\"{}\"></label> ",
             }
             html.push_str("</section>");
         }
+        html.push_str(&catalogue);
         (title, html)
     });
     render(state, staff, request, "/staff/exceptions", page)
@@ -487,8 +489,12 @@ pub fn get_json(state: &AppState) -> warp::reply::Response {
             json
         })
         .collect();
+    let catalogue = match crate::http::cataloguing::conflicts::json(state) {
+        Ok(catalogue) => catalogue,
+        Err(error) => return json_error(&error),
+    };
     json_reply(
         StatusCode::OK,
-        &serde_json::json!({"exceptions": exceptions}),
+        &serde_json::json!({"exceptions": exceptions, "catalogue": catalogue}),
     )
 }
