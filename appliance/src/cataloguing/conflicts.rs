@@ -30,7 +30,7 @@ pub enum CatalogueConflict {
     /// the store kept.
     EditedDifferently {
         id: String,
-        record: RecordRow,
+        record: Box<RecordRow>,
         field: String,
         current: String,
         versions: Vec<RecordEditRow>,
@@ -126,7 +126,7 @@ pub fn conflicts(store: &mut Store) -> Result<Vec<CatalogueConflict>, CatalogueE
                     .collect::<Vec<_>>()
                     .join("+")
             ),
-            record: row,
+            record: Box::new(row),
             field,
             current,
             versions: heads,

@@ -136,7 +136,8 @@ fn an_edit_writes_only_changed_fields_with_a_history_entry_each() {
     assert_eq!(title.library, "demo");
 
     let feed = a.store.feed_len().expect("feed");
-    let refused: &[(&str, Vec<(String, Value)>, &str)] = &[
+    type Refused<'a> = (&'a str, Vec<(String, Value)>, &'a str);
+    let refused: &[Refused] = &[
         ("rec-nope", vec![set("title", "x")], "no record"),
         (&id, vec![set("title", "  ")], "title"),
         (
