@@ -28,7 +28,8 @@ fn two_desks() -> Desks {
         Duration::from_secs(120),
     );
     let hub = Server::hub_of(&a_data);
-    tusach_tests::network::enrol(&hub, &a_data, Some(library));
+    // A joins (enrols and syncs with its hub), so it may make the first admin.
+    tusach_tests::network::join(&hub, &a_data, library);
     tusach_tests::network::enrol(&hub, &b_data, Some(library));
     let a = Server::start(a_data, &["--library", library], None);
     // The first admin replaces the one-time password before B takes the accounts.
