@@ -12,6 +12,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_appliance_settings.sql"),
     include_str!("migrations/0005_readers_and_copies_index.sql"),
     include_str!("migrations/0006_copy_index.sql"),
+    include_str!("migrations/0007_loans_kept_and_registrations.sql"),
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
@@ -230,16 +231,38 @@ pub struct LoanRow {
     pub reader: String,
     pub out: String,
     pub due: String,
+    /// Read from the table: the day the loan ended, `None` while it is open (see
+    /// [`upsert_loan`] for a loan closed as lent by mistake in favour of another mistaken
+    /// one). Given to [`upsert_loan`]: the day recorded in the loan entity.
     pub returned: Option<String>,
     pub renewals: i64,
     pub desk: String,
+    /// How a librarian closed it (`lent_by_mistake`, `paired_by_librarian`, ...), if so.
+    pub closed_as: Option<String>,
+    /// For a loan closed as lent by mistake: the loan kept instead of it.
+    pub kept: Option<String>,
+    /// The day the copy physically came back on this loan, if it did.
+    pub back: Option<String>,
 }
+
+/// A loan's effective return day: the day its copy came back if it did; else its recorded
+/// one, except that a loan closed as lent by mistake in favour of a loan that is itself closed
+/// as lent by mistake and was never seen back (two desks kept different loans of one copy
+/// while apart) is open again.
+const EFFECTIVE_RETURNED: &str = "UPDATE loan_index SET returned = CASE
+        WHEN back IS NOT NULL THEN back
+        WHEN closed_as = 'lent_by_mistake' AND EXISTS (
+            SELECT 1 FROM loan_index k WHERE k.id = loan_index.kept
+              AND k.closed_as = 'lent_by_mistake' AND k.back IS NULL)
+        THEN NULL ELSE recorded_returned END
+     WHERE id = ?1 OR kept = ?1";
 
 pub fn upsert_loan(tx: &Transaction<'_>, row: &LoanRow) -> rusqlite::Result<()> {
     tx.prepare_cached(
         "INSERT OR REPLACE INTO loan_index
-            (id, scope, copy, reader, out, due, returned, renewals, desk)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            (id, scope, copy, reader, out, due, returned, renewals, desk,
+             recorded_returned, closed_as, kept, back)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?7, ?10, ?11, ?12)",
     )?
     .execute(params![
         row.id,
@@ -250,14 +273,21 @@ pub fn upsert_loan(tx: &Transaction<'_>, row: &LoanRow) -> rusqlite::Result<()> 
         row.due,
         row.returned,
         row.renewals,
-        row.desk
+        row.desk,
+        row.closed_as,
+        row.kept,
+        row.back
     ])?;
+    // This loan's openness depends on the loan it names as kept, and the loans naming it as
+    // kept depend on it: both are settled here, whichever of them a merge applies last.
+    tx.prepare_cached(EFFECTIVE_RETURNED)?.execute([&row.id])?;
     Ok(())
 }
 
 pub fn delete_loan(tx: &Transaction<'_>, id: &str) -> rusqlite::Result<()> {
     tx.prepare_cached("DELETE FROM loan_index WHERE id = ?1")?
         .execute([id])?;
+    tx.prepare_cached(EFFECTIVE_RETURNED)?.execute([id])?;
     Ok(())
 }
 
@@ -272,10 +302,14 @@ fn loan_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<LoanRow> {
         returned: row.get(6)?,
         renewals: row.get(7)?,
         desk: row.get(8)?,
+        closed_as: row.get(9)?,
+        kept: row.get(10)?,
+        back: row.get(11)?,
     })
 }
 
-const LOAN_COLUMNS: &str = "id, scope, copy, reader, out, due, returned, renewals, desk";
+const LOAN_COLUMNS: &str =
+    "id, scope, copy, reader, out, due, returned, renewals, desk, closed_as, kept, back";
 
 fn loans_where(
     conn: &Connection,
@@ -314,6 +348,147 @@ pub fn open_loans_of_reader(
 
 pub fn all_loans(conn: &Connection, scope: &str) -> rusqlite::Result<Vec<LoanRow>> {
     loans_where(conn, "scope = ?1", params![scope])
+}
+
+/// Every loan to a reader card, open or not.
+pub fn loans_to_card(conn: &Connection, scope: &str, card: &str) -> rusqlite::Result<Vec<LoanRow>> {
+    loans_where(conn, "scope = ?1 AND reader = ?2", params![scope, card])
+}
+
+pub fn upsert_registration(
+    tx: &Transaction<'_>,
+    scope: &str,
+    id: &str,
+    card: &str,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO registration_index (scope, id, card) VALUES (?1, ?2, ?3)",
+    )?
+    .execute(params![scope, id, card])?;
+    Ok(())
+}
+
+pub fn delete_registration(tx: &Transaction<'_>, scope: &str, id: &str) -> rusqlite::Result<()> {
+    tx.prepare_cached("DELETE FROM registration_index WHERE scope = ?1 AND id = ?2")?
+        .execute(params![scope, id])?;
+    Ok(())
+}
+
+/// The ids of the registrations of `card`, in id order.
+pub fn registrations_of_card(
+    conn: &Connection,
+    scope: &str,
+    card: &str,
+) -> rusqlite::Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id FROM registration_index WHERE scope = ?1 AND card = ?2 ORDER BY id",
+    )?;
+    let rows = stmt.query_map(params![scope, card], |row| row.get(0))?;
+    rows.collect()
+}
+
+/// A note of a resolution as `resolution_index` holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResolutionRow {
+    pub id: String,
+    pub exception: String,
+    pub resolution: String,
+    pub desk: String,
+    pub day: String,
+}
+
+pub fn upsert_resolution(
+    tx: &Transaction<'_>,
+    scope: &str,
+    row: &ResolutionRow,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO resolution_index (scope, id, exception, resolution, desk, day)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        scope,
+        row.id,
+        row.exception,
+        row.resolution,
+        row.desk,
+        row.day
+    ])?;
+    Ok(())
+}
+
+pub fn delete_resolution(tx: &Transaction<'_>, scope: &str, id: &str) -> rusqlite::Result<()> {
+    tx.prepare_cached("DELETE FROM resolution_index WHERE scope = ?1 AND id = ?2")?
+        .execute(params![scope, id])?;
+    Ok(())
+}
+
+/// Every note of a library's resolutions, by day, desk and choice.
+pub fn resolutions(conn: &Connection, scope: &str) -> rusqlite::Result<Vec<ResolutionRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, exception, resolution, desk, day FROM resolution_index WHERE scope = ?1
+         ORDER BY day, desk, resolution, id",
+    )?;
+    let rows = stmt.query_map([scope], |row| {
+        Ok(ResolutionRow {
+            id: row.get(0)?,
+            exception: row.get(1)?,
+            resolution: row.get(2)?,
+            desk: row.get(3)?,
+            day: row.get(4)?,
+        })
+    })?;
+    rows.collect()
+}
+
+/// Every reader card of a library with its expiry (ISO) and whether it is blocked, for the
+/// inbox: only blocked readers need their entity read (for the day of the block).
+pub fn reader_standings(
+    conn: &Connection,
+    scope: &str,
+) -> rusqlite::Result<Vec<(String, String, bool)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT card, card_expires, blocked IS NOT NULL FROM reader_index WHERE scope = ?1",
+    )?;
+    let rows = stmt.query_map([scope], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+    rows.collect()
+}
+
+/// Records which registration the reader entity of `card` describes (after its upsert).
+pub fn set_reader_registration(
+    tx: &Transaction<'_>,
+    scope: &str,
+    card: &str,
+    registration: Option<&str>,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached("UPDATE reader_index SET registration = ?3 WHERE scope = ?1 AND card = ?2")?
+        .execute(params![scope, card, registration])?;
+    Ok(())
+}
+
+/// Reader cards whose entity describes a registration that now has another card, with that
+/// registration's id, in card order.
+pub fn cards_left_behind(
+    conn: &Connection,
+    scope: &str,
+) -> rusqlite::Result<Vec<(String, String)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT r.card, g.id FROM reader_index r
+         JOIN registration_index g ON g.scope = r.scope AND g.id = r.registration
+         WHERE r.scope = ?1 AND g.card <> r.card ORDER BY r.card",
+    )?;
+    let rows = stmt.query_map([scope], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    rows.collect()
+}
+
+/// Cards with more than one registration (two desks gave one card to two people), in order.
+pub fn cards_registered_twice(conn: &Connection, scope: &str) -> rusqlite::Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT card FROM registration_index WHERE scope = ?1
+         GROUP BY card HAVING count(*) > 1 ORDER BY card",
+    )?;
+    let rows = stmt.query_map([scope], |row| row.get(0))?;
+    rows.collect()
 }
 
 /// A stray return as the query table holds it.
@@ -372,6 +547,24 @@ pub fn set_setting(conn: &Connection, key: &str, value: &str) -> rusqlite::Resul
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         params![key, value],
     )?;
+    Ok(())
+}
+
+/// Every local setting whose key starts with `prefix`, by key.
+pub fn settings_with_prefix(
+    conn: &Connection,
+    prefix: &str,
+) -> rusqlite::Result<Vec<(String, String)>> {
+    let mut statement = conn.prepare(
+        "SELECT key, value FROM appliance_settings WHERE substr(key, 1, length(?1)) = ?1
+         ORDER BY key",
+    )?;
+    let rows = statement.query_map([prefix], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    rows.collect()
+}
+
+pub fn delete_setting(conn: &Connection, key: &str) -> rusqlite::Result<()> {
+    conn.execute("DELETE FROM appliance_settings WHERE key = ?1", [key])?;
     Ok(())
 }
 
@@ -549,6 +742,7 @@ fn loan_lines(
 ) -> rusqlite::Result<Vec<LoanLine>> {
     let sql = format!(
         "SELECT l.id, l.scope, l.copy, l.reader, l.out, l.due, l.returned, l.renewals, l.desk,
+                l.closed_as, l.kept, l.back,
                 coalesce(c.record, ''), coalesce(r.title, ''), coalesce(p.name, '')
          FROM loan_index l
          LEFT JOIN copy_index c ON c.scope = l.scope AND c.barcode = l.copy
@@ -560,9 +754,9 @@ fn loan_lines(
     let rows = stmt.query_map(args, |row| {
         Ok(LoanLine {
             loan: loan_from_row(row)?,
-            record: row.get(9)?,
-            title: row.get(10)?,
-            reader_name: row.get(11)?,
+            record: row.get(12)?,
+            title: row.get(13)?,
+            reader_name: row.get(14)?,
         })
     })?;
     rows.collect()

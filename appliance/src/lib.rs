@@ -4,6 +4,8 @@
 //! Module map:
 //! - [`data_dir`]: the data folder and opening the store in it.
 //! - [`home_library`]: which library this appliance serves, and its desk.
+//! - [`joining`]: a desk joining its library (enrol, take the library, first sync) and the
+//!   first-admin rule.
 //! - [`clock`]: the wall clock, corrected from a phone, and whether it went backwards.
 //! - [`catalogue`]: bibliographic records as entities of the replicated store.
 //! - [`circulation`]: loan rules, desk decisions and the exceptions inbox.
@@ -45,6 +47,7 @@ pub mod dev;
 pub mod holdings;
 pub mod home_library;
 pub mod http;
+pub mod joining;
 pub mod network_cmd;
 pub mod process;
 pub mod query_tables;

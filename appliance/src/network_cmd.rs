@@ -5,7 +5,8 @@
 //! - `network code --library ID [--role appliance|mule|hub]` at a hub: a one-time code for a new
 //!   device, valid 15 minutes; an appliance gets the network scope and its library's scope, a
 //!   mule or hub the libraries named with `--libraries` (or `--all-libraries`).
-//! - `network join --hub HOST:PORT --code CODE` on the new device: enrols it, then syncs once.
+//! - `network join --hub HOST:PORT --code CODE` on the new device: enrols it, takes its library
+//!   from the certificate, then syncs once (see [`crate::joining`]).
 //! - `network revoke DEVICE_ID` at a hub: the revocation spreads with the next syncs.
 //! - `network show`: this device's standing, the members it knows, refused attempts.
 //!
@@ -196,30 +197,54 @@ pub fn run(console: &mut Console<'_>, args: NetworkArgs) -> anyhow::Result<()> {
                 .context("the code is 12 letters and digits, like K7PM-X2QA-9FRT")?;
             let timeout = Duration::from_secs(timeout_secs.max(1));
             let service = console.sync.clone();
-            let grant = console
+            let joined = console
                 .runtime
-                .block_on(service.enrol_with(&hub, code, timeout))
-                .with_context(|| format!("enrolment with {hub} failed"))?;
-            let leaf = grant
-                .chain
-                .leaf()
-                .context("the grant holds no certificate")?;
+                .block_on(crate::joining::join(&service, &hub, code, timeout))?;
             writeln!(
                 console.out,
                 "joined network '{}' as {} of {}",
-                grant.network,
-                leaf.role.as_str(),
-                leaf.label
+                joined.network,
+                joined.role.as_str(),
+                joined.label
             )?;
-            let report = console
-                .runtime
-                .block_on(service.sync_with(&hub, timeout))
+            if !joined.held_back.is_empty() {
+                writeln!(
+                    console.out,
+                    "this desk's own accounts ({}) were held back for the first sync, so the \
+                     library's accounts of the same name stay whole",
+                    joined.held_back.join(", ")
+                )?;
+            }
+            let report = joined
+                .first_sync
                 .with_context(|| format!("the first sync with {hub} failed"))?;
             writeln!(
                 console.out,
                 "first sync with the hub: received {} changes, sent {}",
                 report.received.new_changes, report.changes_sent
             )?;
+            if let Some(library) = &joined.library {
+                let mut store = lock(console)?;
+                let name = crate::home_library::stored_name(&mut store, library)?;
+                let staff = crate::accounts::StaffDirectory::new(library)?.list(&mut store)?;
+                drop(store);
+                let names: Vec<&str> = staff.iter().map(|u| u.username.as_str()).collect();
+                writeln!(
+                    console.out,
+                    "this desk serves library {library}{}; {}",
+                    name.map(|n| format!(" ({n})")).unwrap_or_default(),
+                    if names.is_empty() {
+                        "it has no staff yet: serve makes a first admin and prints its one-time \
+                         password"
+                            .to_owned()
+                    } else {
+                        format!(
+                            "its staff ({}) log in here with the library's passwords",
+                            names.join(", ")
+                        )
+                    }
+                )?;
+            }
         }
         NetworkCommand::Revoke { device, reason } => {
             let id = DeviceId::parse_hex(&device)
@@ -330,5 +355,47 @@ pub fn enrol_locally(hub: &DataDir, device: &DataDir, library: Option<&str>) -> 
     let code = trust::make_code(&mut hub_store, &request, now)?;
     let mut device_store = device.open_store().context("opening the device's folder")?;
     tusach_sync::transport::memory::enrol_in_memory(&mut device_store, &mut hub_store, code, now)?;
+    Ok(())
+}
+
+/// [`enrol_locally`] as an appliance of `library`, then what `network join` does next: the
+/// folder takes the library from its certificate and syncs once with the hub
+/// ([`sync_locally`]). A desk enrolled this way has heard from its library, so `serve` may make
+/// a first admin if the hub knew no staff (see [`crate::joining`]).
+pub fn join_locally(hub: &DataDir, device: &DataDir, library: &str) -> anyhow::Result<()> {
+    enrol_locally(hub, device, Some(library))?;
+    crate::home_library::HomeLibrary::adopt(&mut device.open_store()?, library)?;
+    sync_locally(hub, device)
+}
+
+/// One session between two enrolled members' folders on this machine, in memory over the real
+/// authenticated session, recorded as a contact on both sides as the sync service records it.
+/// Both folders must be free. For tests and benches.
+pub fn sync_locally(hub: &DataDir, device: &DataDir) -> anyhow::Result<()> {
+    use tusach_sync::protocol::secure::{LinkTrust, Purpose, SecureSession};
+    use tusach_sync::protocol::session::SessionOptions;
+    let now = unix_now();
+    let mut hub_store = hub.open_store().context("opening the hub's folder")?;
+    let mut device_store = device.open_store().context("opening the device's folder")?;
+    let options = SessionOptions::default();
+    let (device_trust, hub_trust) = (
+        LinkTrust::load(&mut device_store, now)?,
+        LinkTrust::load(&mut hub_store, now)?,
+    );
+    let mut d =
+        SecureSession::initiate(&device_store, Purpose::Sync, device_trust, options.clone())?;
+    let mut h = SecureSession::respond(&hub_store, hub_trust, options)?;
+    let (on_device, on_hub, _) = tusach_sync::transport::memory::pump_secure(
+        &mut d,
+        &mut device_store,
+        &mut h,
+        &mut hub_store,
+        |_, _| {},
+    );
+    on_device.context("the sync, at the device")?;
+    on_hub.context("the sync, at the hub")?;
+    let (hub_id, device_id) = (hub_store.device_id(), device_store.device_id());
+    device_store.record_peer_contact(&hub_id, now as i64)?;
+    hub_store.record_peer_contact(&device_id, now as i64)?;
     Ok(())
 }

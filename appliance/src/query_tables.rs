@@ -1,6 +1,7 @@
 //! The one store observer of the appliance: it keeps every query table in step with the
 //! entities, inside the store's own transactions — the catalogue's search tables for `records`
-//! and the circulation tables for `copies`, `loans` and `returns` of each library scope.
+//! and the circulation tables for `copies`, `loans`, `returns`, `readers` and `registrations` of
+//! each library scope.
 
 use rusqlite::Transaction;
 use tusach_sync::{
@@ -8,9 +9,11 @@ use tusach_sync::{
 };
 
 use crate::catalogue::{RECORDS, network_scope};
-use crate::circulation::library::{COPIES, LOANS, READERS, RETURNS};
+use crate::circulation::library::{
+    BACK, COPIES, LOANS, READERS, REGISTRATIONS, RESOLUTIONS, RETURNS,
+};
 use crate::circulation::readers::reader_row;
-use crate::db::{self, LoanRow, StrayReturnRow};
+use crate::db::{self, LoanRow, ResolutionRow, StrayReturnRow};
 use crate::holdings;
 use crate::search;
 
@@ -43,9 +46,19 @@ impl ChangeObserver for QueryTables {
                 }
                 (RETURNS, None) => db::delete_stray_return(tx, &key.id)?,
                 (READERS, Some(fields)) => {
-                    db::upsert_reader(tx, &reader_row(key.scope.as_str(), &key.id, fields))?
+                    db::upsert_reader(tx, &reader_row(key.scope.as_str(), &key.id, fields))?;
+                    let registration = fields.get("registration").and_then(Value::as_str);
+                    db::set_reader_registration(tx, key.scope.as_str(), &key.id, registration)?
                 }
                 (READERS, None) => db::delete_reader(tx, key.scope.as_str(), &key.id)?,
+                (REGISTRATIONS, Some(fields)) => {
+                    db::upsert_registration(tx, key.scope.as_str(), &key.id, &text(fields, "card"))?
+                }
+                (REGISTRATIONS, None) => db::delete_registration(tx, key.scope.as_str(), &key.id)?,
+                (RESOLUTIONS, Some(fields)) => {
+                    db::upsert_resolution(tx, key.scope.as_str(), &resolution_row(&key.id, fields))?
+                }
+                (RESOLUTIONS, None) => db::delete_resolution(tx, key.scope.as_str(), &key.id)?,
                 (COPIES, _) if holdings::library_id(key.scope.as_str()).is_none() => {}
                 (COPIES, Some(fields)) => {
                     db::upsert_copy(tx, &holdings::copy_row(key.scope.as_str(), &key.id, fields))?
@@ -80,6 +93,15 @@ fn loan_row(scope: &str, id: &str, fields: &Entity) -> LoanRow {
             .map(str::to_owned),
         renewals: fields.get("renewals").and_then(Value::as_int).unwrap_or(0),
         desk: text(fields, "desk"),
+        closed_as: fields
+            .get("closed_as")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        kept: fields
+            .get("kept")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        back: fields.get(BACK).and_then(Value::as_str).map(str::to_owned),
     }
 }
 
@@ -106,6 +128,51 @@ fn rebuild_reader_index_if_empty(store: &mut Store) -> Result<(), StoreError> {
     Ok(())
 }
 
+fn resolution_row(id: &str, fields: &Entity) -> ResolutionRow {
+    ResolutionRow {
+        id: id.to_owned(),
+        exception: text(fields, "exception"),
+        resolution: text(fields, "resolution"),
+        desk: text(fields, "desk"),
+        day: text(fields, "on"),
+    }
+}
+
+/// The setting that says [`fill_0007_once`] has run on this database.
+const FILLED_0007: &str = "query_tables_0007_filled";
+
+/// Fills what migration 0007 added from the documents, once per database: how each loan was
+/// closed and which loan was kept (a database upgraded with loans already closed as lent by
+/// mistake must not count them in reports), and the notes of resolutions.
+fn fill_0007_once(store: &mut Store) -> Result<(), StoreError> {
+    if db::setting(store.connection(), FILLED_0007)?.is_some() {
+        return Ok(());
+    }
+    let mut loans = Vec::new();
+    let mut notes = Vec::new();
+    for scope in store.scopes()? {
+        if !scope.as_str().starts_with("library:") {
+            continue;
+        }
+        store.scan(&scope, LOANS, |id, fields| {
+            loans.push(loan_row(scope.as_str(), id, fields))
+        })?;
+        store.scan(&scope, RESOLUTIONS, |id, fields| {
+            notes.push((scope.as_str().to_owned(), resolution_row(id, fields)))
+        })?;
+    }
+    let tx = store.connection_mut().transaction()?;
+    for row in &loans {
+        db::upsert_loan(&tx, row)?;
+    }
+    for (scope, row) in &notes {
+        db::upsert_resolution(&tx, scope, row)?;
+    }
+    db::set_setting(&tx, FILLED_0007, "1")?;
+    tx.commit()?;
+    Ok(())
+}
+
 fn stray_row(scope: &str, id: &str, fields: &Entity) -> StrayReturnRow {
     StrayReturnRow {
         id: id.to_owned(),
@@ -124,6 +191,7 @@ pub fn attach(store: &mut Store) -> Result<(), StoreError> {
     search::rebuild_if_empty(store)?;
     rebuild_reader_index_if_empty(store)?;
     holdings::rebuild_if_empty(store)?;
+    fill_0007_once(store)?;
     store.set_observer(Box::new(QueryTables));
     Ok(())
 }

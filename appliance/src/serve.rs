@@ -12,6 +12,7 @@ use tusach_sync::{Durability, StoreOptions};
 use crate::control_socket::server::ControlSocket;
 use crate::data_dir::DataDir;
 use crate::home_library::{HomeLibrary, LibraryChoice};
+use crate::joining::{self, FirstAdmin};
 use crate::sync_service::SyncService;
 use crate::sync_service::hub::HubSchedule;
 
@@ -34,6 +35,34 @@ pub async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {},
         () = term => {},
+    }
+}
+
+/// The console is the one place a new appliance can tell its owner how to get in.
+fn print_first_admin(one_time: &crate::accounts::OneTimePassword) {
+    println!(
+        "Tài khoản quản trị đầu tiên / first admin: {} — mật khẩu dùng một lần / one-time password: {}",
+        crate::accounts::FIRST_ADMIN,
+        one_time.as_str()
+    );
+}
+
+/// What waited for a session to finish: the library's first admin, if the library still has
+/// no staff now that this desk has heard from a member, and its name, if none came.
+fn after_a_session(
+    store: &mut tusach_sync::Store,
+    library: &HomeLibrary,
+    wanted_name: Option<&str>,
+) {
+    match joining::settle_first_admin(store, library) {
+        Ok(FirstAdmin::Made(one_time)) => print_first_admin(&one_time),
+        Ok(FirstAdmin::NotNeeded | FirstAdmin::WaitingForFirstSync) => {}
+        Err(error) => eprintln!("could not settle the first admin: {error}"),
+    }
+    if wanted_name.is_some()
+        && let Err(error) = library.name_if_unnamed(store, wanted_name)
+    {
+        eprintln!("could not name the library: {error}");
     }
 }
 
@@ -63,6 +92,9 @@ pub fn run_until_signal(data: &DataDir, options: ServeOptions) -> anyhow::Result
         library: mut choice,
         hub,
     } = options;
+    // Before anything is opened or seeded: a placeholder or malformed id must not make a
+    // library (every Pi started from an unedited card would be the same one).
+    choice.check()?;
     if demo {
         // Demo data is disposable: seeding without an fsync per commit takes seconds instead of
         // a minute on an SD card, and a power cut mid-seed only means seeding again.
@@ -87,21 +119,30 @@ pub fn run_until_signal(data: &DataDir, options: ServeOptions) -> anyhow::Result
             .get_or_insert_with(|| crate::demo::DEMO_LIBRARY_NAME.to_owned());
     }
     let mut store = data.open_store()?;
-    let library = HomeLibrary::settle(&mut store, &choice)?;
+    // A desk enrolled in a library it has never synced with knows neither its staff nor its
+    // name yet: it writes neither until its first session has finished (see `joining`).
+    let waiting = joining::is_waiting_for_first_sync(&mut store)?;
+    let library = HomeLibrary::settle_naming(&mut store, &choice, !waiting)?;
     let device = store.device_id();
     let desk = library.desk(&device.to_hex())?;
-    let staff = crate::accounts::StaffDirectory::new(&library.id)?;
-    if let Some(one_time) = staff.ensure_first_admin(&mut store)? {
-        // The console is the one place a new appliance can tell its owner how to get in.
-        println!(
-            "Tài khoản quản trị đầu tiên / first admin: {} — mật khẩu dùng một lần / one-time password: {}",
-            crate::accounts::FIRST_ADMIN,
-            one_time.as_str()
-        );
+    match joining::settle_first_admin(&mut store, &library)? {
+        FirstAdmin::Made(one_time) => print_first_admin(&one_time),
+        FirstAdmin::NotNeeded => {}
+        FirstAdmin::WaitingForFirstSync => println!(
+            "Máy này đã tham gia thư viện {id} nhưng chưa đồng bộ lần nào: chưa tạo quản trị viên \
+             đầu tiên; hãy đồng bộ với máy chủ huyện. / This desk joined library {id} but has \
+             not synced yet: no first admin is made until a sync shows the library has none.",
+            id = library.id
+        ),
     }
     let database = data.database_path();
     let store = Arc::new(Mutex::new(store));
     let sync = SyncService::new(store.clone());
+    let waiting_library = library.clone();
+    let wanted_name = choice.name.clone();
+    sync.after_sessions(Box::new(move |store| {
+        after_a_session(store, &waiting_library, wanted_name.as_deref());
+    }));
     // We hold the folder's lock, so a socket file already there is a dead serve's. Without a
     // socket (a path too long for one, a read-only folder) the library still opens; only the
     // console commands must wait for a stop.

@@ -33,6 +33,8 @@ impl Server {
         let dir = tempfile::tempdir().expect("tempdir");
         let data = dir.path().join("data");
         let records = records.to_string();
+        // Joined before seeding, so the first sync carries nothing but the handshake.
+        crate::network::join(&Server::hub_of(&data), &data, DEMO_LIBRARY);
         run_ok(
             &data,
             &[
@@ -46,7 +48,6 @@ impl Server {
             ],
             Duration::from_secs(180),
         );
-        crate::network::enrol(&Server::hub_of(&data), &data, Some(DEMO_LIBRARY));
         Server::start(data, &[], Some(dir))
     }
 
@@ -64,7 +65,7 @@ impl Server {
     pub fn demo() -> Server {
         let dir = tempfile::tempdir().expect("tempdir");
         let data = dir.path().join("data");
-        crate::network::enrol(&Server::hub_of(&data), &data, Some(DEMO_LIBRARY));
+        crate::network::join(&Server::hub_of(&data), &data, DEMO_LIBRARY);
         Server::start(data, &["--demo"], Some(dir))
     }
 

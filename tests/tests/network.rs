@@ -151,7 +151,9 @@ fn enrolment_through_the_staff_pages_while_both_serve() {
     let hub_server = Server::start(hub.clone(), &[], None);
     // The console reaches the running hub through its control socket.
     ok(&hub, &["network", "init", "--name", "Huyện Nghi Lộc"]);
-    let desk_server = Server::start(desk.clone(), &[], None);
+    // The desk serves the library its code is for (the Pi passes its tusach.txt's id): a code
+    // for another library than the folder serves is refused.
+    let desk_server = Server::start(desk.clone(), &["--library", "xa-nghi-phu"], None);
 
     let mut hub_admin = hub_server.staff_client();
     let page = hub_admin.get("/staff/network");

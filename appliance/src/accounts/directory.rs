@@ -373,8 +373,11 @@ impl StaffDirectory {
     /// change the returned one-time password at first login. `serve` prints the password on
     /// the console. Returns `None` once any staff account exists, so restarts change nothing.
     ///
-    /// Two replicas of a library that both start empty each make an `admin`; after they sync,
-    /// one of the two one-time passwords works (see the module documentation).
+    /// Two replicas of a library that both made an `admin` while apart keep one map's fields
+    /// (see the module documentation), which could be the newer one's: so whether a desk may
+    /// call this at all is decided by [`crate::joining`] (only when the library has no staff
+    /// anywhere this device has heard of), and a desk that joins a library holds its own
+    /// accounts back before its first sync ([`StaffDirectory::hold_back`]).
     pub fn ensure_first_admin(
         &self,
         store: &mut Store,
@@ -396,6 +399,112 @@ impl StaffDirectory {
         );
         store.commit(&batch)?;
         Ok(Some(one_time))
+    }
+
+    /// True when the library has any staff account on this replica.
+    pub fn has_any(&self, store: &mut Store) -> Result<bool, StoreError> {
+        let mut any = false;
+        store.scan(&self.scope, STAFF, |_, _| any = true)?;
+        Ok(any)
+    }
+
+    /// Holds back every account of this library on this replica: each is kept in a local,
+    /// unreplicated setting and deleted from the store. A desk that is about to sync with its
+    /// library for the first time does this, because an account it made before it had heard
+    /// from its library (its own first admin, above all) was created apart from the library's
+    /// account of the same name, and the merge could keep this desk's password over the
+    /// library's. The deletion removes only this desk's creation; the library's stays whole.
+    /// [`StaffDirectory::restore_held_back`] brings back, after that sync, those whose name
+    /// the library does not use. Returns the usernames held back.
+    pub fn hold_back(&self, store: &mut Store) -> Result<Vec<Username>, BackendError> {
+        let mut held = Vec::new();
+        store.scan(&self.scope, STAFF, |id, fields| {
+            if let Some(username) = Username::from_trusted(id) {
+                let record = read_record(username, fields);
+                held.push((record.user, record.password_hash));
+            }
+        })?;
+        // The settings first: a power cut between the two steps leaves the account in both
+        // places, never in neither, and holding back again is harmless.
+        for (user, password_hash) in &held {
+            let line = [
+                user.display_name.as_str(),
+                user.role.as_str(),
+                password_hash.as_deref().unwrap_or(""),
+                if user.must_change_password { "1" } else { "0" },
+                if user.disabled { "1" } else { "0" },
+            ]
+            .join("\t");
+            crate::db::set_setting(
+                store.connection(),
+                &self.held_back_key(&user.username),
+                &line,
+            )
+            .map_err(|e| BackendError::Store(e.into()))?;
+        }
+        let mut batch = WriteBatch::new();
+        for (user, _) in &held {
+            batch.delete(&self.key(&user.username));
+        }
+        if !batch.is_empty() {
+            store.commit(&batch)?;
+        }
+        Ok(held.into_iter().map(|(user, _)| user.username).collect())
+    }
+
+    /// Brings back the accounts [`StaffDirectory::hold_back`] kept, once this desk has heard
+    /// from its library: each whose username the library does not use is created again as it
+    /// was (same password, so its sessions stay valid); one whose name the library has is
+    /// dropped, since the library's account is the one its staff know.
+    pub fn restore_held_back(&self, store: &mut Store) -> Result<HeldBack, BackendError> {
+        let mut outcome = HeldBack::default();
+        let prefix = self.held_back_key_prefix();
+        let held = crate::db::settings_with_prefix(store.connection(), &prefix)
+            .map_err(|e| BackendError::Store(e.into()))?;
+        for (key, line) in held {
+            let Some(username) = key.strip_prefix(&prefix).and_then(Username::from_trusted) else {
+                continue;
+            };
+            let fields: Vec<&str> = line.split('\t').collect();
+            if store.get(&self.key(&username))?.is_some() {
+                outcome.taken.push(username.clone());
+            } else if let [display_name, role, password_hash, must_change, disabled] =
+                fields.as_slice()
+            {
+                let key = self.key(&username);
+                let mut batch = WriteBatch::new();
+                batch
+                    .put(&key, DISPLAY_NAME, *display_name)
+                    .put(&key, ROLE, *role)
+                    .put(&key, MUST_CHANGE_PASSWORD, *must_change == "1")
+                    .put(&key, DISABLED, *disabled == "1");
+                if !password_hash.is_empty() {
+                    batch.put(&key, PASSWORD_HASH, *password_hash);
+                }
+                store.commit(&batch)?;
+                outcome.restored.push(username.clone());
+            }
+            crate::db::delete_setting(store.connection(), &key)
+                .map_err(|e| BackendError::Store(e.into()))?;
+        }
+        Ok(outcome)
+    }
+
+    /// True when accounts are held back, waiting for [`StaffDirectory::restore_held_back`].
+    pub fn has_held_back(&self, store: &Store) -> Result<bool, BackendError> {
+        Ok(
+            !crate::db::settings_with_prefix(store.connection(), &self.held_back_key_prefix())
+                .map_err(|e| BackendError::Store(e.into()))?
+                .is_empty(),
+        )
+    }
+
+    fn held_back_key_prefix(&self) -> String {
+        format!("held_back_staff:{}:", self.scope.as_str())
+    }
+
+    fn held_back_key(&self, username: &Username) -> String {
+        format!("{}{}", self.held_back_key_prefix(), username.as_str())
     }
 
     fn put_account(
@@ -757,6 +866,15 @@ impl StaffDirectory {
             Err(AdminError::LastAdmin(target.username.clone()))
         }
     }
+}
+
+/// What [`StaffDirectory::restore_held_back`] did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct HeldBack {
+    /// Accounts created again: the library had none of that name.
+    pub restored: Vec<Username>,
+    /// Accounts dropped: the library has its own of that name.
+    pub taken: Vec<Username>,
 }
 
 /// Reads a stored account leniently: a merge or a newer version may have left any field

@@ -26,7 +26,8 @@ pub mod username;
 
 pub use directory::{
     AccountDamage, ActingAdminError, AdminError, BackendError, ChangePasswordError, CreateError,
-    FIRST_ADMIN, InvalidLibrary, LoginError, PendingLogin, Role, STAFF, StaffDirectory, StaffUser,
+    FIRST_ADMIN, HeldBack, InvalidLibrary, LoginError, PendingLogin, Role, STAFF, StaffDirectory,
+    StaffUser,
 };
 pub use limiter::{LoginLimiter, RetryAfter};
 pub use password::{NewPassword, OneTimePassword, PasswordError};

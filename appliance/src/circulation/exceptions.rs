@@ -5,7 +5,9 @@
 //! Offline desks cause most of these. Desk A lends a copy while desk B, which has not heard of
 //! that loan, lends it again (two open loans); desk B takes back a copy that A lent (a return
 //! without a loan B knows, which the merge pairs with A's loan automatically); desk A lends to
-//! a reader desk B blocked the day before (a loan despite a block).
+//! a reader desk B blocked the day before (a loan despite a block); desks A and B each give
+//! card BD7 to a different person (a card registered twice: both people are kept, one of them
+//! takes a new card).
 //!
 //! The inbox is derived from the merged state each time it is asked for: an exception
 //! disappears as soon as the data no longer shows it, whichever desk resolved it.
@@ -51,6 +53,17 @@ pub struct PairedReturn {
     pub on: NaiveDate,
 }
 
+/// One registration of a reader card: the person a desk gave that card number to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Registration {
+    pub id: String,
+    pub card: String,
+    pub name: String,
+    pub contact: Option<String>,
+    pub desk: String,
+    pub registered: Option<NaiveDate>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Exception {
     /// One copy has several open loans: it was lent at two desks.
@@ -66,6 +79,15 @@ pub enum Exception {
         card_expired: bool,
         reader_blocked: bool,
     },
+    /// Two desks registered one card number for different people while apart. Both people
+    /// are kept; one of them takes a new card.
+    CardRegisteredTwice {
+        card: String,
+        registrations: Vec<Registration>,
+    },
+    /// Card `card` still describes a person who now holds card `person.card`: two desks gave
+    /// new cards differently while apart (both people moved, or one person got two cards).
+    CardReplaced { card: String, person: Registration },
 }
 
 /// What a librarian can do about an exception with one click.
@@ -77,6 +99,13 @@ pub enum Resolution {
     CloseLoanAsReturned { loan: String, on: NaiveDate },
     /// Nothing to do: note that a librarian looked at it.
     Acknowledge,
+    /// This registration's person takes the new card number `card` (typed by the librarian;
+    /// empty: the desk picks the first free `<old card>-2`, `-3`, ...). Loans made under that
+    /// registration follow the person.
+    GiveNewCard { registration: String, card: String },
+    /// The card is no longer anyone's: its loans go to the card of the person they were made
+    /// for, and the card is blocked with a note saying which card replaced it.
+    RetireCard { card: String },
 }
 
 impl Exception {
@@ -94,7 +123,29 @@ impl Exception {
                     on: loan.out,
                 },
             ],
+            Exception::CardRegisteredTwice { registrations, .. } => registrations
+                .iter()
+                .map(|r| Resolution::GiveNewCard {
+                    registration: r.id.clone(),
+                    card: String::new(),
+                })
+                .collect(),
+            Exception::CardReplaced { card, .. } => {
+                vec![Resolution::RetireCard { card: card.clone() }]
+            }
         }
+    }
+
+    /// Whether the merged data alone says if the case is still open: such an exception leaves
+    /// the inbox when the data changes, never because of a note (a note written at one desk
+    /// must not hide a case that two desks' different choices opened again).
+    pub fn settled_by_data(&self) -> bool {
+        matches!(
+            self,
+            Exception::CopyLentTwice { .. }
+                | Exception::CardRegisteredTwice { .. }
+                | Exception::CardReplaced { .. }
+        )
     }
 }
 

@@ -16,7 +16,7 @@ use super::desk::{
     CopyState, CopyStatus, OpenLoan, ReaderState, Refusal, ReturnOutcome, check_lend, check_renew,
     check_return,
 };
-use super::exceptions::{self, Exception, LoanRecord, ReaderStanding, StrayReturn};
+use super::exceptions::{self, Exception, LoanRecord, ReaderStanding, Registration, StrayReturn};
 use super::policy::{ClosedDays, PolicyMatrix};
 use crate::db::{self, LoanRow};
 
@@ -27,6 +27,14 @@ pub const RETURNS: &str = "returns";
 pub const VISITS: &str = "visits";
 pub const HOLDS: &str = "holds";
 pub const IN_HOUSE: &str = "in_house";
+/// The loan's field saying the copy physically came back (a return scanned, or a librarian
+/// pairing or closing it), beside `returned`. A resolution that closes a loan as lent by
+/// mistake writes `returned` but never this: a copy seen back at one desk stays back even when
+/// another desk, apart, chose that loan's rival.
+pub const BACK: &str = "back";
+/// One entity per registration of a reader card, with a random id, so two desks that gave
+/// one card number to two people while apart keep both (see [`registry`]).
+pub const REGISTRATIONS: &str = "registrations";
 
 mod registry;
 mod reservations;
@@ -301,6 +309,12 @@ impl Desk {
             .put(&key, "due", iso(terms.due))
             .put(&key, "renewals", Value::Counter(0))
             .put(&key, "desk", self.desk.as_str());
+        // The person this desk knows under the card: if another desk gave the card to someone
+        // else while apart, the loan follows the right person when one of them takes a new
+        // card.
+        if let Some(registration) = self.registration_of_card(store, card)? {
+            batch.put(&key, "registration", registration);
+        }
         self.collect_holds(store, &holds, &mut batch, card, barcode, &loan)?;
         store.commit(&batch)?;
         Ok(LoanReceipt {
@@ -331,7 +345,9 @@ impl Desk {
         let copy = self.copy(store, barcode)?;
         Ok(match check_return(&copy, today) {
             ReturnOutcome::Closes { loan, late_days } => {
-                batch.put(&self.key(LOANS, &loan.id), "returned", iso(today));
+                batch
+                    .put(&self.key(LOANS, &loan.id), "returned", iso(today))
+                    .put(&self.key(LOANS, &loan.id), BACK, iso(today));
                 ReturnReceipt::Closed {
                     loan: loan.id,
                     late_days,
@@ -417,7 +433,9 @@ impl Desk {
         }
         let mut batch = WriteBatch::new();
         for pair in &paired {
-            batch.put(&self.key(LOANS, &pair.loan), "returned", iso(pair.on));
+            batch
+                .put(&self.key(LOANS, &pair.loan), "returned", iso(pair.on))
+                .put(&self.key(LOANS, &pair.loan), BACK, iso(pair.on));
             batch.delete(&self.key(RETURNS, &pair.stray));
         }
         store.commit(&batch)?;
@@ -427,12 +445,25 @@ impl Desk {
     /// The exceptions inbox of this library.
     pub fn exceptions(&self, store: &mut Store) -> Result<Vec<Exception>, DeskError> {
         let (loans, strays) = self.merged(store.connection())?;
+        let lent_to: std::collections::BTreeSet<&str> =
+            loans.iter().map(|l| l.reader.as_str()).collect();
         let mut readers = HashMap::new();
-        for card in loans
-            .iter()
-            .map(|l| l.reader.clone())
-            .collect::<std::collections::BTreeSet<_>>()
+        // The readers' table says each card's expiry and whether it is blocked; only a blocked
+        // reader's entity is read (for the day of the block), not every borrower's shard.
+        for (card, expires, blocked) in
+            db::reader_standings(store.connection(), self.scope.as_str())?
         {
+            if !lent_to.contains(card.as_str()) {
+                continue;
+            }
+            if !blocked {
+                let standing = ReaderStanding {
+                    card_expires: parse_date(&expires, "card expiry")?,
+                    blocked_since: None,
+                };
+                readers.insert(card, standing);
+                continue;
+            }
             if let Some(fields) = store.get(&self.key(READERS, &card))? {
                 let text = |name: &str| fields.get(name).and_then(Value::as_str).map(str::to_owned);
                 let standing = ReaderStanding {
@@ -447,7 +478,37 @@ impl Desk {
                 readers.insert(card, standing);
             }
         }
-        Ok(exceptions::find_exceptions(&loans, &strays, &readers))
+        let mut found = exceptions::find_exceptions(&loans, &strays, &readers);
+        for card in db::cards_registered_twice(store.connection(), self.scope.as_str())? {
+            let mut registrations = Vec::new();
+            for id in db::registrations_of_card(store.connection(), self.scope.as_str(), &card)? {
+                registrations.push(self.registration(store, &id)?);
+            }
+            found.push(Exception::CardRegisteredTwice {
+                card,
+                registrations,
+            });
+        }
+        for (card, registration) in db::cards_left_behind(store.connection(), self.scope.as_str())?
+        {
+            let person = self.registration(store, &registration)?;
+            found.push(Exception::CardReplaced { card, person });
+        }
+        Ok(found)
+    }
+
+    /// A registration of a reader card, as the inbox shows it.
+    fn registration(&self, store: &mut Store, id: &str) -> Result<Registration, DeskError> {
+        let fields = store.get(&self.key(REGISTRATIONS, id))?.unwrap_or_default();
+        let text = |name: &str| fields.get(name).and_then(Value::as_str).map(str::to_owned);
+        Ok(Registration {
+            id: id.to_owned(),
+            card: text("card").unwrap_or_default(),
+            name: text("name").unwrap_or_default(),
+            contact: text("contact").filter(|c| !c.is_empty()),
+            desk: text("desk").unwrap_or_default(),
+            registered: text("registered").and_then(|d| parse_date(&d, "registration day").ok()),
+        })
     }
 
     fn merged(&self, conn: &Connection) -> Result<(Vec<LoanRecord>, Vec<StrayReturn>), DeskError> {
@@ -496,7 +557,9 @@ fn open_loan(row: &LoanRow) -> Result<OpenLoan, DeskError> {
 }
 
 mod resolve;
-pub use resolve::{InboxItem, LENT_BY_MISTAKE, RESOLUTIONS, ResolveError, exception_id};
+pub use resolve::{
+    InboxItem, LENT_BY_MISTAKE, RESOLUTIONS, ResolutionNote, ResolveError, exception_id,
+};
 
 #[cfg(test)]
 mod desk_tests;

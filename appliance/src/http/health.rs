@@ -1,4 +1,5 @@
-//! `GET /healthz`: the appliance answers and its catalogue index can be read.
+//! `GET /healthz`: the appliance answers and its catalogue index can be read; it also says
+//! which library it serves (what the Pi's `tusach.txt` set), for the image's checks.
 
 use warp::Reply;
 use warp::http::StatusCode;
@@ -11,6 +12,8 @@ pub fn get(state: &AppState) -> warp::reply::Response {
         Ok(Ok(count)) => warp::reply::json(&serde_json::json!({
             "status": "ok",
             "device": state.device.to_hex(),
+            "library": state.library.id,
+            "library_name": state.library.name,
             "records": count,
         }))
         .into_response(),

@@ -1,14 +1,12 @@
 //! The snapshot reports count from, read from the store and the query tables in one go.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
 use tusach_sync::{Scope, Store, StoreError, Value};
 
 use super::ddc::ddc_class;
-use crate::circulation::library::{
-    COPIES, IN_HOUSE, LENT_BY_MISTAKE, READERS, RESOLUTIONS, VISITS,
-};
+use crate::circulation::library::{COPIES, IN_HOUSE, LENT_BY_MISTAKE, READERS, VISITS};
 use crate::db;
 
 #[derive(Debug, thiserror::Error)]
@@ -74,15 +72,10 @@ impl LibraryFacts {
     /// shard by shard.
     pub fn gather(store: &mut Store, scope: &Scope) -> Result<LibraryFacts, ReportError> {
         let mut facts = LibraryFacts::default();
-        // Loans a librarian closed as lent by mistake (a copy lent at two desks) never were.
-        let mut mistaken = HashSet::new();
-        store.scan(scope, RESOLUTIONS, |_, note| {
-            if let Some(Value::List(loans)) = note.get(LENT_BY_MISTAKE) {
-                mistaken.extend(loans.iter().filter_map(Value::as_str).map(str::to_owned));
-            }
-        })?;
         for row in db::all_loans(store.connection(), scope.as_str())? {
-            if mistaken.contains(&row.id) {
+            // A loan a librarian closed as lent by mistake (a copy lent at two desks) never
+            // was; one that two desks' resolutions left open again still counts.
+            if row.closed_as.as_deref() == Some(LENT_BY_MISTAKE) && row.returned.is_some() {
                 continue;
             }
             let Some(out) = date(&row.out) else {

@@ -68,6 +68,9 @@ impl SyncError {
     }
 }
 
+/// Runs with the store after every session that finished (see [`SyncService::after_sessions`]).
+pub type AfterSession = Box<dyn Fn(&mut Store) + Send + Sync>;
+
 /// Sync for one store: see the module documentation.
 pub struct SyncService {
     store: Arc<Mutex<Store>>,
@@ -77,6 +80,7 @@ pub struct SyncService {
     activity: Mutex<activity::ActivityLog>,
     /// Where [`SyncService::listen`] answers peers, once it does.
     listening_on: Mutex<Option<SocketAddr>>,
+    after_session: Mutex<Option<AfterSession>>,
 }
 
 impl SyncService {
@@ -86,7 +90,17 @@ impl SyncService {
             peer_guards: Mutex::new(HashMap::new()),
             activity: Mutex::new(activity::ActivityLog::default()),
             listening_on: Mutex::new(None),
+            after_session: Mutex::new(None),
         })
+    }
+
+    /// Has `hook` run with the store after every session that finished, outgoing or incoming:
+    /// `serve` uses it for what waits for a desk's first sync (its first admin, its library's
+    /// name). The hook runs on the thread that ran the session, so it must be quick.
+    pub fn after_sessions(&self, hook: AfterSession) {
+        if let Ok(mut slot) = self.after_session.lock() {
+            *slot = Some(hook);
+        }
     }
 
     /// The store every session of this service reads and writes.
@@ -271,6 +285,11 @@ impl SyncService {
             Ok(mut store) => {
                 if let Err(error) = store.record_peer_contact(&peer, unix_now()) {
                     eprintln!("could not record the contact with {peer}: {error}");
+                }
+                if let Ok(hook) = self.after_session.lock()
+                    && let Some(hook) = hook.as_ref()
+                {
+                    hook(&mut store);
                 }
             }
             Err(_) => eprintln!("could not record the contact with {peer}: store unavailable"),

@@ -1,4 +1,5 @@
-//! `POST /staff/exceptions/resolve` (form: `csrf`, `exception`, `resolution`) and
+//! `POST /staff/exceptions/resolve` (form: `csrf`, `exception`, `resolution`, and `new_card`
+//! for a person taking a new card) and
 //! `POST /api/exceptions/resolve` (JSON with `X-CSRF-Token`): applies one of an exception's
 //! resolutions as one commit. An exception already resolved (here or at another desk) is a
 //! 404 that says so; a resolution the exception does not offer is a 400; both write nothing.
@@ -16,9 +17,11 @@ use crate::http::{ApiError, AppState, PageRequest, check_csrf, json_error, json_
 const CSRF: Field = Field::new("csrf", "mã bảo vệ biểu mẫu", "the form token");
 const EXCEPTION: Field = Field::new("exception", "mã việc cần xử lý", "the exception id");
 const RESOLUTION: Field = Field::new("resolution", "cách xử lý", "the resolution");
+const NEW_CARD: Field = Field::new("new_card", "số thẻ mới", "the new card number");
 
-/// How a resolution travels in a form or JSON: `keep:LOAN`, `close:LOAN:YYYY-MM-DD` or
-/// `acknowledge`.
+/// How a resolution travels in a form or JSON: `keep:LOAN`, `close:LOAN:YYYY-MM-DD`,
+/// `acknowledge`, `retire:CARD`, or `newcard:REGISTRATION[:CARD]` (no card: the desk picks a free one, or the
+/// form's `new_card` field says).
 pub(super) fn token(resolution: &Resolution) -> String {
     match resolution {
         Resolution::KeepLoan { loan } => format!("keep:{loan}"),
@@ -26,6 +29,11 @@ pub(super) fn token(resolution: &Resolution) -> String {
             format!("close:{loan}:{}", on.format("%Y-%m-%d"))
         }
         Resolution::Acknowledge => "acknowledge".to_owned(),
+        Resolution::GiveNewCard { registration, card } if card.is_empty() => {
+            format!("newcard:{registration}")
+        }
+        Resolution::GiveNewCard { registration, card } => format!("newcard:{registration}:{card}"),
+        Resolution::RetireCard { card } => format!("retire:{card}"),
     }
 }
 
@@ -36,6 +44,18 @@ pub(super) fn parse_token(text: &str) -> Option<Resolution> {
     if let Some(loan) = text.strip_prefix("keep:") {
         return (!loan.is_empty()).then(|| Resolution::KeepLoan {
             loan: loan.to_owned(),
+        });
+    }
+    if let Some(rest) = text.strip_prefix("newcard:") {
+        let (registration, card) = rest.split_once(':').unwrap_or((rest, ""));
+        return (!registration.is_empty()).then(|| Resolution::GiveNewCard {
+            registration: registration.to_owned(),
+            card: card.to_owned(),
+        });
+    }
+    if let Some(card) = text.strip_prefix("retire:") {
+        return (!card.is_empty()).then(|| Resolution::RetireCard {
+            card: card.to_owned(),
         });
     }
     let rest = text.strip_prefix("close:")?;
@@ -51,10 +71,16 @@ fn resolve(state: &AppState, staff: &Staff, input: &Input, csrf: &str) -> Result
     check_csrf(staff, csrf)?;
     let exception = input.text(EXCEPTION, 400)?;
     let resolution = input.text(RESOLUTION, 400)?;
-    let resolution = parse_token(&resolution).ok_or_else(|| ApiError::BadRequest {
+    let mut resolution = parse_token(&resolution).ok_or_else(|| ApiError::BadRequest {
         vi: "Cách xử lý không hợp lệ: hãy tải lại trang “Cần xử lý” rồi chọn lại.".into(),
         en: "That resolution is not valid: reload the exceptions page and choose again.".into(),
     })?;
+    if let Resolution::GiveNewCard { card, .. } = &mut resolution
+        && card.is_empty()
+        && let Some(typed) = input.optional_text(NEW_CARD, 64)?
+    {
+        *card = typed.trim().to_owned();
+    }
     let today = state.today();
     match state.write(|store| state.desk.resolve(store, &exception, &resolution, today))? {
         Ok(()) => Ok(exception),
@@ -65,6 +91,10 @@ fn resolve(state: &AppState, staff: &Staff, input: &Input, csrf: &str) -> Result
         Err(ResolveError::NotOffered(..)) => Err(ApiError::BadRequest {
             vi: "Cách xử lý này không dùng được cho việc này. Hãy tải lại trang rồi chọn lại.".into(),
             en: "That resolution does not apply to this exception. Reload the page and choose again.".into(),
+        }),
+        Err(ResolveError::CardUnavailable(card)) => Err(ApiError::Conflict {
+            vi: format!("Không cấp được thẻ số “{card}”: số này đã có người dùng hoặc không phải số thẻ. Hãy nhập số khác, hoặc để trống để quầy tự chọn."),
+            en: format!("Card “{card}” cannot be given: it is in use or not a card number. Type another, or leave it empty for the desk to pick one."),
         }),
         Err(ResolveError::Desk(error)) => Err(internal(error)),
     }
@@ -113,6 +143,17 @@ mod tests {
                 loan: "loan-offline-0".into(),
                 on,
             },
+            Resolution::GiveNewCard {
+                registration: "reg-01ab".into(),
+                card: String::new(),
+            },
+            Resolution::GiveNewCard {
+                registration: "reg-01ab".into(),
+                card: "BD:7".into(),
+            },
+            Resolution::RetireCard {
+                card: "BD07".into(),
+            },
         ] {
             assert_eq!(parse_token(&token(&resolution)), Some(resolution));
         }
@@ -122,6 +163,8 @@ mod tests {
             "close:loan-1",
             "close:loan-1:2026-02-30",
             "drop",
+            "newcard:",
+            "retire:",
         ] {
             assert_eq!(parse_token(bad), None, "{bad:?}");
         }

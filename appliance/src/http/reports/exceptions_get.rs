@@ -1,6 +1,7 @@
 //! `GET /staff/exceptions`: the exceptions inbox, each case explained in plain words (which
 //! copy, which readers, which desks, which days) with one button per resolution.
-//! `GET /api/exceptions`: the same as JSON, with each resolution's token.
+//! `GET /api/exceptions`: the same as JSON, with each resolution's token (a `give_new_card`
+//! token takes the new card as `newcard:REG:CARD`, or the desk picks one).
 
 use std::fmt::Write as _;
 
@@ -8,7 +9,7 @@ use warp::http::StatusCode;
 
 use super::exception_resolve::token;
 use super::{internal, render};
-use crate::circulation::exceptions::{Exception, LoanRecord, Resolution};
+use crate::circulation::exceptions::{Exception, LoanRecord, Registration, Resolution};
 use crate::circulation::library::InboxItem;
 use crate::http::auth::Staff;
 use crate::http::html::escape;
@@ -65,6 +66,27 @@ fn loan_sentence(state: &AppState, lang: Lang, item: &InboxItem, loan: &LoanReco
             desk_label(state, lang, &loan.desk),
             reader_label(item, &loan.reader),
             day(loan.due)
+        ),
+    )
+}
+
+fn person_label(state: &AppState, lang: Lang, person: &Registration) -> String {
+    let contact = person
+        .contact
+        .as_deref()
+        .map(|c| format!(", {c}"))
+        .unwrap_or_default();
+    let on = person.registered.map(day).unwrap_or_default();
+    lang.pick(
+        format!(
+            "{}{contact} (đăng ký ngày {on} tại {})",
+            person.name,
+            desk_label(state, lang, &person.desk)
+        ),
+        format!(
+            "{}{contact} (registered on {on} at {})",
+            person.name,
+            desk_label(state, lang, &person.desk)
         ),
     )
 }
@@ -153,7 +175,51 @@ fn explain(state: &AppState, lang: Lang, item: &InboxItem) -> (String, Vec<Strin
                 ],
             )
         }
+        Exception::CardRegisteredTwice {
+            card,
+            registrations,
+        } => {
+            let mut lines = vec![lang.t("reports.exceptions.card_twice_why").to_owned()];
+            lines.extend(registrations.iter().map(|r| person_label(state, lang, r)));
+            (
+                lang.pick(
+                    format!(
+                        "Thẻ số {card} được cấp cho {} người khác nhau",
+                        registrations.len()
+                    ),
+                    format!(
+                        "Card {card} was given to {} different people",
+                        registrations.len()
+                    ),
+                ),
+                lines,
+            )
+        }
+        Exception::CardReplaced { card, person } => (
+            lang.pick(
+                format!("Thẻ số {card} đã được thay bằng thẻ {}", person.card),
+                format!("Card {card} was replaced by card {}", person.card),
+            ),
+            vec![
+                lang.t("reports.exceptions.card_replaced_why").to_owned(),
+                person_label(state, lang, person),
+            ],
+        ),
     }
+}
+
+/// A note's choice in words: whose loan was kept, or the note as written.
+fn history_words(lang: Lang, item: &InboxItem, resolution: &str) -> String {
+    if let (Some(loan), Exception::CopyLentTwice { loans, .. }) =
+        (resolution.strip_prefix("keep "), &item.exception)
+        && let Some(kept) = loans.iter().find(|l| l.id == loan)
+    {
+        return lang.pick(
+            format!("giữ lượt mượn của {}", reader_label(item, &kept.reader)),
+            format!("kept the loan to {}", reader_label(item, &kept.reader)),
+        );
+    }
+    resolution.to_owned()
 }
 
 /// The words on a resolution's button.
@@ -198,6 +264,32 @@ fn button(state: &AppState, lang: Lang, item: &InboxItem, resolution: &Resolutio
         }
         (_, Resolution::Acknowledge) => lang.t("reports.exceptions.keep_anyway").to_owned(),
         (_, Resolution::KeepLoan { loan }) => loan.clone(),
+        (
+            Exception::CardRegisteredTwice { registrations, .. },
+            Resolution::GiveNewCard { registration, .. },
+        ) => {
+            let who = registrations
+                .iter()
+                .find(|r| &r.id == registration)
+                .map(|r| r.name.clone())
+                .unwrap_or_else(|| registration.clone());
+            lang.pick(
+                format!("Cấp thẻ mới cho {who} (các lượt mượn của người này đi theo)"),
+                format!("Give {who} a new card (their loans follow them)"),
+            )
+        }
+        (_, Resolution::GiveNewCard { registration, .. }) => registration.clone(),
+        (Exception::CardReplaced { person, .. }, Resolution::RetireCard { card }) => lang.pick(
+            format!(
+                "Hủy thẻ {card}; các lượt mượn chuyển sang thẻ {} của {}",
+                person.card, person.name
+            ),
+            format!(
+                "Retire card {card}; its loans move to {}'s card {}",
+                person.name, person.card
+            ),
+        ),
+        (_, Resolution::RetireCard { card }) => card.clone(),
     }
 }
 
@@ -234,14 +326,43 @@ pub fn get(state: &AppState, staff: &Staff, request: &PageRequest) -> warp::repl
                 let _ = write!(html, "<li>{}</li>", escape(line));
             }
             html.push_str("</ul>");
+            if !item.history.is_empty() {
+                // The case is back: desks chose differently while apart. Say who chose what.
+                let _ = write!(
+                    html,
+                    "<p class=\"hint\">{}</p><ul class=\"history\">",
+                    lang.t("reports.exceptions.chosen_before")
+                );
+                for note in &item.history {
+                    let _ = write!(
+                        html,
+                        "<li>{} – {}: {}</li>",
+                        escape(&note.on),
+                        escape(&desk_label(state, lang, &note.desk)),
+                        escape(&history_words(lang, item, &note.resolution))
+                    );
+                }
+                html.push_str("</ul>");
+            }
             for resolution in &item.resolutions {
+                // A new card's number is typed by the librarian (or left empty: the desk
+                // picks the first free one).
+                let new_card = match resolution {
+                    Resolution::GiveNewCard { .. } => format!(
+                        "<label>{} <input name=\"new_card\" maxlength=\"64\" \
+autocomplete=\"off\" placeholder=\"{}\"></label> ",
+                        lang.t("reports.exceptions.new_card"),
+                        lang.t("reports.exceptions.new_card_hint")
+                    ),
+                    _ => String::new(),
+                };
                 let _ = write!(
                     html,
                     "<form method=\"post\" action=\"/staff/exceptions/resolve\">\
 <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
 <input type=\"hidden\" name=\"exception\" value=\"{}\">\
 <input type=\"hidden\" name=\"resolution\" value=\"{}\">\
-<button type=\"submit\">{}</button></form>",
+{new_card}<button type=\"submit\">{}</button></form>",
                     escape(&staff.csrf),
                     escape(&item.id),
                     escape(&token(resolution)),
@@ -280,6 +401,12 @@ fn resolution_json(resolution: &Resolution) -> serde_json::Value {
         Resolution::Acknowledge => {
             serde_json::json!({"token": token(resolution), "kind": "acknowledge"})
         }
+        Resolution::GiveNewCard { registration, .. } => serde_json::json!({
+            "token": token(resolution), "kind": "give_new_card", "registration": registration,
+        }),
+        Resolution::RetireCard { card } => serde_json::json!({
+            "token": token(resolution), "kind": "retire_card", "card": card,
+        }),
     }
 }
 
@@ -320,8 +447,42 @@ pub fn get_json(state: &AppState) -> warp::reply::Response {
                     "card_expired": card_expired,
                     "reader_blocked": reader_blocked,
                 }),
+                Exception::CardRegisteredTwice {
+                    card,
+                    registrations,
+                } => serde_json::json!({
+                    "kind": "card_registered_twice",
+                    "card": card,
+                    "registrations": registrations.iter().map(|r| serde_json::json!({
+                        "id": r.id,
+                        "card": r.card,
+                        "name": r.name,
+                        "contact": r.contact,
+                        "desk": r.desk,
+                        "registered": r.registered.map(|d| d.format("%Y-%m-%d").to_string()),
+                    })).collect::<Vec<_>>(),
+                }),
+                Exception::CardReplaced { card, person } => serde_json::json!({
+                    "kind": "card_replaced",
+                    "card": card,
+                    "registrations": [{
+                        "id": person.id,
+                        "card": person.card,
+                        "name": person.name,
+                        "contact": person.contact,
+                        "desk": person.desk,
+                        "registered": person.registered.map(|d| d.format("%Y-%m-%d").to_string()),
+                    }],
+                }),
             };
             json["id"] = serde_json::Value::String(item.id.clone());
+            json["history"] = item
+                .history
+                .iter()
+                .map(
+                    |n| serde_json::json!({"resolution": n.resolution, "desk": n.desk, "on": n.on}),
+                )
+                .collect();
             json["resolutions"] = serde_json::Value::Array(resolutions);
             json
         })

@@ -268,12 +268,17 @@ pub fn openapi_paths() -> serde_json::Value {
         "type": "object",
         "required": ["token", "kind"],
         "properties": {
-            "token": {"type": "string", "description": "What to send as `resolution`: `keep:LOAN`, `close:LOAN:YYYY-MM-DD` or `acknowledge`."},
-            "kind": {"type": "string", "enum": ["keep_loan", "close_loan_as_returned", "acknowledge"]},
+            "token": {"type": "string", "description": "What to send as `resolution`: `keep:LOAN`, `close:LOAN:YYYY-MM-DD`, `acknowledge`, `retire:CARD`, or `newcard:REGISTRATION` with `:CARD` appended for the new card number typed (without it the desk picks the first free `<card>-N`)."},
+            "kind": {"type": "string", "enum": ["keep_loan", "close_loan_as_returned", "acknowledge", "give_new_card", "retire_card"]},
             "loan": {"type": "string"},
+            "registration": {"type": "string"},
+            "card": {"type": "string"},
             "on": {"type": "string", "format": "date"}
         }
     });
+    // The people of a card registered twice (or replaced), and earlier choices for a case.
+    let registrations = serde_json::json!({"type": "array", "items": {"type": "object", "properties": {"id": {"type": "string"}, "card": {"type": "string"}, "name": {"type": "string"}, "contact": {"type": "string", "nullable": true}, "desk": {"type": "string"}, "registered": {"type": "string", "format": "date", "nullable": true}}}});
+    let history = serde_json::json!({"type": "array", "items": {"type": "object", "properties": {"resolution": {"type": "string"}, "desk": {"type": "string"}, "on": {"type": "string", "format": "date"}}}});
     let loan = serde_json::json!({
         "type": "object",
         "properties": {
@@ -318,11 +323,14 @@ pub fn openapi_paths() -> serde_json::Value {
         }},
         "/api/exceptions": {"get": {
             "summary": "The exceptions inbox",
-            "description": "What merged circulation from several desks cannot settle alone: copies lent twice, returns without a loan, loans despite a block; each with its one-click resolutions.",
+            "description": "What merged circulation from several desks cannot settle alone: copies lent twice, returns without a loan, loans despite a block, a card number registered for two people, a card two desks replaced differently; each with its one-click resolutions and what librarians chose before (`history`).",
             "responses": {
                 "200": {"description": "Unresolved exceptions.", "content": {"application/json": {"schema": {"type": "object", "required": ["exceptions"], "properties": {"exceptions": {"type": "array", "items": {"type": "object", "required": ["id", "kind", "resolutions"], "properties": {
                     "id": {"type": "string"},
-                    "kind": {"type": "string", "enum": ["copy_lent_twice", "return_without_loan", "loan_despite_block"]},
+                    "kind": {"type": "string", "enum": ["copy_lent_twice", "return_without_loan", "loan_despite_block", "card_registered_twice", "card_replaced"]},
+                    "card": {"type": "string"},
+                    "registrations": registrations,
+                    "history": history,
                     "copy": {"type": "string"},
                     "title": {"type": "string", "nullable": true},
                     "loans": {"type": "array", "items": loan},
@@ -347,6 +355,7 @@ pub fn openapi_paths() -> serde_json::Value {
                 "401": err("Not logged in."),
                 "403": err("Missing or wrong CSRF token."),
                 "404": err("No such exception in the inbox (already resolved?)."),
+                "409": err("The new card number is in use or not a card number."),
                 "413": err("Body over 64 KiB.")
             }
         }},

@@ -99,16 +99,20 @@ fn join(state: &AppState, input: &Input) -> Result<(), ApiError> {
     })?;
     let runtime = tokio::runtime::Handle::try_current().map_err(internal)?;
     let service = state.sync.clone();
-    runtime
-        .block_on(service.enrol_with(&hub, code, JOIN_TIMEOUT))
-        .map_err(|e| {
-            refused(
+    let joined = runtime
+        .block_on(crate::joining::join(&service, &hub, code, JOIN_TIMEOUT))
+        .map_err(|e| match e {
+            crate::joining::JoinError::OtherLibrary { .. } => refused(
+                "Mã này dành cho một thư viện khác với thư viện máy này phục vụ: hãy xin máy chủ huyện mã cho đúng thư viện",
+                e,
+            ),
+            e => refused(
                 "Không tham gia được: kiểm tra địa chỉ máy chủ huyện và mã (mã chỉ dùng một lần, trong 15 phút)",
                 e,
-            )
+            ),
         })?;
     // The first sync brings the catalogue; a failure here is not a failed enrolment.
-    if let Err(error) = runtime.block_on(service.sync_with(&hub, JOIN_TIMEOUT)) {
+    if let Err(error) = joined.first_sync {
         eprintln!("first sync with {hub} after joining failed: {error}");
     }
     Ok(())
