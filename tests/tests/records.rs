@@ -102,13 +102,12 @@ fn catalogue_inbox(client: &mut Client) -> Vec<serde_json::Value> {
 fn copies_of(client: &mut Client, record: &str) -> u64 {
     let page = client.get(&format!("/api/records/{record}"));
     assert_eq!(page.status, 200, "{}", page.body);
-    let count = page.json()["availability"]
+    page.json()["availability"]
         .as_array()
         .expect("availability")
         .iter()
         .map(|a| a["on_shelf"].as_u64().unwrap_or(0) + a["on_loan"].as_u64().unwrap_or(0))
-        .sum();
-    count
+        .sum()
 }
 
 #[test]
