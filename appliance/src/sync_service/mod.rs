@@ -22,6 +22,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tusach_sync::bundle::{self, BundleSummary, OpenedBundle, SealError};
+use tusach_sync::protocol::resume::Tickets;
 use tusach_sync::protocol::secure::LinkTrust;
 use tusach_sync::protocol::session::SessionOptions;
 use tusach_sync::transport::tcp::{self, TcpSyncError};
@@ -81,6 +82,9 @@ pub struct SyncService {
     /// Where [`SyncService::listen`] answers peers, once it does.
     listening_on: Mutex<Option<SocketAddr>>,
     after_session: Mutex<Option<AfterSession>>,
+    /// Resumption tickets, for peers dialled and for peers answered: a redial on a line that
+    /// drops skips the full handshake. In memory only (see `tusach_sync::protocol::resume`).
+    tickets: Arc<Tickets>,
 }
 
 impl SyncService {
@@ -91,6 +95,7 @@ impl SyncService {
             activity: Mutex::new(activity::ActivityLog::default()),
             listening_on: Mutex::new(None),
             after_session: Mutex::new(None),
+            tickets: Arc::new(Tickets::new()),
         })
     }
 
@@ -143,8 +148,14 @@ impl SyncService {
     ) -> Result<SessionReport, SyncError> {
         let guard = self.guard_for(addr);
         let _one_at_a_time = guard.lock().await;
-        let result =
-            tcp::sync_with(addr, &self.store, SessionOptions::default(), idle_timeout).await;
+        let result = tcp::sync_with(
+            addr,
+            &self.store,
+            &self.tickets,
+            SessionOptions::default(),
+            idle_timeout,
+        )
+        .await;
         self.finished(addr.to_owned(), &result);
         Ok(result?)
     }
@@ -194,6 +205,7 @@ impl SyncService {
         let served = tcp::serve(
             listener,
             self.store.clone(),
+            self.tickets.clone(),
             SessionOptions::default(),
             idle_timeout,
             on_session,

@@ -4,6 +4,7 @@
 
 pub mod pacing;
 pub mod policy;
+pub mod resume;
 pub mod secure;
 pub mod session;
 pub mod wire;

@@ -24,6 +24,7 @@ use ed25519_dalek::VerifyingKey;
 use snow::{HandshakeState, TransportState};
 
 use super::policy::{PeerScopes, ScopePolicy, ScopeSet};
+use super::resume::{TICKET_ID_LEN, Ticket, Tickets};
 use super::session::{Role, Session, SessionError, SessionOptions, SessionReport};
 use super::wire::{self, ErrorCode, Message, WireError};
 use crate::identity::DeviceId;
@@ -34,6 +35,8 @@ use crate::trust::verify::{Membership, TrustAnchor, TrustError, shared_scopes};
 use crate::trust::{self, Grant};
 
 pub const NOISE_PARAMS: &str = "Noise_XX_25519_ChaChaPoly_BLAKE2s";
+/// The short handshake of a resumed session ([`super::resume`]).
+pub const RESUME_PARAMS: &str = "Noise_NNpsk0_25519_ChaChaPoly_BLAKE2s";
 const PROLOGUE: &[u8] = b"tusach-sync-v2";
 const MAX_RECORD: usize = 65535;
 const TAG_LEN: usize = 16;
@@ -41,6 +44,15 @@ const MAX_PLAINTEXT: usize = MAX_RECORD - TAG_LEN;
 
 const PURPOSE_SYNC: u8 = 1;
 const PURPOSE_ENROL: u8 = 2;
+
+/// A first record of `'R' | ticket id | NNpsk0 message 1` asks to resume. Its length tells it
+/// from a full handshake's first message, which is always 33 bytes (an ephemeral key and the
+/// purpose byte in the clear).
+const RESUME_MARK: u8 = b'R';
+const RESUME_REQUEST_LEN: usize = 1 + TICKET_ID_LEN + 32 + 1 + TAG_LEN;
+/// The responder's answer to a ticket it does not know (or no longer trusts): one record of
+/// this byte, after which the initiator starts a full handshake on the same connection.
+const UNKNOWN_TICKET: u8 = b'U';
 
 /// What a connection is for.
 #[derive(Clone, Debug)]
@@ -166,6 +178,18 @@ pub struct SecureSession {
     handshake_out: Option<(u64, u64)>,
     /// The link's rate as the handshake measured it, in bytes per second.
     link_estimate: Option<u64>,
+    /// Responder: where tickets are issued and redeemed (none: every handshake is full).
+    tickets: Option<Arc<Tickets>>,
+    /// Initiator: the ticket this connection tries to resume with, until the answer comes.
+    resuming: Option<Ticket>,
+    /// Whether this session was resumed rather than fully handshaken.
+    resumed: bool,
+    /// The responder did not take our ticket: the caller should forget it.
+    ticket_refused: bool,
+    /// The session's raw split keys (sync only), from which the next ticket is derived.
+    split_keys: Option<([u8; 32], [u8; 32])>,
+    /// The peer's certificate chain, once verified.
+    peer_chain: Option<Chain>,
 }
 
 impl SecureSession {
@@ -200,6 +224,74 @@ impl SecureSession {
         session.queue_record(&buf[..n], true);
         session.messages_done = 1;
         Ok(session)
+    }
+
+    /// Starts the initiator's side of a sync that resumes with `ticket` (see
+    /// [`super::resume`]). If the responder no longer knows the ticket, the same connection
+    /// falls back to a full handshake.
+    pub fn resume(
+        trust: LinkTrust,
+        options: SessionOptions,
+        ticket: Ticket,
+    ) -> Result<SecureSession, SecureError> {
+        let mut handshake = resume_builder()?
+            .psk(0, &ticket.secret)
+            .map_err(noise)?
+            .build_initiator()
+            .map_err(noise)?;
+        let mut buf = vec![0u8; MAX_RECORD];
+        let n = handshake
+            .write_message(&[PURPOSE_SYNC], &mut buf)
+            .map_err(noise)?;
+        let mut record = Vec::with_capacity(RESUME_REQUEST_LEN);
+        record.push(RESUME_MARK);
+        record.extend_from_slice(&ticket.id);
+        record.extend_from_slice(&buf[..n]);
+        let mut session = SecureSession::new(Role::Initiator, trust, options);
+        session.handshake = Some(handshake);
+        session.resuming = Some(ticket);
+        session.queue_raw(wire::preamble(wire::STREAM_MAGIC).to_vec(), true);
+        session.queue_record(&record, true);
+        session.messages_done = 1;
+        Ok(session)
+    }
+
+    /// Lets this responder issue tickets after each sync handshake and resume sessions with
+    /// them.
+    pub fn with_tickets(mut self, tickets: Arc<Tickets>) -> SecureSession {
+        self.tickets = Some(tickets);
+        self
+    }
+
+    /// The ticket this session leaves for the next connection with the same peer: once the
+    /// handshake is done and the peer proven (sync only).
+    pub fn ticket(&self) -> Option<Ticket> {
+        if self.enrolment.is_some() {
+            return None;
+        }
+        let ((k1, k2), peer_static, chain) = (
+            self.split_keys.as_ref()?,
+            self.peer_static?,
+            self.peer_chain.as_ref()?,
+        );
+        self.peer.as_ref()?;
+        Some(Ticket::derive(
+            k1,
+            k2,
+            peer_static,
+            chain.clone(),
+            self.trust.now,
+        ))
+    }
+
+    /// Whether the responder refused the ticket this session offered (forget it).
+    pub fn ticket_refused(&self) -> bool {
+        self.ticket_refused
+    }
+
+    /// Whether this session was resumed with a ticket.
+    pub fn was_resumed(&self) -> bool {
+        self.resumed
     }
 
     /// Starts the responder's side, which waits for the initiator.
@@ -245,6 +337,12 @@ impl SecureSession {
             now: None,
             handshake_out: None,
             link_estimate: None,
+            tickets: None,
+            resuming: None,
+            resumed: false,
+            ticket_refused: false,
+            split_keys: None,
+            peer_chain: None,
         }
     }
 
@@ -411,6 +509,18 @@ impl SecureSession {
         store: &mut Store,
         message: &[u8],
     ) -> Result<(), SecureError> {
+        self.note_handshake_time(message.len());
+        if self.role == Role::Responder
+            && self.messages_done == 0
+            && !self.ticket_refused
+            && message.len() == RESUME_REQUEST_LEN
+            && message[0] == RESUME_MARK
+        {
+            return self.on_resume_request(store, message);
+        }
+        if self.resuming.is_some() {
+            return self.on_resume_answer(store, message);
+        }
         let Some(handshake) = self.handshake.as_mut() else {
             return Err(SecureError::Handshake("no handshake under way".into()));
         };
@@ -420,12 +530,6 @@ impl SecureSession {
             .map_err(noise)?;
         payload.truncate(n);
         self.messages_done += 1;
-        // Our message crossed, then this one came back: both at the link's rate (on a slow
-        // line the bytes dominate; on a LAN the estimate is merely large).
-        if let (Some(now), Some((at, out))) = (self.now, self.handshake_out.take()) {
-            let bytes = out + 2 + message.len() as u64;
-            self.link_estimate = Some(bytes * 1000 / now.saturating_sub(at).max(1));
-        }
         if let Some(remote) = handshake.get_remote_static() {
             let mut key = [0u8; 32];
             if remote.len() == 32 {
@@ -456,6 +560,7 @@ impl SecureSession {
                 } else {
                     None
                 };
+                self.peer_chain = Some(chain);
                 let ours = if self.enrolment.is_some() {
                     Vec::new()
                 } else {
@@ -471,10 +576,13 @@ impl SecureSession {
             (Role::Responder, 3) => {
                 self.split()?;
                 if self.enrolment.is_none() {
-                    self.peer = Some(self.verify_peer(&Chain::from_bytes(&payload)?)?);
+                    let chain = Chain::from_bytes(&payload)?;
+                    self.peer = Some(self.verify_peer(&chain)?);
+                    self.peer_chain = Some(chain);
                 }
                 self.phase = Phase::Open;
                 self.open(store)?;
+                self.issue_ticket();
             }
             _ => {
                 return Err(SecureError::Handshake(
@@ -483,6 +591,137 @@ impl SecureSession {
             }
         }
         Ok(())
+    }
+
+    /// Our handshake message crossed, then this one came back: both at the link's rate (on a
+    /// slow line the bytes dominate; on a LAN the estimate is merely large).
+    fn note_handshake_time(&mut self, received: usize) {
+        if let (Some(now), Some((at, out))) = (self.now, self.handshake_out.take()) {
+            let bytes = out + 2 + received as u64;
+            self.link_estimate = Some(bytes * 1000 / now.saturating_sub(at).max(1));
+        }
+    }
+
+    /// Responder: an initiator offers a ticket. A known, fresh ticket whose peer we still trust
+    /// opens the session with one short answer; any other gets [`UNKNOWN_TICKET`] and the full
+    /// handshake that follows on the same connection.
+    fn on_resume_request(&mut self, store: &mut Store, message: &[u8]) -> Result<(), SecureError> {
+        let mut id = [0u8; TICKET_ID_LEN];
+        id.copy_from_slice(&message[1..1 + TICKET_ID_LEN]);
+        let noise_message = &message[1 + TICKET_ID_LEN..];
+        let now = self.trust.now;
+        let ticket = self.tickets.as_ref().and_then(|t| t.redeem(&id, now));
+        let trusted = ticket.and_then(|ticket| {
+            self.peer_static = Some(ticket.peer_static);
+            match self.verify_peer(&ticket.peer_chain) {
+                Ok(membership) => Some((ticket, membership)),
+                Err(_) => {
+                    // Revoked or expired since: this peer must show its chain again, and the
+                    // full handshake will say why it is refused.
+                    self.peer_static = None;
+                    if let Some(tickets) = &self.tickets {
+                        tickets.withdraw(&ticket.id);
+                    }
+                    None
+                }
+            }
+        });
+        let Some((ticket, membership)) = trusted else {
+            // One offer per connection: what comes next must be a full handshake.
+            self.ticket_refused = true;
+            self.queue_record(&[UNKNOWN_TICKET], true);
+            return Ok(());
+        };
+        let mut handshake = resume_builder()?
+            .psk(0, &ticket.secret)
+            .map_err(noise)?
+            .build_responder()
+            .map_err(noise)?;
+        let mut payload = vec![0u8; MAX_RECORD];
+        let n = handshake
+            .read_message(noise_message, &mut payload)
+            .map_err(noise)?;
+        if payload[..n] != [PURPOSE_SYNC] {
+            return Err(SecureError::Handshake(
+                "only a sync may resume a session".into(),
+            ));
+        }
+        let mut buf = vec![0u8; MAX_RECORD];
+        let n = handshake.write_message(&[], &mut buf).map_err(noise)?;
+        self.handshake = Some(handshake);
+        self.queue_record(&buf[..n], true);
+        self.messages_done = 2;
+        self.split()?;
+        self.resumed = true;
+        self.peer = Some(membership);
+        self.peer_chain = Some(ticket.peer_chain);
+        self.phase = Phase::Open;
+        self.open(store)?;
+        self.issue_ticket();
+        Ok(())
+    }
+
+    /// Initiator: the responder's answer to our ticket: the short handshake's second message,
+    /// or [`UNKNOWN_TICKET`], and then we start the full handshake here and now.
+    fn on_resume_answer(&mut self, store: &mut Store, message: &[u8]) -> Result<(), SecureError> {
+        let Some(ticket) = self.resuming.take() else {
+            return Err(SecureError::Handshake("no resumption under way".into()));
+        };
+        if message == [UNKNOWN_TICKET] {
+            self.ticket_refused = true;
+            let secret = store.device_key().x25519_secret();
+            let mut handshake = builder()?
+                .local_private_key(&secret)
+                .map_err(noise)?
+                .build_initiator()
+                .map_err(noise)?;
+            let mut buf = vec![0u8; MAX_RECORD];
+            let n = handshake
+                .write_message(&[PURPOSE_SYNC], &mut buf)
+                .map_err(noise)?;
+            self.handshake = Some(handshake);
+            self.queue_record(&buf[..n], true);
+            self.messages_done = 1;
+            return Ok(());
+        }
+        let Some(handshake) = self.handshake.as_mut() else {
+            return Err(SecureError::Handshake("no handshake under way".into()));
+        };
+        let mut payload = vec![0u8; MAX_RECORD];
+        let n = match handshake.read_message(message, &mut payload) {
+            Ok(n) => n,
+            Err(error) => {
+                // Not the peer that holds this ticket (or not a resumption at all).
+                self.ticket_refused = true;
+                return Err(noise(error));
+            }
+        };
+        if n != 0 {
+            return Err(SecureError::Handshake(
+                "unexpected payload in a resumed handshake".into(),
+            ));
+        }
+        self.messages_done = 2;
+        self.split()?;
+        self.peer_static = Some(ticket.peer_static);
+        match self.verify_peer(&ticket.peer_chain) {
+            Ok(membership) => self.peer = Some(membership),
+            Err(error) => {
+                self.ticket_refused = true;
+                return Err(error);
+            }
+        }
+        self.peer_chain = Some(ticket.peer_chain);
+        self.resumed = true;
+        self.phase = Phase::Open;
+        self.open(store)
+    }
+
+    /// Responder: keeps this session's ticket for the peer's next connection.
+    fn issue_ticket(&self) {
+        if let (Some(tickets), Some(ticket)) = (&self.tickets, self.ticket()) {
+            tickets.issue(ticket);
+        }
     }
 
     fn write_handshake(&mut self, payload: &[u8]) -> Result<(), SecureError> {
@@ -502,8 +741,11 @@ impl SecureSession {
     }
 
     fn split(&mut self) -> Result<(), SecureError> {
-        if let Some(handshake) = self.handshake.take() {
+        if let Some(mut handshake) = self.handshake.take() {
             self.handshake_hash = handshake.get_handshake_hash().to_vec();
+            if self.enrolment.is_none() {
+                self.split_keys = Some(handshake.dangerously_get_raw_split());
+            }
             self.transport = Some(handshake.into_transport_mode().map_err(noise)?);
         }
         Ok(())
@@ -705,6 +947,13 @@ impl SecureSession {
             let _ = self.queue_encrypted(&inner);
         }
     }
+}
+
+fn resume_builder() -> Result<snow::Builder<'static>, SecureError> {
+    let params = RESUME_PARAMS
+        .parse()
+        .map_err(|e: snow::Error| SecureError::Handshake(e.to_string()))?;
+    snow::Builder::new(params).prologue(PROLOGUE).map_err(noise)
 }
 
 fn builder() -> Result<snow::Builder<'static>, SecureError> {

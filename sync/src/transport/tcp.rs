@@ -12,6 +12,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+use crate::protocol::resume::Tickets;
 use crate::protocol::secure::{LinkTrust, Purpose, SecureError, SecureSession};
 use crate::protocol::session::{SessionOptions, SessionReport};
 use crate::store::{Store, StoreError};
@@ -171,16 +172,30 @@ async fn dial(addr: &str, idle_timeout: Duration) -> Result<TcpStream, TcpSyncEr
 
 /// Dials a peer and runs one session as the initiator. A peer that is not a member of our
 /// network is refused (and recorded) before we send it anything but our handshake.
+///
+/// With a ticket from an earlier session with `addr` in `tickets`, the connection resumes with
+/// the short handshake ([`crate::protocol::resume`]); whatever ticket the session leaves is
+/// kept there for the next.
 pub async fn sync_with(
     addr: &str,
     store: &Mutex<Store>,
+    tickets: &Tickets,
     options: SessionOptions,
     idle_timeout: Duration,
 ) -> Result<SessionReport, TcpSyncError> {
     let mut stream = dial(addr, idle_timeout).await?;
     let trust = load_trust(store)?;
-    let mut session = SecureSession::initiate(&*lock(store)?, Purpose::Sync, trust, options)?;
+    let mut session = match tickets.held_for(addr, trust.now) {
+        Some(ticket) => SecureSession::resume(trust, options, ticket)?,
+        None => SecureSession::initiate(&*lock(store)?, Purpose::Sync, trust, options)?,
+    };
     let result = drive(&mut stream, &mut session, store, idle_timeout).await;
+    match session.ticket() {
+        Some(ticket) => tickets.hold(addr, ticket),
+        None if session.ticket_refused() => tickets.forget(addr),
+        // Cut before the answer came: the ticket may still open the next connection.
+        None => {}
+    }
     if let Err(TcpSyncError::Secure(error)) = &result {
         note_refusal(store, addr, &session, error);
     }
@@ -214,6 +229,7 @@ pub async fn enrol_with(
 pub async fn serve(
     listener: TcpListener,
     store: Arc<Mutex<Store>>,
+    tickets: Arc<Tickets>,
     options: SessionOptions,
     idle_timeout: Duration,
     on_session: Arc<dyn Fn(SocketAddr, Result<SessionReport, TcpSyncError>) + Send + Sync>,
@@ -226,13 +242,15 @@ pub async fn serve(
             () = &mut shutdown => return Ok(()),
         };
         let store = store.clone();
+        let tickets = tickets.clone();
         let options = options.clone();
         let on_session = on_session.clone();
         tokio::spawn(async move {
             let _ = stream.set_nodelay(true);
             let result = async {
                 let trust = load_trust(&store)?;
-                let mut session = SecureSession::respond(&*lock(&store)?, trust, options)?;
+                let mut session =
+                    SecureSession::respond(&*lock(&store)?, trust, options)?.with_tickets(tickets);
                 let result = drive(&mut stream, &mut session, &store, idle_timeout).await;
                 if let Err(TcpSyncError::Secure(error)) = &result {
                     note_refusal(&store, &peer.to_string(), &session, error);
