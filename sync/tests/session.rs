@@ -323,3 +323,41 @@ fn a_slow_line_cut_every_twelve_seconds_makes_progress_on_every_attempt() {
         "{total} bytes over {attempts} attempts against {clean_bytes} unbroken"
     );
 }
+
+/// On a paced link the first batch is sized before the link's rate is known: only it goes out
+/// until it is acknowledged; after that the full window may be in flight.
+#[test]
+fn a_paced_session_sends_one_guessed_batch_before_the_first_acknowledgement() {
+    let mut hub = replica();
+    write_records(&mut hub.store, 0..2000, "Truyện Kiều");
+    let mut desk = replica();
+    let (mut sd, mut sh) = session_pair(&desk, &hub, &SessionOptions::default());
+    let batches_queued = |session: &mut Session, store: &mut Store| {
+        std::iter::from_fn(|| session.poll_transmit(store).expect("poll")).collect::<Vec<Vec<u8>>>()
+    };
+    sd.note_time(0);
+    sh.note_time(0);
+    for bytes in batches_queued(&mut sd, &mut desk.store) {
+        sh.receive(&mut hub.store, &bytes).expect("hello");
+    }
+    let first = batches_queued(&mut sh, &mut hub.store);
+    assert_eq!(
+        sh.report().batches_sent,
+        1,
+        "one batch before any acknowledgement"
+    );
+    for bytes in &first {
+        sd.receive(&mut desk.store, bytes).expect("receive");
+    }
+    sd.note_time(1000);
+    sh.note_time(1000);
+    for bytes in batches_queued(&mut sd, &mut desk.store) {
+        sh.receive(&mut hub.store, &bytes).expect("ack");
+    }
+    batches_queued(&mut sh, &mut hub.store);
+    assert_eq!(
+        sh.report().batches_sent,
+        1 + SessionOptions::default().window,
+        "then a full window"
+    );
+}
