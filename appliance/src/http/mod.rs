@@ -395,6 +395,14 @@ pub fn check_csrf(staff: &Staff, presented: &str) -> Result<(), ApiError> {
     }
 }
 
+/// The CSRF token of a staff form (field `csrf`), checked before anything else. A token that
+/// is missing or unreadable is a wrong one.
+pub fn check_form_csrf(staff: &Staff, input: &Input) -> Result<(), ApiError> {
+    const CSRF: input::Field = input::Field::new("csrf", "mã bảo vệ biểu mẫu", "the form token");
+    let presented = input.optional_text(CSRF, 128).ok().flatten();
+    check_csrf(staff, &presented.unwrap_or_default())
+}
+
 /// Runs a handler off the async threads: the library's SQLite work blocks.
 pub async fn blocking<F>(handler: F) -> Result<warp::reply::Response, Rejection>
 where

@@ -5,13 +5,14 @@
 use warp::Reply;
 use warp::http::StatusCode;
 
-use super::{CSRF, catalogue_error, form_error, see_other, text_list};
+use super::{catalogue_error, form_error, see_other, text_list};
 use crate::cataloguing::{self, ITEM_TYPES, MAX_BARCODE_CHARS, MAX_COPIES_PER_ACTION, NewCopies};
 use crate::http::auth::Staff;
 use crate::http::input::{Field, Input};
 use crate::http::opac::valid_record_id;
 use crate::http::{
-    ApiError, AppState, PageRequest, check_csrf, json_error, json_reply, percent_encode,
+    ApiError, AppState, PageRequest, check_csrf, check_form_csrf, json_error, json_reply,
+    percent_encode,
 };
 
 const RECORD: Field = Field::new("record", "biểu ghi", "the record");
@@ -73,15 +74,7 @@ pub fn post_form(
         }
         _ => "/staff/catalogue".to_owned(),
     };
-    let result = check_csrf(
-        staff,
-        &input
-            .optional_text(CSRF, 128)
-            .ok()
-            .flatten()
-            .unwrap_or_default(),
-    )
-    .and_then(|()| add(state, input));
+    let result = check_form_csrf(staff, input).and_then(|()| add(state, input));
     match result {
         Ok(copies) => see_other(&format!(
             "/staff/catalogue?record={}&added={}&shelf={}&item_type={}",

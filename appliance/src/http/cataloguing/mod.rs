@@ -33,8 +33,6 @@ use super::{
 use crate::cataloguing::CatalogueError;
 use crate::stocktake::StocktakeError;
 
-const CSRF: Field = Field::new("csrf", "mã bảo vệ biểu mẫu", "the form token");
-
 pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
     let page = warp::path!("staff" / "catalogue")
         .and(warp::get())

@@ -5,13 +5,14 @@
 use tusach_sync::Value;
 use warp::http::StatusCode;
 
-use super::{CSRF, catalogue_error, editor, form_error, see_other, text_list};
+use super::{catalogue_error, editor, form_error, see_other, text_list};
 use crate::cataloguing::{edits, isbn};
 use crate::http::auth::Staff;
 use crate::http::input::{Field, Input};
 use crate::http::opac::valid_record_id;
 use crate::http::{
-    ApiError, AppState, PageRequest, check_csrf, json_error, json_reply, percent_encode,
+    ApiError, AppState, PageRequest, check_csrf, check_form_csrf, json_error, json_reply,
+    percent_encode,
 };
 
 const TITLE: Field = Field::new("title", "nhan đề", "the title");
@@ -165,15 +166,7 @@ pub fn post_form(
     input: &Input,
 ) -> warp::reply::Response {
     let back = format!("/staff/catalogue/records/{}", percent_encode(id));
-    let result = check_csrf(
-        staff,
-        &input
-            .optional_text(CSRF, 128)
-            .ok()
-            .flatten()
-            .unwrap_or_default(),
-    )
-    .and_then(|()| edit(state, staff, id, input, true));
+    let result = check_form_csrf(staff, input).and_then(|()| edit(state, staff, id, input, true));
     match result {
         Ok(changed) => see_other(&format!("{back}?saved={}", changed.len())),
         Err(error) => form_error(state, staff, request, &error, &back),

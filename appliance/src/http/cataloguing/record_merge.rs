@@ -6,13 +6,14 @@
 
 use warp::http::StatusCode;
 
-use super::{CSRF, catalogue_error, editor, form_error, see_other, text_list};
+use super::{catalogue_error, editor, form_error, see_other, text_list};
 use crate::cataloguing::merge::{self, Merged};
 use crate::http::auth::Staff;
 use crate::http::input::{Field, Input};
 use crate::http::opac::valid_record_id;
 use crate::http::{
-    ApiError, AppState, PageRequest, check_csrf, json_error, json_reply, percent_encode,
+    ApiError, AppState, PageRequest, check_csrf, check_form_csrf, json_error, json_reply,
+    percent_encode,
 };
 
 const RECORDS: Field = Field::new("records", "các biểu ghi cần gộp", "the records to merge");
@@ -62,15 +63,7 @@ pub fn post_form(
     input: &Input,
 ) -> warp::reply::Response {
     let back = format!("/staff/catalogue/records/{}", percent_encode(id));
-    let result = check_csrf(
-        staff,
-        &input
-            .optional_text(CSRF, 128)
-            .ok()
-            .flatten()
-            .unwrap_or_default(),
-    )
-    .and_then(|()| merge(state, staff, id, input));
+    let result = check_form_csrf(staff, input).and_then(|()| merge(state, staff, id, input));
     match result {
         Ok(merged) => see_other(&format!(
             "/staff/catalogue/records/{}?merged={}",

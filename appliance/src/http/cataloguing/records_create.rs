@@ -4,12 +4,13 @@
 
 use warp::http::StatusCode;
 
-use super::{CSRF, catalogue_error, form_error, see_other, text_list};
+use super::{catalogue_error, form_error, see_other, text_list};
 use crate::cataloguing::{self, RecordDraft};
 use crate::http::auth::Staff;
 use crate::http::input::{Field, Input};
 use crate::http::{
-    ApiError, AppState, PageRequest, check_csrf, json_error, json_reply, percent_encode,
+    ApiError, AppState, PageRequest, check_csrf, check_form_csrf, json_error, json_reply,
+    percent_encode,
 };
 
 const TITLE: Field = Field::new("title", "nhan đề", "the title");
@@ -93,15 +94,7 @@ pub fn post_form(
     request: &PageRequest,
     input: &Input,
 ) -> warp::reply::Response {
-    let result = check_csrf(
-        staff,
-        &input
-            .optional_text(CSRF, 128)
-            .ok()
-            .flatten()
-            .unwrap_or_default(),
-    )
-    .and_then(|()| create(state, input));
+    let result = check_form_csrf(staff, input).and_then(|()| create(state, input));
     match result {
         Ok(id) => see_other(&format!(
             "/staff/catalogue?record={}&created=1",

@@ -1,10 +1,10 @@
 //! `POST /staff/stocktake/{id}/lost` (form: `csrf`): marks every copy the report finds missing
 //! as lost and closes the stocktake, in one commit.
 
-use super::{CSRF, form_error, see_other, stocktake_error};
+use super::{form_error, see_other, stocktake_error};
 use crate::http::auth::Staff;
 use crate::http::input::Input;
-use crate::http::{AppState, PageRequest, check_csrf, percent_encode};
+use crate::http::{AppState, PageRequest, check_form_csrf, percent_encode};
 use crate::stocktake;
 
 pub fn post(
@@ -16,15 +16,7 @@ pub fn post(
 ) -> warp::reply::Response {
     let back = format!("/staff/stocktake/{}", percent_encode(id));
     let today = state.today();
-    let result = check_csrf(
-        staff,
-        &input
-            .optional_text(CSRF, 128)
-            .ok()
-            .flatten()
-            .unwrap_or_default(),
-    )
-    .and_then(|()| {
+    let result = check_form_csrf(staff, input).and_then(|()| {
         state
             .write(|store| stocktake::mark_missing_lost(store, state.desk.scope(), id, today))?
             .map_err(stocktake_error)

@@ -1,10 +1,10 @@
 //! `POST /staff/stocktake/{id}/scans` (form: `csrf`, `shelf`, `barcode`, or `done=1` with no
 //! barcode for a shelf counted empty): records one scan and goes back to scanning that shelf.
 
-use super::{CSRF, form_error, see_other, stocktake_error};
+use super::{form_error, see_other, stocktake_error};
 use crate::http::auth::Staff;
 use crate::http::input::{Field, Input};
-use crate::http::{AppState, PageRequest, check_csrf, percent_encode};
+use crate::http::{AppState, PageRequest, check_form_csrf, percent_encode};
 use crate::stocktake;
 
 const SHELF: Field = Field::new("shelf", "kệ", "the shelf");
@@ -18,15 +18,7 @@ pub fn post(
     input: &Input,
 ) -> warp::reply::Response {
     let back = format!("/staff/stocktake/{}", percent_encode(id));
-    let result = check_csrf(
-        staff,
-        &input
-            .optional_text(CSRF, 128)
-            .ok()
-            .flatten()
-            .unwrap_or_default(),
-    )
-    .and_then(|()| {
+    let result = check_form_csrf(staff, input).and_then(|()| {
         let shelf = input.text(SHELF, 60)?;
         let barcode = if input.has("done") {
             input.optional_text(BARCODE, 40)?

@@ -1,9 +1,9 @@
 //! `POST /staff/stocktake` (form: `csrf`): starts a stocktake today and opens it.
 
-use super::{CSRF, form_error, see_other, stocktake_error};
+use super::{form_error, see_other, stocktake_error};
 use crate::http::auth::Staff;
 use crate::http::input::Input;
-use crate::http::{AppState, PageRequest, check_csrf, percent_encode};
+use crate::http::{AppState, PageRequest, check_form_csrf, percent_encode};
 use crate::stocktake;
 
 pub fn post(
@@ -13,15 +13,7 @@ pub fn post(
     input: &Input,
 ) -> warp::reply::Response {
     let today = state.today();
-    let started = check_csrf(
-        staff,
-        &input
-            .optional_text(CSRF, 128)
-            .ok()
-            .flatten()
-            .unwrap_or_default(),
-    )
-    .and_then(|()| {
+    let started = check_form_csrf(staff, input).and_then(|()| {
         state
             .write(|store| stocktake::start(store, state.desk.scope(), today))?
             .map_err(stocktake_error)

@@ -4,7 +4,7 @@
 use super::desk_get::{location, render};
 use super::desk_scan::describe;
 use super::flash::{self, Flash};
-use super::{CODE, code, desk_error, form_csrf, see_other};
+use super::{CODE, check_form_csrf, code, desk_error, see_other};
 use crate::db;
 use crate::http::auth::Staff;
 use crate::http::input::Input;
@@ -29,7 +29,7 @@ pub fn post(
 }
 
 fn count(state: &AppState, staff: &Staff, input: &Input) -> Result<String, ApiError> {
-    form_csrf(staff, input)?;
+    check_form_csrf(staff, input)?;
     let barcode = code(input, CODE)?;
     let today = state.today();
     let uses = state

@@ -6,7 +6,7 @@ use warp::http::StatusCode;
 
 use super::desk_get::{location, render};
 use super::flash::{self, Flash};
-use super::{day, desk_error, form_csrf, see_other};
+use super::{check_form_csrf, day, desk_error, see_other};
 use crate::circulation::library::DeskError;
 use crate::http::auth::Staff;
 use crate::http::input::{Field, Input};
@@ -52,7 +52,7 @@ fn renew(
     input: &Input,
     reader: Option<&str>,
 ) -> Result<String, ApiError> {
-    form_csrf(staff, input)?;
+    check_form_csrf(staff, input)?;
     let loan = input.text(LOAN, 64)?;
     let today = state.today();
     let renewed = state.write(|store| state.desk.renew(store, &loan, today))?;

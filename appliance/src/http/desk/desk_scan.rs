@@ -8,7 +8,7 @@
 
 use super::desk_get::{location, render};
 use super::flash::{self, Flash};
-use super::{CODE, code, day, desk_error, form_csrf, see_other};
+use super::{CODE, check_form_csrf, code, day, desk_error, see_other};
 use crate::circulation::library::{DeskError, ReturnReceipt, ReturnSlip};
 use crate::db;
 use crate::http::auth::Staff;
@@ -68,7 +68,7 @@ fn identify(state: &AppState, code: &str) -> Result<Scanned, ApiError> {
 }
 
 fn scan(state: &AppState, staff: &Staff, input: &Input) -> Result<String, ApiError> {
-    form_csrf(staff, input)?;
+    check_form_csrf(staff, input)?;
     let scanned = code(input, CODE)?;
     let reader = input.optional_text(READER, 64)?;
     if let Some(card) = &reader

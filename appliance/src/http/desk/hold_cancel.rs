@@ -6,7 +6,8 @@ use warp::http::StatusCode;
 
 use super::flash::{self, Flash};
 use super::{
-    day, desk_error, desk_error_json, error_reply, form_csrf, path_code, see_other, staff_frame,
+    check_form_csrf, day, desk_error, desk_error_json, error_reply, path_code, see_other,
+    staff_frame,
 };
 use crate::circulation::library::HoldRoute;
 use crate::http::auth::Staff;
@@ -29,7 +30,8 @@ pub fn post_form(
     hold: &str,
     input: &Input,
 ) -> warp::reply::Response {
-    let done = form_csrf(staff, input).and_then(|()| cancel(state, hold)?.map_err(desk_error));
+    let done =
+        check_form_csrf(staff, input).and_then(|()| cancel(state, hold)?.map_err(desk_error));
     match done {
         Ok(route) => {
             let (mut vi, mut en) = (

@@ -2,7 +2,7 @@
 //! lapse, and each copy goes to the next reader in line. Then back to the holds page.
 
 use super::flash::{self, Flash};
-use super::{desk_error, error_reply, form_csrf, see_other, staff_frame};
+use super::{check_form_csrf, desk_error, error_reply, see_other, staff_frame};
 use crate::http::auth::Staff;
 use crate::http::input::Input;
 use crate::http::{ApiError, AppState, PageRequest};
@@ -24,7 +24,7 @@ pub fn post(
 }
 
 fn lapse(state: &AppState, staff: &Staff, input: &Input) -> Result<String, ApiError> {
-    form_csrf(staff, input)?;
+    check_form_csrf(staff, input)?;
     let today = state.today();
     let moved = state
         .write(|store| state.desk.lapse_holds(store, today))?

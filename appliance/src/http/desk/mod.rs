@@ -44,8 +44,8 @@ use super::auth::Staff;
 use super::input::{Field, Input};
 use super::layout::{self, Frame};
 use super::{
-    ApiError, AppState, PageRequest, blocking, csrf_header, form_body, json_body, json_reply,
-    page_request, staff, with_state,
+    ApiError, AppState, PageRequest, blocking, check_form_csrf, csrf_header, form_body, json_body,
+    json_reply, page_request, staff, with_state,
 };
 use crate::circulation::desk::Refusal;
 use crate::circulation::holds::HoldRefusal;
@@ -56,7 +56,6 @@ pub use openapi::openapi_paths;
 /// Card numbers and barcodes: printed on labels, never long.
 const MAX_CODE_CHARS: usize = 40;
 
-const CSRF: Field = Field::new("csrf", "mã bảo vệ biểu mẫu", "the form token");
 const CODE: Field = Field::new("code", "mã quét (thẻ hoặc sách)", "the scanned code");
 const CARD: Field = Field::new("card", "số thẻ bạn đọc", "the reader's card number");
 const BARCODE: Field = Field::new("barcode", "mã vạch của sách", "the copy's barcode");
@@ -316,18 +315,6 @@ fn see_other(location: &str) -> warp::reply::Response {
             warp::redirect::see_other(warp::http::Uri::from_static("/staff/desk")).into_response()
         }
     }
-}
-
-/// The form's CSRF token, checked before anything else.
-fn form_csrf(staff: &Staff, input: &Input) -> Result<(), ApiError> {
-    super::check_csrf(
-        staff,
-        &input
-            .optional_text(CSRF, 128)
-            .ok()
-            .flatten()
-            .unwrap_or_default(),
-    )
 }
 
 /// A card or barcode as scanned: trimmed, no spaces inside, at most 40 characters.

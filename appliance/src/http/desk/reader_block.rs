@@ -2,7 +2,7 @@
 //! blocking): blocks a reader with the librarian's note, or lifts the block; then back to the
 //! reader's page.
 
-use super::{back_to_reader, desk_error, form_csrf, path_code};
+use super::{back_to_reader, check_form_csrf, desk_error, path_code};
 use crate::http::auth::Staff;
 use crate::http::input::{Field, Input};
 use crate::http::{ApiError, AppState, PageRequest};
@@ -21,7 +21,7 @@ pub fn post(
 }
 
 fn block(state: &AppState, staff: &Staff, card: &str, input: &Input) -> Result<String, ApiError> {
-    form_csrf(staff, input)?;
+    check_form_csrf(staff, input)?;
     let card = path_code(card, "bạn đọc", "reader")?;
     let note = match input.choice(ACTION, &["block", "unblock"])?.as_str() {
         "block" => Some(input.text(NOTE, 200)?),

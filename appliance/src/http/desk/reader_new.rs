@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use warp::http::StatusCode;
 
 use super::desk_get::category_name;
-use super::{desk_error, form_csrf, readers_post, see_other, staff_frame};
+use super::{check_form_csrf, desk_error, readers_post, see_other, staff_frame};
 use crate::circulation::readers::CATEGORIES;
 use crate::http::auth::Staff;
 use crate::http::html::escape;
@@ -32,7 +32,7 @@ pub fn post(
     request: &PageRequest,
     input: &Input,
 ) -> warp::reply::Response {
-    let registered = form_csrf(staff, input)
+    let registered = check_form_csrf(staff, input)
         .and_then(|()| readers_post::parse(input))
         .and_then(|new| {
             let today = state.today();

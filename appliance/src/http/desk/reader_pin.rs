@@ -1,7 +1,7 @@
 //! `POST /staff/readers/{card}/pin` (form: `csrf`, `pin`): sets or changes the PIN a reader
 //! types on "my loans" (4 to 8 digits; stored salted and hashed), then back to the reader.
 
-use super::{back_to_reader, desk_error, form_csrf, path_code};
+use super::{back_to_reader, check_form_csrf, desk_error, path_code};
 use crate::circulation::readers::valid_pin;
 use crate::http::auth::Staff;
 use crate::http::input::{Field, Input};
@@ -20,7 +20,7 @@ pub fn post(
 }
 
 fn set(state: &AppState, staff: &Staff, card: &str, input: &Input) -> Result<String, ApiError> {
-    form_csrf(staff, input)?;
+    check_form_csrf(staff, input)?;
     let card = path_code(card, "bạn đọc", "reader")?;
     let pin = input.text(PIN, 16)?;
     if !valid_pin(&pin) {
