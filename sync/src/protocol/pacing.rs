@@ -63,11 +63,6 @@ impl Pacer {
         self.now = Some(self.now.map_or(now_millis, |n| n.max(now_millis)));
     }
 
-    /// Whether batches are sized to the link at all (the transport tells the time).
-    pub fn is_paced(&self) -> bool {
-        self.now.is_some()
-    }
-
     /// The measured (or hinted) rate in wire bytes per second, if any.
     pub fn rate(&self) -> Option<f64> {
         self.rate

@@ -414,7 +414,7 @@ impl Session {
         if self.phase != Phase::Exchanging || self.done_sent {
             return Ok(None);
         }
-        if self.batches_sent - self.batches_acked >= self.window() {
+        if self.batches_sent - self.batches_acked >= self.options.window {
             return Ok(None);
         }
         let Some(plan) = self.plan.as_mut() else {
@@ -463,18 +463,6 @@ impl Session {
         };
         self.report.bytes_out += bytes.len() as u64;
         Ok(Some(bytes))
-    }
-
-    /// How many batches may be unacknowledged now. On a paced link, one until the first
-    /// acknowledgement: batches sized before the link's rate is measured are guesses, and a
-    /// full window of guesses would be the first several batches of every session on a line
-    /// that drops (small ones compress worse; large ones may never cross).
-    fn window(&self) -> u64 {
-        if self.pacer.is_paced() && self.batches_acked == 0 {
-            1
-        } else {
-            self.options.window
-        }
     }
 
     fn fail(&mut self, error: &SessionError) {
