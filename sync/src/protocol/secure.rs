@@ -234,9 +234,7 @@ impl SecureSession {
         options: SessionOptions,
         ticket: Ticket,
     ) -> Result<SecureSession, SecureError> {
-        let mut handshake = resume_builder()?
-            .psk(0, &ticket.secret)
-            .map_err(noise)?
+        let mut handshake = resume_builder(&ticket.secret)?
             .build_initiator()
             .map_err(noise)?;
         let mut buf = vec![0u8; MAX_RECORD];
@@ -632,9 +630,7 @@ impl SecureSession {
             self.queue_record(&[UNKNOWN_TICKET], true);
             return Ok(());
         };
-        let mut handshake = resume_builder()?
-            .psk(0, &ticket.secret)
-            .map_err(noise)?
+        let mut handshake = resume_builder(&ticket.secret)?
             .build_responder()
             .map_err(noise)?;
         let mut payload = vec![0u8; MAX_RECORD];
@@ -949,11 +945,16 @@ impl SecureSession {
     }
 }
 
-fn resume_builder() -> Result<snow::Builder<'static>, SecureError> {
+/// The short handshake's builder, keyed by a ticket's secret.
+fn resume_builder(secret: &[u8; 32]) -> Result<snow::Builder<'_>, SecureError> {
     let params = RESUME_PARAMS
         .parse()
         .map_err(|e: snow::Error| SecureError::Handshake(e.to_string()))?;
-    snow::Builder::new(params).prologue(PROLOGUE).map_err(noise)
+    snow::Builder::new(params)
+        .prologue(PROLOGUE)
+        .map_err(noise)?
+        .psk(0, secret)
+        .map_err(noise)
 }
 
 fn builder() -> Result<snow::Builder<'static>, SecureError> {
