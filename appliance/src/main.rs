@@ -56,6 +56,9 @@ enum Command {
         /// Seconds between syncs with the hub (tests; overrides --hub-every-mins).
         #[arg(long, hide = true, value_parser = clap::value_parser!(u64).range(1..=604_800))]
         hub_every_secs: Option<u64>,
+        /// Neither announce this device by mDNS nor sync with the neighbours it finds.
+        #[arg(long)]
+        no_mdns: bool,
     },
     /// Commands that run through `serve` while it holds the data folder.
     #[command(flatten)]
@@ -86,6 +89,7 @@ fn main() -> anyhow::Result<()> {
             hub,
             hub_every_mins,
             hub_every_secs,
+            no_mdns,
         } => serve::run_until_signal(
             &data,
             ServeOptions {
@@ -102,6 +106,7 @@ fn main() -> anyhow::Result<()> {
                         .map(Duration::from_secs)
                         .unwrap_or(Duration::from_secs(hub_every_mins * 60)),
                 }),
+                mdns: !no_mdns,
             },
         ),
         Command::Console(command) => {

@@ -15,6 +15,8 @@ use crate::home_library::{HomeLibrary, LibraryChoice};
 use crate::joining::{self, FirstAdmin};
 use crate::sync_service::SyncService;
 use crate::sync_service::hub::HubSchedule;
+use crate::sync_service::neighbours;
+use tusach_sync::discovery::{Discovery, SERVICE_TYPE};
 
 /// Resolves on Ctrl-C or SIGTERM (what systemd sends), so the stores close cleanly.
 pub async fn shutdown_signal() {
@@ -82,6 +84,9 @@ pub struct ServeOptions {
     pub library: LibraryChoice,
     /// Dial a hub by itself, on this schedule.
     pub hub: Option<HubSchedule>,
+    /// Announce this device and sync with member neighbours found by mDNS (only when the sync
+    /// listener is reachable from other machines).
+    pub mdns: bool,
 }
 
 pub fn run_until_signal(data: &DataDir, options: ServeOptions) -> anyhow::Result<()> {
@@ -91,6 +96,7 @@ pub fn run_until_signal(data: &DataDir, options: ServeOptions) -> anyhow::Result
         demo,
         library: mut choice,
         hub,
+        mdns,
     } = options;
     // Before anything is opened or seeded: a placeholder or malformed id must not make a
     // library (every Pi started from an unedited card would be the same one).
@@ -190,6 +196,7 @@ pub fn run_until_signal(data: &DataDir, options: ServeOptions) -> anyhow::Result
                 let _ = stopping.wait_for(|stop| *stop).await;
             }
         };
+        let sync_port = sync_listener.local_addr()?.port();
         let peers = sync.listen(sync_listener, PEER_IDLE_TIMEOUT, stopped());
         let console = async {
             match control {
@@ -206,6 +213,29 @@ pub fn run_until_signal(data: &DataDir, options: ServeOptions) -> anyhow::Result
                 crate::sync_service::hub::run(sync.clone(), schedule, stopped()).await;
             }
         };
+        let library_id = library.id.clone();
+        let neighbours = async {
+            if !mdns {
+                return;
+            }
+            if sync_listen.ip().is_loopback() {
+                eprintln!(
+                    "mDNS is off: the sync listener answers on {sync_listen} only, which no \
+                     neighbour can reach (use --sync-listen 0.0.0.0:PORT)"
+                );
+                return;
+            }
+            let started = neighbours::announcement(&sync, Some(&library_id), sync_port)
+                .map_err(anyhow::Error::from)
+                .and_then(|announcement| Ok(Discovery::start(announcement)?));
+            match started {
+                Ok(discovery) => {
+                    eprintln!("mDNS: announcing {SERVICE_TYPE} on port {sync_port}");
+                    neighbours::run(sync.clone(), discovery, stopped()).await;
+                }
+                Err(error) => eprintln!("mDNS is off: {error}"),
+            }
+        };
         let state = Arc::new(
             crate::http::AppState::open(&database, store.clone(), library, desk, sync.clone())
                 .context("opening the catalogue for reading")?,
@@ -214,7 +244,7 @@ pub fn run_until_signal(data: &DataDir, options: ServeOptions) -> anyhow::Result
             .incoming(web_listener)
             .graceful(stopped())
             .run();
-        let (peers, console, (), ()) = tokio::join!(peers, console, schedule, web);
+        let (peers, console, (), (), ()) = tokio::join!(peers, console, schedule, neighbours, web);
         peers.context("sync listener")?;
         console.context("control socket")?;
         Ok(())

@@ -13,11 +13,13 @@
 //! - [`protocol`]: the versioned wire format and the sans-I/O [`protocol::Session`] that decides
 //!   what to send. It does no I/O of its own and reads no clock.
 //! - [`transport`]: byte movers for a session: TCP (tokio), in-memory with fault injection.
+//! - [`discovery`]: announcing this device and seeing neighbours over mDNS: hints, never trust.
 //! - [`bundle`]: files for a USB stick carrying what a named device lacks.
 //! - [`trust`]: the network's root key, membership certificates, enrolment codes and
 //!   revocations: who may sync at all, and which scopes.
 
 pub mod bundle;
+pub mod discovery;
 pub mod identity;
 pub mod protocol;
 pub mod store;

@@ -3,7 +3,8 @@
 //! for randomized tests.
 //!
 //! Everything here drives the real store and the real sans-I/O session; nothing is mocked.
-//! Real `tusach` processes are [`process`]'s business; [`network`] enrols data folders.
+//! Real `tusach` processes are [`process`]'s business; [`network`] enrols data folders. LANs of
+//! network namespaces are `tusach::bench::netns`, shared with the `neighbours` bench.
 
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};

@@ -66,8 +66,14 @@ pub struct Tusach {
 impl Tusach {
     /// Starts `tusach --data DATA ARGS…`.
     pub fn spawn(data: &Path, args: &[&str]) -> Tusach {
+        Tusach::spawn_with(Command::new(tusach_binary()), data, args)
+    }
+
+    /// Starts `tusach --data DATA ARGS…` through `launcher`, a command that runs the binary
+    /// (`ip netns exec NS tusach`, say) and becomes it.
+    pub fn spawn_with(mut launcher: Command, data: &Path, args: &[&str]) -> Tusach {
         let label = format!("tusach {}", args.join(" "));
-        let mut child = Command::new(tusach_binary())
+        let mut child = launcher
             .arg("--data")
             .arg(data)
             .args(args)

@@ -9,12 +9,16 @@
 //! - `search`: catalogue queries on 100,000 records against bare FTS5 on the same table.
 //! - `serve`: 50 clients searching, lending and returning against `tusach serve` for 30 s.
 //! - `startup`: a cold `tusach serve` on 100,000 records until its first search page.
+//! - `neighbours`: three appliances in network namespaces find each other by mDNS; how long
+//!   a change takes to reach the others, and the bytes each sends per minute while idle.
 //! - `cuts`: a new desk bootstraps the demo library through a 960 B/s line cut every 12 s,
 //!   against the same line without cuts.
 
 mod apply;
 mod bootstrap;
 mod cuts;
+mod neighbours;
+pub mod netns;
 mod search;
 mod serve;
 mod startup;
@@ -28,7 +32,7 @@ use crate::sample::SampleLibrary;
 
 #[derive(clap::Args)]
 pub struct BenchArgs {
-    /// sync-delta, bootstrap, apply, search, serve, startup or cuts.
+    /// sync-delta, bootstrap, apply, search, serve, startup, cuts or neighbours.
     name: String,
     /// Print one JSON object (the default output is the same object, indented).
     #[arg(long)]
@@ -68,9 +72,10 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
             rate: args.rate.unwrap_or(960).max(1),
             cut_secs: args.cut_secs.unwrap_or(12).max(1),
         })?,
+        "neighbours" => neighbours::run(args.seconds.unwrap_or(60).max(1))?,
         other => {
             bail!(
-                "unknown bench '{other}': try sync-delta, bootstrap, apply, search, serve, startup or cuts"
+                "unknown bench '{other}': try sync-delta, bootstrap, apply, search, serve, startup, cuts or neighbours"
             )
         }
     };

@@ -1,7 +1,8 @@
 //! `serve --hub`: the appliance dials the district's hub by itself, soon after it starts,
 //! then on a fixed interval, and soon after a network with a default route appears (a 3G
 //! stick plugged in, the commune office's router back on). Failures are retried sooner, with
-//! a delay that doubles up to the interval, so a dead link costs a few attempts an hour.
+//! a delay that doubles up to the interval, so a dead link costs a few attempts an hour. The
+//! librarian's "sync now" skips the wait.
 //!
 //! It decides only *when* to sync; [`SyncService::sync_with`] does the rest. It never blocks
 //! a web request: the session holds the store one batch at a time.
@@ -50,10 +51,14 @@ pub async fn run(
     let mut route_poll = tokio::time::interval(ROUTE_POLL);
     route_poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut had_route = default_route_now();
+    let mut presses = service.sync_now_presses();
     loop {
         tokio::select! {
             () = &mut shutdown => return,
             () = tokio::time::sleep_until(next) => {}
+            Ok(()) = presses.changed() => {
+                eprintln!("sync now: syncing with the hub {}", schedule.addr);
+            }
             _ = route_poll.tick() => {
                 let has_route = default_route_now();
                 let appeared = had_route == Some(false) && has_route == Some(true);

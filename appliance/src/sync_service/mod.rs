@@ -7,11 +7,13 @@
 //!
 //! It decides nothing about what a session sends (that is `tusach_sync`'s protocol) and it
 //! prints nothing: callers turn its reports into words. [`hub`] is the schedule on which
-//! `serve --hub` dials the district's hub by itself. [`peers`] names peers by library and
+//! `serve --hub` dials the district's hub by itself; [`neighbours`] is how it finds and dials
+//! the members on its own network by mDNS. [`peers`] names peers by library and
 //! device for the sync page, with pending counts in the scopes each shares with us.
 
 pub mod activity;
 pub mod hub;
+pub mod neighbours;
 pub mod peers;
 
 use std::collections::HashMap;
@@ -54,6 +56,8 @@ pub enum SyncError {
     },
     #[error("the store is unavailable: another task panicked while holding it")]
     StorePoisoned,
+    #[error("the neighbour announced no address to dial")]
+    NoAddress,
 }
 
 impl SyncError {
@@ -64,7 +68,9 @@ impl SyncError {
             SyncError::Bundle(SealError::Bundle(tusach_sync::bundle::BundleError::Io(_))) => false,
             SyncError::Bundle(_) | SyncError::StorePoisoned => true,
             SyncError::Store(error) => error.is_permanent(),
-            SyncError::ReadFile { .. } | SyncError::WriteFile { .. } => false,
+            SyncError::ReadFile { .. } | SyncError::WriteFile { .. } | SyncError::NoAddress => {
+                false
+            }
         }
     }
 }
@@ -85,6 +91,25 @@ pub struct SyncService {
     /// Resumption tickets, for peers dialled and for peers answered: a redial on a line that
     /// drops skips the full handshake. In memory only (see `tusach_sync::protocol::resume`).
     tickets: Arc<Tickets>,
+    /// The last finished session with each peer, either direction, for the neighbours'
+    /// scheduler.
+    last_sessions: Mutex<HashMap<DeviceId, LastSession>>,
+    sessions_finished: std::sync::atomic::AtomicU64,
+    /// The neighbours mDNS shows, as the scheduler last published them.
+    neighbours: Mutex<Vec<neighbours::NeighbourView>>,
+    /// Counts the librarian's "sync now" presses; the schedulers watch it.
+    sync_now: tokio::sync::watch::Sender<u64>,
+}
+
+/// The last finished session with a peer, as the neighbours' scheduler needs it.
+#[derive(Clone, Copy, Debug)]
+pub struct LastSession {
+    /// Counts finished sessions of this service: a larger number is a later session.
+    pub number: u64,
+    /// This device's feed head just after it ended.
+    pub feed_head_after: u64,
+    /// Changes this device sent in it.
+    pub changes_sent: u64,
 }
 
 impl SyncService {
@@ -96,6 +121,10 @@ impl SyncService {
             listening_on: Mutex::new(None),
             after_session: Mutex::new(None),
             tickets: Arc::new(Tickets::new()),
+            last_sessions: Mutex::new(HashMap::new()),
+            sessions_finished: std::sync::atomic::AtomicU64::new(0),
+            neighbours: Mutex::new(Vec::new()),
+            sync_now: tokio::sync::watch::Sender::new(0),
         })
     }
 
@@ -124,6 +153,43 @@ impl SyncService {
             .lock()
             .map(|log| log.recent())
             .unwrap_or_default()
+    }
+
+    /// The librarian pressed "sync now": every scheduler (the hub's, the neighbours') tries at
+    /// once, whatever its backoff says.
+    pub fn sync_now(&self) {
+        self.sync_now
+            .send_modify(|presses| *presses = presses.wrapping_add(1));
+    }
+
+    /// Changes whenever [`SyncService::sync_now`] is called.
+    pub fn sync_now_presses(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.sync_now.subscribe()
+    }
+
+    /// The store's feed head (see `Store::feed_head`).
+    pub fn feed_head(&self) -> Result<u64, SyncError> {
+        let store = self.store.lock().map_err(|_| SyncError::StorePoisoned)?;
+        Ok(store.feed_head()?)
+    }
+
+    /// The last session with `peer` that finished, either direction.
+    pub fn last_session_with(&self, peer: &DeviceId) -> Option<LastSession> {
+        self.last_sessions.lock().ok()?.get(peer).copied()
+    }
+
+    /// The neighbours mDNS shows now (empty when discovery does not run).
+    pub fn neighbours(&self) -> Vec<neighbours::NeighbourView> {
+        self.neighbours
+            .lock()
+            .map(|n| n.clone())
+            .unwrap_or_default()
+    }
+
+    fn publish_neighbours(&self, views: Vec<neighbours::NeighbourView>) {
+        if let Ok(mut slot) = self.neighbours.lock() {
+            *slot = views;
+        }
     }
 
     /// True while a session with `addr` (as it was dialled) runs.
@@ -297,6 +363,22 @@ impl SyncService {
             Ok(mut store) => {
                 if let Err(error) = store.record_peer_contact(&peer, unix_now()) {
                     eprintln!("could not record the contact with {peer}: {error}");
+                }
+                if let (Ok(feed_head_after), Ok(mut last)) =
+                    (store.feed_head(), self.last_sessions.lock())
+                {
+                    let number = self
+                        .sessions_finished
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                        + 1;
+                    last.insert(
+                        peer,
+                        LastSession {
+                            number,
+                            feed_head_after,
+                            changes_sent: report.changes_sent as u64,
+                        },
+                    );
                 }
                 if let Ok(hook) = self.after_session.lock()
                     && let Some(hook) = hook.as_ref()

@@ -484,6 +484,13 @@ pub(crate) fn feed_len(conn: &Connection) -> rusqlite::Result<i64> {
     conn.query_row("SELECT count(*) FROM feed", [], |row| row.get(0))
 }
 
+pub(crate) fn feed_head(conn: &Connection) -> rusqlite::Result<u64> {
+    conn.query_row("SELECT coalesce(max(seq), 0) FROM feed", [], |row| {
+        row.get::<_, i64>(0)
+    })
+    .map(|seq| seq.max(0) as u64)
+}
+
 pub(crate) fn integrity_check(conn: &Connection) -> rusqlite::Result<String> {
     conn.query_row("PRAGMA integrity_check", [], |row| row.get(0))
 }

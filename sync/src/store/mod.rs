@@ -389,6 +389,13 @@ impl Store {
         Ok(db::feed_len(&self.conn)?)
     }
 
+    /// The sequence number of the newest change in the feed (0 when empty). It moves whenever
+    /// the feed grows and, since the feed only grows, by exactly the number of changes added:
+    /// cheap enough to read on every tick of a scheduler (the feed's primary key).
+    pub fn feed_head(&self) -> Result<u64, StoreError> {
+        Ok(db::feed_head(&self.conn)?)
+    }
+
     /// `PRAGMA integrity_check`: "ok" for a healthy database file.
     pub fn integrity_check(&self) -> Result<String, StoreError> {
         Ok(db::integrity_check(&self.conn)?)

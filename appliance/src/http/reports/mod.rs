@@ -14,6 +14,7 @@ mod network_get;
 mod network_post;
 mod stats_get;
 mod stats_month_csv;
+mod sync_now_post;
 mod sync_status_get;
 mod visits_get;
 mod visits_post;
@@ -198,6 +199,15 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
         .and_then(|who, request, state: Arc<AppState>| {
             blocking(move || sync_status_get::get(&state, &who, &request))
         });
+    let sync_now = warp::path!("staff" / "sync" / "now")
+        .and(warp::post())
+        .and(staff(s.clone()))
+        .and(page_request())
+        .and(form_body())
+        .and(with_state(s.clone()))
+        .and_then(|who, request, input: Input, state: Arc<AppState>| {
+            blocking(move || sync_now_post::post_form(&state, &who, &request, &input))
+        });
     let network = warp::path!("staff" / "network")
         .and(warp::get())
         .and(staff(s.clone()))
@@ -248,6 +258,8 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
         .or(resolve_json)
         .unify()
         .or(sync)
+        .unify()
+        .or(sync_now)
         .unify()
         .or(sync_json)
         .unify()

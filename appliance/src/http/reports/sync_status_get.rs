@@ -1,7 +1,8 @@
 //! `GET /staff/sync`: this device's id, the peers it has synced with (named by library and
 //! device from their certificates), when it last finished a session with each, and how many
 //! changes each still lacks in the scopes they share; then, since serve started, each peer's
-//! last attempt, how it ended and the bytes it moved. `GET /api/sync/status`: the same as
+//! last attempt, how it ended and the bytes it moved; the neighbours mDNS shows on this
+//! network, members or not; and the "sync now" button. `GET /api/sync/status`: the same as
 //! JSON.
 
 use std::fmt::Write as _;
@@ -11,6 +12,7 @@ use std::collections::HashMap;
 use tusach_sync::trust::MemberRole;
 
 use crate::http::i18n::Lang;
+use crate::sync_service::neighbours::{NeighbourView, Standing};
 use crate::sync_service::peers::{NamedPeer, PeerIdentity, identities, named_peers};
 use crate::sync_service::{PeerActivity, SessionOutcome};
 use warp::http::StatusCode;
@@ -143,6 +145,94 @@ fn activity_table(
     html.push_str("</tbody></table>");
 }
 
+fn standing_code(standing: Standing) -> &'static str {
+    match standing {
+        Standing::Member => "member",
+        Standing::Stranger => "stranger",
+        Standing::Revoked => "revoked",
+    }
+}
+
+/// What an announcement claims, in words: "xa-nghi-phu — appliance". Unverified until a
+/// session proves it, which the table's heading says.
+fn claimed_name(neighbour: &NeighbourView) -> String {
+    let sighting = &neighbour.sighting;
+    let id = sighting.device.map(|d| d.to_hex()).unwrap_or_default();
+    match (sighting.library.is_empty(), sighting.role.is_empty()) {
+        (false, _) => format!("{} — {}", sighting.library, sighting.role),
+        (true, false) => format!("{} {}", sighting.role, id.get(..8).unwrap_or(&id)),
+        (true, true) => sighting.instance.clone(),
+    }
+}
+
+/// The neighbours on this network: who they say they are, and whether this device syncs with
+/// them by itself.
+fn neighbours_table(html: &mut String, lang: Lang, neighbours: &[NeighbourView]) {
+    let _ = write!(html, "<h2>{}</h2>", lang.t("reports.sync.neighbours"));
+    if neighbours.is_empty() {
+        let _ = write!(
+            html,
+            "<p>{}</p><p class=\"hint\">{}</p>",
+            lang.t("reports.sync.no_neighbours"),
+            lang.t("reports.sync.neighbours_hint")
+        );
+        return;
+    }
+    let _ = write!(
+        html,
+        "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+        lang.t("reports.sync.neighbour"),
+        lang.t("reports.sync.address"),
+        lang.t("reports.sync.standing"),
+        lang.t("reports.sync.last_seen"),
+        lang.t("reports.sync.result"),
+    );
+    for neighbour in neighbours {
+        let standing = match neighbour.standing {
+            Standing::Member => lang.t("reports.sync.standing_member"),
+            Standing::Stranger => lang.t("reports.sync.standing_stranger"),
+            Standing::Revoked => lang.t("reports.sync.standing_revoked"),
+        };
+        let result = match &neighbour.last_error {
+            Some(error) => format!(
+                "{} ({}×): {error}",
+                lang.t("reports.sync.failed"),
+                neighbour.failures
+            ),
+            None => String::new(),
+        };
+        let addresses = neighbour
+            .sighting
+            .addresses
+            .iter()
+            .map(|a| a.to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let _ = write!(
+            html,
+            "<tr data-neighbour=\"{id}\" data-standing=\"{code}\"><td>{name}</td><td><code>{addresses}</code></td><td>{standing}</td><td>{seen}</td><td>{result}</td></tr>",
+            id = escape(
+                &neighbour
+                    .sighting
+                    .device
+                    .map(|d| d.to_hex())
+                    .unwrap_or_default()
+            ),
+            code = standing_code(neighbour.standing),
+            name = escape(&claimed_name(neighbour)),
+            addresses = escape(&addresses),
+            standing = escape(standing),
+            seen = escape(&local_time(neighbour.last_seen).unwrap_or_default()),
+            result = escape(&result),
+        );
+    }
+    let _ = write!(
+        html,
+        "</tbody></table><p class=\"hint\">{}</p>",
+        lang.t("reports.sync.neighbours_hint")
+    );
+}
+
 fn when(seconds: Option<i64>) -> Option<String> {
     seconds
         .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
@@ -154,11 +244,14 @@ pub fn get(state: &AppState, staff: &Staff, request: &PageRequest) -> warp::repl
     let page = statuses(state).map(|(peers, names, changes)| {
         let title = lang.t("reports.sync.title").to_owned();
         let mut html = format!(
-            "<h1>{}</h1><p>{}: <code data-device>{}</code></p><p>{}: {changes}</p>",
+            "<h1>{}</h1><form method=\"post\" action=\"/staff/sync/now\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><button type=\"submit\">{now}</button></form>\
+             <p>{}: <code data-device>{}</code></p><p>{}: {changes}</p>",
             escape(&title),
             lang.t("reports.sync.device"),
             escape(&state.device.to_hex()),
             lang.t("reports.sync.changes"),
+            csrf = escape(&staff.csrf),
+            now = lang.t("reports.sync.now"),
         );
         if peers.is_empty() {
             let _ = write!(html, "<p>{}</p>", lang.t("reports.sync.no_peers"));
@@ -192,6 +285,7 @@ pub fn get(state: &AppState, staff: &Staff, request: &PageRequest) -> warp::repl
                 lang.t("reports.sync.pending_hint")
             );
         }
+        neighbours_table(&mut html, lang, &state.sync.neighbours());
         activity_table(&mut html, lang, &state.sync.activity(), &names);
         let refusals = state
             .write(|store| tusach_sync::trust::refusals(store, 50))
@@ -247,6 +341,17 @@ pub fn get_json(state: &AppState) -> warp::reply::Response {
                         "reason": r.reason,
                     }))
                     .collect::<Vec<_>>(),
+                "neighbours": state.sync.neighbours().iter().map(|n| serde_json::json!({
+                    "device": n.sighting.device.map(|d| d.to_hex()),
+                    "instance": n.sighting.instance,
+                    "library": n.sighting.library,
+                    "role": n.sighting.role,
+                    "addresses": n.sighting.addresses.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
+                    "standing": standing_code(n.standing),
+                    "last_seen": when(Some(n.last_seen)),
+                    "failures": n.failures,
+                    "error": n.last_error,
+                })).collect::<Vec<_>>(),
                 "recent_sessions": state.sync.activity().iter().map(|a| serde_json::json!({
                     "peer": a.peer,
                     "name": names.get(&a.peer).map(|i| peer_name(Lang::Vi, Some(i))),

@@ -1,0 +1,361 @@
+//! Neighbours find each other by real mDNS multicast and converge with no command typed: each
+//! appliance is a real `tusach serve` in its own network namespace, cabled to a bridge
+//! (`tusach::bench::netns::Lan`). Changes are made through the console (the control socket is a
+//! file, so it reaches into any namespace) and checked the same way; at the end the stores
+//! are stopped and compared whole.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tusach::bench::netns::Lan;
+use tusach_tests::cli::{device_id, digest};
+use tusach_tests::network::join;
+use tusach_tests::process::{Tusach, tusach_binary};
+
+const LIBRARY: &str = "xa-nghi-phu";
+/// Convergence is promised within 10 s (the `neighbours` bench measures it); the tests allow
+/// a slow CI machine several times that before they call it a failure.
+const CONVERGE: Duration = Duration::from_secs(60);
+
+/// A `tusach serve` in node `i`'s namespace, reachable by its neighbours.
+struct Node {
+    data: PathBuf,
+    process: Tusach,
+}
+
+impl Node {
+    fn start(lan: &Lan, i: usize, data: &Path) -> Node {
+        let mut process = Tusach::spawn_with(
+            lan.command(i, tusach_binary()),
+            data,
+            &[
+                "serve",
+                "--listen",
+                "0.0.0.0:8080",
+                "--sync-listen",
+                "0.0.0.0:7654",
+            ],
+        );
+        process
+            .wait_for_line("Tủ Sách is running: http://", Duration::from_secs(120))
+            .unwrap_or_else(|| panic!("serve did not start\n{}", process.diagnostics()));
+        Node {
+            data: data.to_owned(),
+            process,
+        }
+    }
+
+    fn stop(mut self) -> PathBuf {
+        assert!(
+            self.process.terminate(Duration::from_secs(20)),
+            "serve did not stop on SIGTERM\n{}",
+            self.process.diagnostics()
+        );
+        // mDNS says goodbye on a clean stop.
+        assert!(
+            self.process.stderr().contains("mDNS: announcing"),
+            "serve never announced itself\n{}",
+            self.process.diagnostics()
+        );
+        self.data.clone()
+    }
+}
+
+/// `tusach --data DATA ARGS…` with `input` on stdin, which must succeed.
+fn console(data: &Path, args: &[&str], input: &str) -> String {
+    let mut child = Command::new(tusach_binary())
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start tusach");
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(input.as_bytes()).expect("write stdin");
+    }
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = child.wait_with_output().expect("run tusach");
+    assert!(
+        status.success(),
+        "tusach {args:?} failed: {}",
+        String::from_utf8_lossy(&stderr)
+    );
+    String::from_utf8_lossy(&stdout).into_owned()
+}
+
+/// A staff account made at `node`'s desk: a change in the library's scope.
+fn add_staff(node: &Node, username: &str) {
+    console(
+        &node.data,
+        &[
+            "staff",
+            "add",
+            "--username",
+            username,
+            "--display-name",
+            username,
+        ],
+        "Mật khẩu đủ dài 2026\n",
+    );
+}
+
+fn has_staff(node: &Node, username: &str) -> bool {
+    console(&node.data, &["staff", "list"], "")
+        .split_whitespace()
+        .any(|word| word == username)
+}
+
+/// Waits until every node in `nodes` lists `username`, with nothing typed on them.
+fn wait_for_staff(nodes: &[&Node], username: &str) -> Duration {
+    let started = Instant::now();
+    while !nodes.iter().all(|node| has_staff(node, username)) {
+        assert!(
+            started.elapsed() < CONVERGE,
+            "{username} did not reach every neighbour within {CONVERGE:?}\n{}",
+            nodes
+                .iter()
+                .map(|node| node.process.diagnostics())
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    started.elapsed()
+}
+
+/// A hub folder and `n` appliances of one library enrolled at it. Each joined (and synced
+/// once) in turn, so the first knows none of the later ones: they meet on the LAN.
+fn library_of(dir: &Path, n: usize) -> Vec<PathBuf> {
+    let hub = dir.join("hub");
+    (0..n)
+        .map(|i| {
+            let data = dir.join(format!("desk-{i}"));
+            join(&hub, &data, LIBRARY);
+            data
+        })
+        .collect()
+}
+
+#[test]
+fn two_appliances_find_each_other_and_converge_with_no_command_typed() {
+    let lan = Lan::new(2).expect("a LAN of namespaces");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let desks = library_of(dir.path(), 2);
+    let a = Node::start(&lan, 0, &desks[0]);
+    let b = Node::start(&lan, 1, &desks[1]);
+
+    add_staff(&a, "lan");
+    let took = wait_for_staff(&[&b], "lan");
+    eprintln!("a → b: {took:?}");
+    add_staff(&b, "minh");
+    let took = wait_for_staff(&[&a], "minh");
+    eprintln!("b → a: {took:?}");
+
+    let (a, b) = (a.stop(), b.stop());
+    assert_eq!(digest(&a), digest(&b));
+}
+
+#[test]
+fn three_appliances_converge_by_discovery_alone() {
+    let lan = Lan::new(3).expect("a LAN of namespaces");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let desks = library_of(dir.path(), 3);
+    let nodes: Vec<Node> = (0..3).map(|i| Node::start(&lan, i, &desks[i])).collect();
+
+    // A change at each desk, the last two at once, reaches the two others.
+    add_staff(&nodes[0], "lan");
+    wait_for_staff(&[&nodes[1], &nodes[2]], "lan");
+    add_staff(&nodes[1], "minh");
+    add_staff(&nodes[2], "hoa");
+    wait_for_staff(&[&nodes[0], &nodes[2]], "minh");
+    wait_for_staff(&[&nodes[0], &nodes[1]], "hoa");
+
+    let digests: Vec<String> = nodes.into_iter().map(|n| digest(&n.stop())).collect();
+    assert_eq!(digests[0], digests[1]);
+    assert_eq!(digests[1], digests[2]);
+}
+
+/// A peer speaking mDNS through another implementation, in node `i`: python-zeroconf
+/// (`tests/mdns/zeroconf_peer.py`) or Avahi (`tests/mdns/avahi-peer`). It runs on a thread for
+/// as long as it was told; joining the handle gives what it printed.
+fn foreign_peer(
+    lan: &Lan,
+    i: usize,
+    script: &str,
+    args: Vec<String>,
+) -> std::thread::JoinHandle<String> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("mdns")
+        .join(script);
+    let mut command = lan.command(i, script);
+    command.args(args);
+    std::thread::spawn(move || {
+        let out = command.output().expect("run the foreign mDNS peer");
+        assert!(
+            out.status.success(),
+            "the foreign mDNS peer failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    })
+}
+
+/// The TXT record our appliance would announce, claiming `id`.
+fn txt_claiming(id: &str) -> Vec<String> {
+    ["id=", "lib=", "role=appliance", "v=2", "st=7"]
+        .iter()
+        .map(|kv| match *kv {
+            "id=" => format!("id={id}"),
+            "lib=" => format!("lib={LIBRARY}"),
+            other => other.to_owned(),
+        })
+        .collect()
+}
+
+#[test]
+fn python_zeroconf_sees_us_and_a_stranger_claiming_a_member_gets_only_a_handshake() {
+    let lan = Lan::new(3).expect("a LAN of namespaces");
+    let dir = tempfile::tempdir().expect("tempdir");
+    // B joins first, so A holds B's certificate and takes the impostor for B.
+    let desks = library_of(dir.path(), 2);
+    let (b, a) = (&desks[0], &desks[1]);
+    let (a_id, b_id) = (device_id(a), device_id(b));
+    let node = Node::start(&lan, 0, a);
+
+    let zeroconf = |i: usize, instance: &str, id: &str| {
+        let mut args = vec![
+            "--address".to_owned(),
+            lan.addr(i).to_string(),
+            "--seconds".to_owned(),
+            "25".to_owned(),
+            "--publish".to_owned(),
+            instance.to_owned(),
+        ];
+        for kv in txt_claiming(id) {
+            args.extend(["--txt".to_owned(), kv]);
+        }
+        foreign_peer(&lan, i, "zeroconf_peer.py", args)
+    };
+    // One claims to be member B; one is honestly nobody we know.
+    let impostor = zeroconf(1, &b_id, &b_id);
+    let stranger = zeroconf(2, "stranger", "0123456789abcdef0123456789abcdef");
+    let lines = |out: String| -> Vec<Value> {
+        out.lines()
+            .map(|line| serde_json::from_str(line).expect("a JSON line"))
+            .collect()
+    };
+    let impostor = lines(impostor.join().expect("impostor thread"));
+    let stranger = lines(stranger.join().expect("stranger thread"));
+
+    // python-zeroconf resolved our service with its TXT record.
+    let ours = impostor
+        .iter()
+        .filter_map(|line| line.get("seen"))
+        .find(|seen| seen["txt"]["id"] == a_id.as_str())
+        .unwrap_or_else(|| panic!("python-zeroconf never saw our service: {impostor:?}"));
+    assert_eq!(ours["txt"]["lib"], LIBRARY);
+    assert_eq!(ours["txt"]["role"], "appliance");
+    assert_eq!(ours["txt"]["v"], "2");
+    assert!(
+        ours["txt"]["st"]
+            .as_str()
+            .is_some_and(|st| st.parse::<u64>().is_ok())
+    );
+    assert_eq!(ours["port"], 7654);
+    assert!(
+        ours["addresses"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|ip| ip == &lan.addr(0).to_string())),
+        "{ours}"
+    );
+
+    // We saw the impostor's service and dialled it as B; it got a handshake's first message
+    // and nothing more, since it could not prove B's key.
+    let connections: Vec<&Value> = impostor
+        .iter()
+        .filter_map(|line| line.get("connection"))
+        .collect();
+    assert!(
+        !connections.is_empty(),
+        "the appliance never dialled the service that claimed a member's id\n{}",
+        node.process.diagnostics()
+    );
+    for connection in &connections {
+        assert_eq!(connection["from"], lan.addr(0).to_string());
+        let bytes = connection["bytes"].as_u64().expect("a byte count");
+        assert!(
+            bytes <= 100,
+            "the impostor got {bytes} bytes, more than a handshake's first message: {connection}"
+        );
+    }
+    // The honest stranger was seen, listed, and never dialled.
+    assert!(
+        node.process.stderr().contains("mDNS: saw stranger"),
+        "{}",
+        node.process.diagnostics()
+    );
+    assert!(
+        !stranger.iter().any(|line| line.get("connection").is_some()),
+        "the appliance dialled a device that is not a member: {stranger:?}"
+    );
+    node.stop();
+}
+
+#[test]
+fn avahi_sees_our_service_and_we_see_the_one_it_publishes() {
+    let lan = Lan::new(2).expect("a LAN of namespaces");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let desks = library_of(dir.path(), 2);
+    let (b, a) = (&desks[0], &desks[1]);
+    let (a_id, b_id) = (device_id(a), device_id(b));
+    let node = Node::start(&lan, 0, a);
+
+    // Avahi publishes a service claiming B at an address where nothing listens.
+    let mut args = vec!["12".to_owned(), b_id.clone(), "7654".to_owned()];
+    args.extend(txt_claiming(&b_id));
+    let browsed = foreign_peer(&lan, 1, "avahi-peer", args)
+        .join()
+        .expect("avahi thread");
+
+    // avahi-browse resolved ours: `=;eth0;IPv4;NAME;_tusach._tcp;local;HOST;ADDR;PORT;TXT`.
+    let ours = browsed
+        .lines()
+        .find(|line| line.starts_with("=;") && line.contains(&format!("\"id={a_id}\"")))
+        .unwrap_or_else(|| panic!("avahi-browse did not resolve our service:\n{browsed}"));
+    let fields: Vec<&str> = ours.split(';').collect();
+    assert_eq!(
+        fields.get(7),
+        Some(&lan.addr(0).to_string().as_str()),
+        "{ours}"
+    );
+    assert_eq!(fields.get(8), Some(&"7654"), "{ours}");
+    for kv in [
+        format!("lib={LIBRARY}"),
+        "role=appliance".into(),
+        "v=2".into(),
+    ] {
+        assert!(ours.contains(&format!("\"{kv}\"")), "{kv} missing: {ours}");
+    }
+    // We saw Avahi's service, took it for member B and tried it (nothing answers there).
+    assert!(
+        node.process
+            .wait_for_stderr(&format!("mDNS: saw {b_id}"), Duration::from_secs(5)),
+        "we never saw the service Avahi published\n{}",
+        node.process.diagnostics()
+    );
+    assert!(
+        node.process
+            .wait_for_stderr(&format!("neighbour {b_id}"), Duration::from_secs(30)),
+        "we never dialled the service Avahi published\n{}",
+        node.process.diagnostics()
+    );
+    node.stop();
+}
