@@ -123,7 +123,11 @@ impl Discovery {
             return Ok(());
         }
         self.announcement.state = state;
-        self.announced = service_info(&self.announcement)?;
+        let mut info = service_info(&self.announcement)?;
+        // The name is ours since the first registration: probing it again (three queries,
+        // 750 ms) would only delay the news.
+        info.set_requires_probe(false);
+        self.announced = info;
         self.daemon.register(self.announced.clone())?;
         Ok(())
     }

@@ -2,8 +2,9 @@
 //! read what it printed. For tests of the CLI (sync, network); long-running processes are
 //! [`crate::process`]'s business.
 
+use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 use crate::process::tusach_binary;
 
@@ -15,6 +16,30 @@ pub fn tusach(data: &Path, args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("run tusach")
+}
+
+/// `tusach --data DATA ARGS…` with `input` on stdin (a password, say), which must succeed;
+/// returns its stdout.
+pub fn ok_with_input(data: &Path, args: &[&str], input: &str) -> String {
+    let mut child = Command::new(tusach_binary())
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start tusach");
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(input.as_bytes()).expect("write stdin");
+    }
+    let output = child.wait_with_output().expect("run tusach");
+    assert!(
+        output.status.success(),
+        "tusach {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 /// The same, which must succeed; returns its stdout.

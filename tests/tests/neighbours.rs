@@ -4,14 +4,13 @@
 //! file, so it reaches into any namespace) and checked the same way; at the end the stores
 //! are stopped and compared whole.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tusach::bench::netns::Lan;
-use tusach_tests::cli::{device_id, digest};
+use tusach::data_dir::DataDir;
+use tusach_tests::cli::{device_id, digest, ok, ok_with_input};
 use tusach_tests::network::join;
 use tusach_tests::process::{Tusach, tusach_binary};
 
@@ -64,36 +63,9 @@ impl Node {
     }
 }
 
-/// `tusach --data DATA ARGS…` with `input` on stdin, which must succeed.
-fn console(data: &Path, args: &[&str], input: &str) -> String {
-    let mut child = Command::new(tusach_binary())
-        .arg("--data")
-        .arg(data)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start tusach");
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin.write_all(input.as_bytes()).expect("write stdin");
-    }
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = child.wait_with_output().expect("run tusach");
-    assert!(
-        status.success(),
-        "tusach {args:?} failed: {}",
-        String::from_utf8_lossy(&stderr)
-    );
-    String::from_utf8_lossy(&stdout).into_owned()
-}
-
 /// A staff account made at `node`'s desk: a change in the library's scope.
 fn add_staff(node: &Node, username: &str) {
-    console(
+    ok_with_input(
         &node.data,
         &[
             "staff",
@@ -108,7 +80,7 @@ fn add_staff(node: &Node, username: &str) {
 }
 
 fn has_staff(node: &Node, username: &str) -> bool {
-    console(&node.data, &["staff", "list"], "")
+    ok_with_input(&node.data, &["staff", "list"], "")
         .split_whitespace()
         .any(|word| word == username)
 }
@@ -358,4 +330,54 @@ fn avahi_sees_our_service_and_we_see_the_one_it_publishes() {
         node.process.diagnostics()
     );
     node.stop();
+}
+
+#[test]
+fn a_revoked_desk_is_refused_once_the_revocation_has_spread_and_gets_nothing() {
+    let lan = Lan::new(2).expect("a LAN of namespaces");
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A joins first; B joins after, so B holds A's certificate and takes A for a member.
+    let desks = library_of(dir.path(), 2);
+    let (a, b) = (&desks[0], &desks[1]);
+    let b_id = device_id(b);
+    // The hub revokes B (a stolen laptop, say); A hears of it at its next sync with the hub.
+    // B never does.
+    let hub = dir.path().join("hub");
+    ok(&hub, &["network", "revoke", &b_id, "--reason", "máy bị mất"]);
+    tusach::network_cmd::sync_locally(&DataDir::new(&hub), &DataDir::new(a))
+        .expect("A syncs with the hub");
+    let node_a = Node::start(&lan, 0, a);
+    let node_b = Node::start(&lan, 1, b);
+    add_staff(&node_a, "lan");
+    add_staff(&node_b, "trom");
+
+    // A lists B as revoked and never dials it; B still dials A and is refused in the
+    // handshake, before any data moves.
+    assert!(
+        node_a
+            .process
+            .wait_for_stderr(&format!("mDNS: saw {b_id}"), CONVERGE),
+        "{}",
+        node_a.process.diagnostics()
+    );
+    assert!(node_a.process.stderr().contains("Revoked"), "{}", node_a.process.diagnostics());
+    let started = Instant::now();
+    while !ok(a, &["network", "show"])
+        .lines()
+        .any(|line| line.starts_with("refused") && line.contains("revoked"))
+    {
+        assert!(
+            started.elapsed() < CONVERGE,
+            "A never refused the revoked desk\n{}\n{}",
+            node_a.process.diagnostics(),
+            node_b.process.diagnostics()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // Past B's retries: nothing of B's reached A, and nothing of A's reached B.
+    std::thread::sleep(Duration::from_secs(5));
+    assert!(!has_staff(&node_a, "trom"), "a revoked desk's change reached A");
+    assert!(!has_staff(&node_b, "lan"), "A's change reached a revoked desk");
+    node_a.stop();
+    node_b.stop();
 }
