@@ -24,7 +24,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use mdns_sd::{IfKind, ResolvedService, ServiceDaemon, ServiceEvent, ServiceInfo};
+use mdns_sd::{DaemonEvent, IfKind, ResolvedService, ServiceDaemon, ServiceEvent, ServiceInfo};
 
 use crate::DeviceId;
 use crate::protocol::wire::PROTOCOL_VERSION;
@@ -89,6 +89,9 @@ pub enum NeighbourEvent {
 pub struct Discovery {
     daemon: ServiceDaemon,
     events: mdns_sd::Receiver<ServiceEvent>,
+    /// The daemon's own news: a new address means a new network (a laptop arrived at the
+    /// office, a cable went into the LAN), where neighbours must be asked for at once.
+    monitor: Option<mdns_sd::Receiver<DaemonEvent>>,
     announced: ServiceInfo,
     announcement: Announcement,
 }
@@ -103,9 +106,11 @@ impl Discovery {
         let announced = service_info(&announcement)?;
         daemon.register(announced.clone())?;
         let events = daemon.browse(SERVICE_TYPE)?;
+        let monitor = daemon.monitor().ok();
         Ok(Discovery {
             daemon,
             events,
+            monitor,
             announced,
             announcement,
         })
@@ -132,12 +137,40 @@ impl Discovery {
         Ok(())
     }
 
+    /// Asks the network for neighbours again now. mdns-sd spaces its queries out, doubling up
+    /// to an hour, so a neighbour that came back without a word (a cable plugged in again)
+    /// would otherwise wait that long; the answers arrive as [`NeighbourEvent::Seen`] again.
+    pub fn browse_again(&mut self) -> Result<(), DiscoveryError> {
+        self.events = self.daemon.browse(SERVICE_TYPE)?;
+        Ok(())
+    }
+
     /// The next thing the network said, skipping our own announcement and the browser's
     /// bookkeeping. `None` once the daemon has stopped. Callers must keep calling it: mdns-sd
-    /// disconnects a receiver that falls behind.
-    pub async fn next_event(&self) -> Option<NeighbourEvent> {
+    /// disconnects a receiver that falls behind. A new address of ours (a new network) makes
+    /// it ask for neighbours again by itself.
+    pub async fn next_event(&mut self) -> Option<NeighbourEvent> {
         loop {
-            let event = self.events.recv_async().await.ok()?;
+            let news = async {
+                match &self.monitor {
+                    Some(monitor) => monitor.recv_async().await.ok(),
+                    None => std::future::pending().await,
+                }
+            };
+            let event = tokio::select! {
+                event = self.events.recv_async() => event.ok()?,
+                news = news => {
+                    match news {
+                        Some(DaemonEvent::IpAdd(_)) => {
+                            let _ = self.browse_again();
+                        }
+                        Some(_) => {}
+                        // The monitor is gone; neighbours still arrive on the browser.
+                        None => self.monitor = None,
+                    }
+                    continue;
+                }
+            };
             let event = match event {
                 ServiceEvent::ServiceResolved(service) => {
                     let sighting = sighting(&service);

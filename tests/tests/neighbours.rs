@@ -11,7 +11,7 @@ use serde_json::Value;
 use tusach::bench::netns::Lan;
 use tusach::data_dir::DataDir;
 use tusach_tests::cli::{device_id, digest, ok, ok_with_input};
-use tusach_tests::network::join;
+use tusach_tests::network::{enrol, join};
 use tusach_tests::process::{Tusach, tusach_binary};
 
 const LIBRARY: &str = "xa-nghi-phu";
@@ -27,17 +27,19 @@ struct Node {
 
 impl Node {
     fn start(lan: &Lan, i: usize, data: &Path) -> Node {
-        let mut process = Tusach::spawn_with(
-            lan.command(i, tusach_binary()),
-            data,
-            &[
-                "serve",
-                "--listen",
-                "0.0.0.0:8080",
-                "--sync-listen",
-                "0.0.0.0:7654",
-            ],
-        );
+        Node::start_with(lan, i, data, &[])
+    }
+
+    fn start_with(lan: &Lan, i: usize, data: &Path, extra: &[&str]) -> Node {
+        let mut args = vec![
+            "serve",
+            "--listen",
+            "0.0.0.0:8080",
+            "--sync-listen",
+            "0.0.0.0:7654",
+        ];
+        args.extend_from_slice(extra);
+        let mut process = Tusach::spawn_with(lan.command(i, tusach_binary()), data, &args);
         process
             .wait_for_line("Tủ Sách is running: http://", Duration::from_secs(120))
             .unwrap_or_else(|| panic!("serve did not start\n{}", process.diagnostics()));
@@ -343,7 +345,10 @@ fn a_revoked_desk_is_refused_once_the_revocation_has_spread_and_gets_nothing() {
     // The hub revokes B (a stolen laptop, say); A hears of it at its next sync with the hub.
     // B never does.
     let hub = dir.path().join("hub");
-    ok(&hub, &["network", "revoke", &b_id, "--reason", "máy bị mất"]);
+    ok(
+        &hub,
+        &["network", "revoke", &b_id, "--reason", "máy bị mất"],
+    );
     tusach::network_cmd::sync_locally(&DataDir::new(&hub), &DataDir::new(a))
         .expect("A syncs with the hub");
     let node_a = Node::start(&lan, 0, a);
@@ -360,7 +365,11 @@ fn a_revoked_desk_is_refused_once_the_revocation_has_spread_and_gets_nothing() {
         "{}",
         node_a.process.diagnostics()
     );
-    assert!(node_a.process.stderr().contains("Revoked"), "{}", node_a.process.diagnostics());
+    assert!(
+        node_a.process.stderr().contains("Revoked"),
+        "{}",
+        node_a.process.diagnostics()
+    );
     let started = Instant::now();
     while !ok(a, &["network", "show"])
         .lines()
@@ -376,8 +385,66 @@ fn a_revoked_desk_is_refused_once_the_revocation_has_spread_and_gets_nothing() {
     }
     // Past B's retries: nothing of B's reached A, and nothing of A's reached B.
     std::thread::sleep(Duration::from_secs(5));
-    assert!(!has_staff(&node_a, "trom"), "a revoked desk's change reached A");
-    assert!(!has_staff(&node_b, "lan"), "A's change reached a revoked desk");
+    assert!(
+        !has_staff(&node_a, "trom"),
+        "a revoked desk's change reached A"
+    );
+    assert!(
+        !has_staff(&node_b, "lan"),
+        "A's change reached a revoked desk"
+    );
     node_a.stop();
     node_b.stop();
+}
+
+#[test]
+fn a_mule_carries_changes_between_a_desk_and_the_hub_that_never_share_a_network() {
+    // The commune's hotspot (the desk, and the district laptop on its visit) and the district
+    // office's LAN (the hub): two bridges, nothing routed between them.
+    let commune = Lan::new(2).expect("the commune's network");
+    let office = Lan::new(1).expect("the office's network");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let hub = dir.path().join("hub");
+    let desk = dir.path().join("desk");
+    let laptop = dir.path().join("laptop");
+    join(&hub, &desk, LIBRARY);
+    enrol(&hub, &laptop, None);
+    // The laptop leaves the office synced, so it knows the desks it will visit. (The desk
+    // joined before the laptop and has not heard of it: the laptop dials.)
+    tusach::network_cmd::sync_locally(&DataDir::new(&hub), &DataDir::new(&laptop))
+        .expect("the laptop syncs with the hub before the visit");
+    // The console lists one library's staff: the hub's and the laptop's consoles are pointed
+    // at the commune's library to read what they carry.
+    let hub_node = Node::start_with(&office, 0, &hub, &["--library", LIBRARY]);
+    let desk_node = Node::start(&commune, 0, &desk);
+    let laptop_node = Node::start_with(&commune, 1, &laptop, &["--library", LIBRARY]);
+
+    // On the visit, the laptop picks up the desk's work by itself.
+    add_staff(&desk_node, "lan");
+    wait_for_staff(&[&laptop_node], "lan");
+    // Back at the office it hands it to the hub, and picks up the hub's news.
+    commune
+        .move_node(1, &commune, &office)
+        .expect("the laptop moves to the office");
+    let took = wait_for_staff(&[&hub_node], "lan");
+    eprintln!("laptop → hub after arriving at the office: {took:?}");
+    add_staff(&hub_node, "huyen");
+    wait_for_staff(&[&laptop_node], "huyen");
+    // On the next visit the desk gets the hub's news.
+    commune
+        .move_node(1, &office, &commune)
+        .expect("the laptop goes back to the commune");
+    let took = wait_for_staff(&[&desk_node], "huyen");
+    eprintln!("laptop → desk after arriving at the commune: {took:?}");
+
+    // The hub never heard from the desk's address: only the laptop carried.
+    assert!(
+        !hub_node
+            .process
+            .stderr()
+            .contains(&commune.addr(0).to_string())
+    );
+    desk_node.stop();
+    hub_node.stop();
+    laptop_node.stop();
 }

@@ -124,6 +124,37 @@ impl Lan {
         Ok(())
     }
 
+    /// Moves this LAN's node `i`, whose cable is now in `from`'s bridge, to `to`'s bridge, as
+    /// a laptop joins another Wi-Fi: it takes `to`'s address for node `i` in place of the old
+    /// one. `to` must have no node `i` of its own.
+    pub fn move_node(&self, i: usize, from: &Lan, to: &Lan) -> anyhow::Result<()> {
+        let ns = self.ns(i);
+        let port = format!("p{i}");
+        ip(&[
+            "-n",
+            &from.bridge_ns(),
+            "link",
+            "set",
+            &port,
+            "netns",
+            &to.bridge_ns(),
+        ])?;
+        ip(&["-n", &to.bridge_ns(), "link", "set", &port, "master", "br0"])?;
+        ip(&["-n", &to.bridge_ns(), "link", "set", &port, "up"])?;
+        ip(&["-n", &ns, "addr", "flush", "dev", NODE_INTERFACE])?;
+        let cidr = format!("{}/24", to.addr(i));
+        ip(&["-n", &ns, "addr", "add", &cidr, "dev", NODE_INTERFACE])?;
+        ip(&[
+            "-n",
+            &ns,
+            "route",
+            "replace",
+            "224.0.0.0/4",
+            "dev",
+            NODE_INTERFACE,
+        ])
+    }
+
     /// Unplugs node `i`'s cable from the bridge (the node keeps its address), or plugs it back.
     pub fn set_plugged(&self, i: usize, plugged: bool) -> anyhow::Result<()> {
         let state = if plugged { "up" } else { "down" };

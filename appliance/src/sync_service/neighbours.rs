@@ -40,6 +40,10 @@ const TICK: Duration = Duration::from_millis(250);
 /// A change waits this long before it is announced or carried, so a librarian's burst of
 /// edits (or a batch arriving from the hub) travels in one session, not ten.
 const DEBOUNCE: Duration = Duration::from_millis(750);
+/// How long after a session the other side's announcement may still show its state from
+/// before it: its own debounce, a tick, the multicast. Meanwhile a mismatch on their side
+/// alone is taken for that lag, not for news (else every session was followed by another).
+const ANNOUNCE_LAG: Duration = Duration::from_secs(3);
 /// How long the larger id of a pair leaves the smaller one to dial first.
 const LARGER_ID_GRACE: Duration = Duration::from_secs(8);
 /// The first retry after a failed session; later ones double up to [`MAX_RETRY`].
@@ -50,6 +54,9 @@ const MAX_RETRY: Duration = Duration::from_secs(5 * 60);
 const AFTER_REFUSAL: Duration = Duration::from_secs(10 * 60);
 /// How often who is a member is read again (revocations arrive as data).
 const STANDING_REFRESH: Duration = Duration::from_secs(20);
+/// How often neighbours are asked for again whatever mDNS's own backoff says, so one that
+/// came back without a new address (a cable plugged in again) is found within minutes.
+const BROWSE_AGAIN: Duration = Duration::from_secs(5 * 60);
 /// How long a neighbour may stay silent within a session.
 const SESSION_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -95,6 +102,8 @@ struct Neighbour {
     /// The number of the last session with it that `synced` accounts for
     /// ([`super::LastSession::number`]).
     session_seen: Option<u64>,
+    /// When `synced` was last set.
+    synced_at: Option<Instant>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -128,11 +137,16 @@ pub async fn run(
     let mut head_moved_at: Option<Instant> = None;
     let mut standing_read = Instant::now();
     let mut presses = service.sync_now_presses();
+    let mut browse_again = tokio::time::interval_at(Instant::now() + BROWSE_AGAIN, BROWSE_AGAIN);
     loop {
         tokio::select! {
             () = &mut shutdown => break,
             Ok(()) = presses.changed() => {
-                // "Sync now": every member neighbour is due at once, whichever of a pair it is.
+                // "Sync now": every member neighbour is due at once, whichever of a pair it is,
+                // and the network is asked again for any that came back quietly.
+                if let Err(error) = discovery.browse_again() {
+                    eprintln!("mDNS: could not ask for neighbours again: {error}");
+                }
                 let now = Instant::now();
                 for neighbour in book.values_mut() {
                     neighbour.synced = None;
@@ -153,6 +167,11 @@ pub async fn run(
                 None => break,
             },
             Some(outcome) = done_rx.recv() => note_outcome(&mut book, outcome),
+            _ = browse_again.tick() => {
+                if let Err(error) = discovery.browse_again() {
+                    eprintln!("mDNS: could not ask for neighbours again: {error}");
+                }
+            }
             _ = tick.tick() => {
                 let now = Instant::now();
                 if let Ok(current) = service.feed_head()
@@ -218,6 +237,7 @@ fn note_sighting(book: &mut HashMap<String, Neighbour>, sighting: Sighting, stan
                     in_flight: false,
                     last_error: None,
                     session_seen: None,
+                    synced_at: None,
                 },
             );
         }
@@ -232,6 +252,7 @@ fn note_outcome(book: &mut HashMap<String, Neighbour>, outcome: Outcome) {
     match outcome.result {
         Ok(synced) => {
             neighbour.synced = Some(synced);
+            neighbour.synced_at = Some(Instant::now());
             neighbour.session_seen = outcome.number.max(neighbour.session_seen);
             neighbour.wanted_since = None;
             neighbour.failures = 0;
@@ -274,6 +295,7 @@ fn learn_answered_session(service: &SyncService, neighbour: &mut Neighbour) {
         return;
     }
     neighbour.session_seen = Some(last.number);
+    neighbour.synced_at = Some(Instant::now());
     neighbour.synced = Some(SyncedAt {
         ours: last.feed_head_after,
         theirs: neighbour
@@ -300,10 +322,13 @@ fn is_due(me: DeviceId, neighbour: &mut Neighbour, head: u64, now: Instant) -> b
     }
     // The smaller id answers for both counters; the larger only makes sure its own news
     // leaves, should the smaller one not come for it.
+    let settling = neighbour
+        .synced_at
+        .is_some_and(|at| now < at + ANNOUNCE_LAG);
     let wanted = match neighbour.synced {
         None => true,
         Some(synced) if me < theirs => {
-            synced.ours != head || synced.theirs != neighbour.sighting.state
+            synced.ours != head || (synced.theirs != neighbour.sighting.state && !settling)
         }
         Some(synced) => synced.ours != head,
     };
