@@ -533,6 +533,19 @@ fn sync_status_and_escaping(server: &Server, client: &mut Client, today: &str) {
     let page = client.get("/staff/sync?lang=en");
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.body.contains(&peer_id), "{}", page.body);
+    // On loopback nobody is announced: the neighbours' table says so, beside "sync now".
+    assert!(
+        page.body.contains("No other Tủ Sách device seen"),
+        "{}",
+        page.body
+    );
+    assert_eq!(status["neighbours"], serde_json::json!([]), "{status}");
+    // "Sync now" wants the form's token, then shows the sync page again.
+    let refused = client.post_form("/staff/sync/now", &[("csrf", "wrong")]);
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    let pressed = client.post_form("/staff/sync/now", &[]);
+    assert_eq!(pressed.status, 303, "{}", pressed.body);
+    assert_eq!(pressed.header("location").as_deref(), Some("/staff/sync"));
     assert!(
         page.body
             .contains("every library — District staff laptop «mule»"),
