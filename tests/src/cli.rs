@@ -18,10 +18,11 @@ pub fn tusach(data: &Path, args: &[&str]) -> Output {
         .expect("run tusach")
 }
 
-/// `tusach --data DATA ARGS…` with `input` on stdin (a password, say), which must succeed;
-/// returns its stdout.
-pub fn ok_with_input(data: &Path, args: &[&str], input: &str) -> String {
+/// `tusach --data DATA ARGS…` run from `cwd` (where relative file names are read), with
+/// `input` on stdin (a password, say), to completion.
+pub fn tusach_in(cwd: &Path, data: &Path, args: &[&str], input: &str) -> Output {
     let mut child = Command::new(tusach_binary())
+        .current_dir(cwd)
         .arg("--data")
         .arg(data)
         .args(args)
@@ -33,13 +34,24 @@ pub fn ok_with_input(data: &Path, args: &[&str], input: &str) -> String {
     if let Some(mut stdin) = child.stdin.take() {
         stdin.write_all(input.as_bytes()).expect("write stdin");
     }
-    let output = child.wait_with_output().expect("run tusach");
+    child.wait_with_output().expect("run tusach")
+}
+
+/// The same, which must succeed; returns its stdout.
+pub fn ok_in(cwd: &Path, data: &Path, args: &[&str], input: &str) -> String {
+    let output = tusach_in(cwd, data, args, input);
     assert!(
         output.status.success(),
-        "tusach {args:?} failed: {}",
+        "tusach {args:?} failed ({:?}): {}",
+        output.status,
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// [`ok_in`] from the current directory.
+pub fn ok_with_input(data: &Path, args: &[&str], input: &str) -> String {
+    ok_in(Path::new("."), data, args, input)
 }
 
 /// The same, which must succeed; returns its stdout.

@@ -5,9 +5,9 @@
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use tusach_tests::cli::digest;
+use tusach_tests::cli::{digest, ok_in, tusach_in};
 use tusach_tests::network::enrol;
 
 use tusach_tests::process::{run_ok, tusach_binary};
@@ -23,37 +23,8 @@ const MAX_ROUNDS: u64 = 16;
 /// Kills that must cut an incoming session short.
 const CUTS_WANTED: u64 = 2;
 
-/// `tusach --data DATA ARGS…` from `cwd`, with `input` on stdin.
-fn tusach_in(cwd: &Path, data: &Path, args: &[&str], input: &str) -> Output {
-    let mut child = Command::new(tusach_binary())
-        .current_dir(cwd)
-        .arg("--data")
-        .arg(data)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start tusach");
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin.write_all(input.as_bytes()).expect("write stdin");
-    }
-    child.wait_with_output().expect("run tusach")
-}
-
 fn ok(data: &Path, args: &[&str]) -> String {
     ok_in(Path::new("."), data, args, "")
-}
-
-fn ok_in(cwd: &Path, data: &Path, args: &[&str], input: &str) -> String {
-    let output = tusach_in(cwd, data, args, input);
-    assert!(
-        output.status.success(),
-        "tusach {args:?} failed ({:?}): {}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 fn seed(data: &Path, records: u64, start: u64) {
