@@ -29,6 +29,7 @@ mod opac;
 mod openapi;
 mod readers_pin;
 mod reports;
+mod route;
 mod session;
 
 use std::collections::HashMap;

@@ -11,6 +11,7 @@
 //! or write anything.
 
 mod ddc;
+pub mod district;
 mod facts;
 mod monthly;
 mod yearly;

@@ -206,3 +206,61 @@ fn a_loan_closed_as_lent_by_mistake_is_not_counted() {
     let march = MonthlyReport::of(&facts, 2026, 3);
     assert_eq!((march.loans, march.active_readers), (3, 2));
 }
+
+/// The district's view on a store holding one named library and the name of another it
+/// holds no data of; the store's own data in an unnamed library is not listed.
+#[test]
+fn the_district_lists_named_libraries_and_counts_those_it_holds() {
+    let (mut store, _desk, _dir) = small_store();
+    for (id, name) in [
+        ("xa-nghi-phu", "Thư viện xã Nghi Phú"),
+        ("xa-nghi-thai", "Thư viện xã Nghi Thái"),
+    ] {
+        crate::home_library::HomeLibrary {
+            id: id.to_owned(),
+            name: String::new(),
+        }
+        .name_if_unnamed(&mut store, Some(name))
+        .expect("name");
+    }
+    let unnamed = Desk::new(
+        "thu-vien-huyen",
+        PolicyMatrix::default(),
+        ClosedDays::default(),
+        "hub",
+    )
+    .expect("desk");
+    unnamed
+        .count_visits(&mut store, day(3, 2), 4)
+        .expect("visits");
+
+    let months = district::month_by_library(&mut store, 2026, 3).expect("district");
+    let listed: Vec<(&str, bool)> = months
+        .iter()
+        .map(|m| (m.library.id.as_str(), m.library.held))
+        .collect();
+    assert_eq!(listed, [("xa-nghi-phu", true), ("xa-nghi-thai", false)]);
+    let held = months[0]
+        .report
+        .as_ref()
+        .expect("a report for the held library");
+    assert_eq!((held.loans, held.visits), (3, 16));
+    assert_eq!(held, &MonthlyReport::of(&small_library().0, 2026, 3));
+    assert!(months[1].report.is_none());
+
+    let rows = ["rec-kieu", "rec-sao", "rec-none"]
+        .iter()
+        .map(|id| crate::search::record_row(id, &Default::default()))
+        .collect();
+    let titles = district::union_holdings(store.connection(), rows).expect("union");
+    let copies = |i: usize| {
+        titles[i]
+            .libraries
+            .get("xa-nghi-phu")
+            .map(|c| (c.on_shelf, c.reading_room, c.on_loan, c.total()))
+    };
+    // In April TS1 went out again and TS2 is still out: both Truyện Kiều copies are lent.
+    assert_eq!(copies(0), Some((0, 0, 2, 2)));
+    assert_eq!(copies(1), Some((0, 0, 1, 1)));
+    assert!(titles[2].libraries.is_empty());
+}

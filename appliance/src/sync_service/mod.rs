@@ -12,6 +12,7 @@
 //! device for the sync page, with pending counts in the scopes each shares with us.
 
 pub mod activity;
+pub mod contacts;
 pub mod hub;
 pub mod neighbours;
 pub mod peers;

@@ -43,6 +43,7 @@ use warp::{Filter, Reply};
 use super::auth::Staff;
 use super::input::{Field, Input};
 use super::layout::{self, Frame};
+use super::route::{Route, any_of, no_body, staff_form, staff_get, staff_json, with_param};
 use super::{
     ApiError, AppState, PageRequest, blocking, check_form_csrf, csrf_header, form_body, json_body,
     json_reply, page_request, staff, with_state,
@@ -354,99 +355,6 @@ fn asset_version(name: &str) -> String {
         .to_owned()
 }
 
-type Route = BoxedFilter<(warp::reply::Response,)>;
-
-/// A staff page: `GET` with the staff member and the page request.
-fn staff_get(
-    state: &Arc<AppState>,
-    path: impl Filter<Extract = (), Error = warp::Rejection> + Clone + Send + Sync + 'static,
-    handler: fn(&AppState, &Staff, &PageRequest) -> warp::reply::Response,
-) -> Route {
-    path.and(warp::get())
-        .and(staff(state.clone()))
-        .and(page_request())
-        .and(with_state(state.clone()))
-        .and_then(
-            move |who: Staff, request: PageRequest, state: Arc<AppState>| {
-                blocking(move || handler(&state, &who, &request))
-            },
-        )
-        .boxed()
-}
-
-/// A staff form: `POST` with the staff member, the page request and the form.
-fn staff_form(
-    state: &Arc<AppState>,
-    path: impl Filter<Extract = (), Error = warp::Rejection> + Clone + Send + Sync + 'static,
-    handler: fn(&AppState, &Staff, &PageRequest, &Input) -> warp::reply::Response,
-) -> Route {
-    path.and(warp::post())
-        .and(staff(state.clone()))
-        .and(page_request())
-        .and(form_body())
-        .and(with_state(state.clone()))
-        .and_then(
-            move |who: Staff, request: PageRequest, input: Input, state: Arc<AppState>| {
-                blocking(move || handler(&state, &who, &request, &input))
-            },
-        )
-        .boxed()
-}
-
-/// A staff JSON post: the staff member, the CSRF header and the body.
-fn staff_json(
-    state: &Arc<AppState>,
-    path: impl Filter<Extract = (), Error = warp::Rejection> + Clone + Send + Sync + 'static,
-    handler: fn(&AppState, &Staff, &str, &Input) -> Result<warp::reply::Response, ApiError>,
-) -> Route {
-    path.and(warp::post())
-        .and(staff(state.clone()))
-        .and(csrf_header())
-        .and(json_body())
-        .and(with_state(state.clone()))
-        .and_then(
-            move |who: Staff, csrf: String, input: Input, state: Arc<AppState>| {
-                blocking(move || json_result(handler(&state, &who, &csrf, &input)))
-            },
-        )
-        .boxed()
-}
-
-/// A staff page or form with one path parameter.
-fn with_param<T>(
-    state: &Arc<AppState>,
-    path: impl Filter<Extract = (String,), Error = warp::Rejection> + Clone + Send + Sync + 'static,
-    method: impl Filter<Extract = (), Error = warp::Rejection> + Clone + Send + Sync + 'static,
-    body: impl Filter<Extract = (T,), Error = warp::Rejection> + Clone + Send + Sync + 'static,
-    handler: fn(&AppState, &Staff, &PageRequest, &str, &T) -> warp::reply::Response,
-) -> Route
-where
-    T: Send + 'static,
-{
-    path.and(method)
-        .and(staff(state.clone()))
-        .and(page_request())
-        .and(body)
-        .and(with_state(state.clone()))
-        .and_then(
-            move |param: String,
-                  who: Staff,
-                  request: PageRequest,
-                  body: T,
-                  state: Arc<AppState>| {
-                blocking(move || handler(&state, &who, &request, &param, &body))
-            },
-        )
-        .boxed()
-}
-
-/// No body (GET pages and bodiless posts).
-fn no_body() -> impl Filter<Extract = ((),), Error = warp::Rejection> + Clone {
-    warp::any()
-        .map(|| ())
-        .and_then(|unit: ()| async move { Ok::<_, warp::Rejection>(unit) })
-}
-
 /// The CSRF header and an optional (ignored) body of at most the usual size, for JSON posts
 /// that take no fields.
 fn csrf_only() -> impl Filter<Extract = (String,), Error = warp::Rejection> + Clone {
@@ -578,18 +486,7 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
             })
             .boxed(),
     ];
-    let mut all: Option<Route> = None;
-    for route in routes {
-        all = Some(match all {
-            None => route,
-            Some(before) => before.or(route).unify().boxed(),
-        });
-    }
-    all.unwrap_or_else(|| {
-        warp::any()
-            .and_then(|| async { Err(warp::reject::not_found()) })
-            .boxed()
-    })
+    any_of(routes)
 }
 
 /// After a change to one reader: back to the reader's page, or the error on a page of its own.

@@ -8,6 +8,8 @@
 
 mod charts;
 mod csv;
+mod district_csv;
+mod district_get;
 mod exception_resolve;
 mod exceptions_get;
 mod network_get;
@@ -16,23 +18,21 @@ mod stats_get;
 mod stats_month_csv;
 mod sync_now_post;
 mod sync_status_get;
+mod union_catalogue_get;
 mod visits_get;
 mod visits_post;
 
 use std::sync::Arc;
 
+use warp::Reply;
 use warp::filters::BoxedFilter;
 use warp::http::StatusCode;
-use warp::{Filter, Reply};
 
 use super::auth::Staff;
 use super::i18n::Lang;
-use super::input::Input;
 use super::layout::{self, Frame};
-use super::{
-    ApiError, AppState, PageRequest, Params, blocking, csrf_header, form_body, json_body,
-    page_request, staff, with_state,
-};
+use super::route::{any_of, staff_api_get, staff_form, staff_get, staff_json, with_param};
+use super::{ApiError, AppState, PageRequest, form_body};
 
 /// The frame of a staff page of this area.
 fn frame<'a>(state: &'a AppState, staff: &'a Staff, request: &'a PageRequest) -> Frame<'a> {
@@ -107,167 +107,69 @@ fn class_label(lang: Lang, class: usize) -> String {
 }
 
 pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
-    let s = state.clone();
-    let stats = warp::path!("staff" / "stats")
-        .and(warp::get())
-        .and(staff(s.clone()))
-        .and(page_request())
-        .and(with_state(s.clone()))
-        .and_then(|who, request, state: Arc<AppState>| {
-            blocking(move || stats_get::get(&state, &who, &request))
-        });
-    let stats_json = warp::path!("api" / "stats")
-        .and(warp::get())
-        .and(staff(s.clone()))
-        .and(warp::query::<Params>())
-        .and(with_state(s.clone()))
-        .and_then(|_who: Staff, params: Params, state: Arc<AppState>| {
-            blocking(move || stats_get::get_json(&state, &params))
-        });
-    let month_csv = warp::path!("staff" / "stats" / "month.csv")
-        .and(warp::get())
-        .and(staff(s.clone()))
-        .and(page_request())
-        .and(with_state(s.clone()))
-        .and_then(|who, request, state: Arc<AppState>| {
-            blocking(move || stats_month_csv::get(&state, &who, &request))
-        });
-    let visits = warp::path!("staff" / "visits")
-        .and(warp::get())
-        .and(staff(s.clone()))
-        .and(page_request())
-        .and(with_state(s.clone()))
-        .and_then(|who, request, state: Arc<AppState>| {
-            blocking(move || visits_get::get(&state, &who, &request))
-        });
-    let visits_post = warp::path!("staff" / "visits")
-        .and(warp::post())
-        .and(staff(s.clone()))
-        .and(page_request())
-        .and(form_body())
-        .and(with_state(s.clone()))
-        .and_then(|who, request, input: Input, state: Arc<AppState>| {
-            blocking(move || visits_post::post_form(&state, &who, &request, &input))
-        });
-    let visits_json = warp::path!("api" / "visits")
-        .and(warp::post())
-        .and(staff(s.clone()))
-        .and(json_body())
-        .and(csrf_header())
-        .and(with_state(s.clone()))
-        .and_then(|who, input: Input, csrf: String, state: Arc<AppState>| {
-            blocking(move || visits_post::post_json(&state, &who, &input, &csrf))
-        });
-    let exceptions = warp::path!("staff" / "exceptions")
-        .and(warp::get())
-        .and(staff(s.clone()))
-        .and(page_request())
-        .and(with_state(s.clone()))
-        .and_then(|who, request, state: Arc<AppState>| {
-            blocking(move || exceptions_get::get(&state, &who, &request))
-        });
-    let exceptions_json = warp::path!("api" / "exceptions")
-        .and(warp::get())
-        .and(staff(s.clone()))
-        .and(with_state(s.clone()))
-        .and_then(|_who: Staff, state: Arc<AppState>| {
-            blocking(move || exceptions_get::get_json(&state))
-        });
-    let resolve = warp::path!("staff" / "exceptions" / "resolve")
-        .and(warp::post())
-        .and(staff(s.clone()))
-        .and(page_request())
-        .and(form_body())
-        .and(with_state(s.clone()))
-        .and_then(|who, request, input: Input, state: Arc<AppState>| {
-            blocking(move || exception_resolve::post_form(&state, &who, &request, &input))
-        });
-    let resolve_json = warp::path!("api" / "exceptions" / "resolve")
-        .and(warp::post())
-        .and(staff(s.clone()))
-        .and(json_body())
-        .and(csrf_header())
-        .and(with_state(s.clone()))
-        .and_then(|who, input: Input, csrf: String, state: Arc<AppState>| {
-            blocking(move || exception_resolve::post_json(&state, &who, &input, &csrf))
-        });
-    let sync = warp::path!("staff" / "sync")
-        .and(warp::get())
-        .and(staff(s.clone()))
-        .and(page_request())
-        .and(with_state(s.clone()))
-        .and_then(|who, request, state: Arc<AppState>| {
-            blocking(move || sync_status_get::get(&state, &who, &request))
-        });
-    let sync_now = warp::path!("staff" / "sync" / "now")
-        .and(warp::post())
-        .and(staff(s.clone()))
-        .and(page_request())
-        .and(form_body())
-        .and(with_state(s.clone()))
-        .and_then(|who, request, input: Input, state: Arc<AppState>| {
-            blocking(move || sync_now_post::post_form(&state, &who, &request, &input))
-        });
-    let network = warp::path!("staff" / "network")
-        .and(warp::get())
-        .and(staff(s.clone()))
-        .and(page_request())
-        .and(with_state(s.clone()))
-        .and_then(|who, request, state: Arc<AppState>| {
-            blocking(move || network_get::get(&state, &who, &request, None, None))
-        });
-    let network_post = warp::path!("staff" / "network" / String)
-        .and(warp::post())
-        .and(staff(s.clone()))
-        .and(page_request())
-        .and(form_body())
-        .and(with_state(s.clone()))
-        .and_then(
-            |action: String, who, request, input: Input, state: Arc<AppState>| async move {
-                if !matches!(action.as_str(), "code" | "join" | "revoke") {
-                    return Err(warp::reject::not_found());
-                }
-                blocking(move || network_post::post_form(&state, &who, &request, &input, &action))
-                    .await
-            },
-        );
-    let sync_json = warp::path!("api" / "sync" / "status")
-        .and(warp::get())
-        .and(staff(s.clone()))
-        .and(with_state(state))
-        .and_then(|_who: Staff, state: Arc<AppState>| {
-            blocking(move || sync_status_get::get_json(&state))
-        });
-    stats
-        .or(stats_json)
-        .unify()
-        .or(month_csv)
-        .unify()
-        .or(visits)
-        .unify()
-        .or(visits_post)
-        .unify()
-        .or(visits_json)
-        .unify()
-        .or(exceptions)
-        .unify()
-        .or(exceptions_json)
-        .unify()
-        .or(resolve)
-        .unify()
-        .or(resolve_json)
-        .unify()
-        .or(sync)
-        .unify()
-        .or(sync_now)
-        .unify()
-        .or(sync_json)
-        .unify()
-        .or(network)
-        .unify()
-        .or(network_post)
-        .unify()
-        .boxed()
+    let s = &state;
+    any_of(vec![
+        staff_get(s, warp::path!("staff" / "stats"), stats_get::get),
+        staff_api_get(s, warp::path!("api" / "stats"), stats_get::get_json),
+        staff_get(
+            s,
+            warp::path!("staff" / "stats" / "month.csv"),
+            stats_month_csv::get,
+        ),
+        staff_get(s, warp::path!("staff" / "visits"), visits_get::get),
+        staff_form(s, warp::path!("staff" / "visits"), visits_post::post_form),
+        staff_json(
+            s,
+            warp::path!("api" / "visits"),
+            |state, who, csrf, input| Ok(visits_post::post_json(state, who, input, csrf)),
+        ),
+        staff_get(s, warp::path!("staff" / "exceptions"), exceptions_get::get),
+        staff_api_get(s, warp::path!("api" / "exceptions"), |state, _| {
+            exceptions_get::get_json(state)
+        }),
+        staff_form(
+            s,
+            warp::path!("staff" / "exceptions" / "resolve"),
+            exception_resolve::post_form,
+        ),
+        staff_json(
+            s,
+            warp::path!("api" / "exceptions" / "resolve"),
+            |state, who, csrf, input| Ok(exception_resolve::post_json(state, who, input, csrf)),
+        ),
+        staff_get(s, warp::path!("staff" / "sync"), sync_status_get::get),
+        staff_form(
+            s,
+            warp::path!("staff" / "sync" / "now"),
+            sync_now_post::post_form,
+        ),
+        staff_api_get(s, warp::path!("api" / "sync" / "status"), |state, _| {
+            sync_status_get::get_json(state)
+        }),
+        staff_get(
+            s,
+            warp::path!("staff" / "network"),
+            |state, who, request| network_get::get(state, who, request, None, None),
+        ),
+        with_param(
+            s,
+            warp::path!("staff" / "network" / String),
+            warp::post(),
+            form_body(),
+            network_post::post_action,
+        ),
+        staff_get(s, warp::path!("staff" / "district"), district_get::get),
+        staff_get(
+            s,
+            warp::path!("staff" / "district" / "month.csv"),
+            district_csv::get,
+        ),
+        staff_get(
+            s,
+            warp::path!("staff" / "district" / "catalogue"),
+            union_catalogue_get::get,
+        ),
+    ])
 }
 
 /// The OpenAPI path items of this area's JSON endpoints.

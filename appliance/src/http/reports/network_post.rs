@@ -129,7 +129,29 @@ fn revoke(state: &AppState, input: &Input) -> Result<(), ApiError> {
         .map_err(network_error)
 }
 
-pub fn post_form(
+/// `POST /staff/network/{action}`: `code`, `join` or `revoke`; any other action is not a page.
+pub fn post_action(
+    state: &AppState,
+    staff: &Staff,
+    request: &PageRequest,
+    action: &str,
+    input: &Input,
+) -> warp::reply::Response {
+    if !matches!(action, "code" | "join" | "revoke") {
+        let error = ApiError::NotFound {
+            vi: "Không có trang này.".into(),
+            en: "There is no such page.".into(),
+        };
+        return super::error_page(
+            &super::frame(state, staff, request),
+            &error,
+            "/staff/network",
+        );
+    }
+    post_form(state, staff, request, input, action)
+}
+
+fn post_form(
     state: &AppState,
     staff: &Staff,
     request: &PageRequest,

@@ -44,17 +44,19 @@ pub fn get(state: &AppState, staff: &Staff, request: &PageRequest) -> warp::repl
     };
     let month = format!("{:04}-{:02}", report.year, report.month);
     let body = csv(&state.library.name, &month, &report);
+    // The library id is lowercase letters, digits and '-' (checked when it was chosen).
+    download(body, &format!("tusach-{}-{month}.csv", state.library.id))
+}
+
+/// A CSV file to download, not to cache. `file_name` must be plain ASCII without quotes.
+pub(super) fn download(body: String, file_name: &str) -> warp::reply::Response {
     let mut response = warp::reply::with_status(body, StatusCode::OK).into_response();
     let headers = response.headers_mut();
     headers.insert(
         "content-type",
         HeaderValue::from_static("text/csv; charset=utf-8"),
     );
-    // The library id is lowercase letters, digits and '-' (checked when it was chosen).
-    if let Ok(value) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"tusach-{}-{month}.csv\"",
-        state.library.id
-    )) {
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
         headers.insert("content-disposition", value);
     }
     headers.insert("cache-control", HeaderValue::from_static("no-store"));
@@ -63,6 +65,14 @@ pub fn get(state: &AppState, staff: &Staff, request: &PageRequest) -> warp::repl
 
 /// The CSV text: a header, then one row per figure.
 pub(super) fn csv(library: &str, month: &str, report: &MonthlyReport) -> String {
+    let mut out = header();
+    rows(&mut out, library, month, report);
+    out
+}
+
+/// The byte-order mark and the header line. The district's file has the same columns, one
+/// library after another, so the commune files and the district's paste into one sheet.
+pub(super) fn header() -> String {
     let mut out = String::from(BOM);
     out.push_str(&line(&[
         "Thư viện",
@@ -72,6 +82,11 @@ pub(super) fn csv(library: &str, month: &str, report: &MonthlyReport) -> String 
         "Nhóm",
         "Số liệu",
     ]));
+    out
+}
+
+/// One line per figure of one library's month.
+pub(super) fn rows(out: &mut String, library: &str, month: &str, report: &MonthlyReport) {
     let mut row = |code: &str, figure: &str, group: &str, value: i64| {
         out.push_str(&line(&[
             library,
@@ -163,7 +178,6 @@ pub(super) fn csv(library: &str, month: &str, report: &MonthlyReport) -> String 
         "",
         report.collection_by_class.iter().sum::<i64>() + report.collection_unclassified,
     );
-    out
 }
 
 #[cfg(test)]
