@@ -403,6 +403,46 @@ pub fn check_form_csrf(staff: &Staff, input: &Input) -> Result<(), ApiError> {
     check_csrf(staff, &presented.unwrap_or_default())
 }
 
+/// One route of an area, boxed: the areas' route lists are vectors of these.
+pub type Route = BoxedFilter<(warp::reply::Response,)>;
+
+/// A staff page: `GET` with the staff member and the page request.
+pub fn staff_get(
+    state: &Arc<AppState>,
+    path: impl Filter<Extract = (), Error = warp::Rejection> + Clone + Send + Sync + 'static,
+    handler: fn(&AppState, &Staff, &PageRequest) -> warp::reply::Response,
+) -> Route {
+    path.and(warp::get())
+        .and(staff(state.clone()))
+        .and(page_request())
+        .and(with_state(state.clone()))
+        .and_then(
+            move |who: Staff, request: PageRequest, state: Arc<AppState>| {
+                blocking(move || handler(&state, &who, &request))
+            },
+        )
+        .boxed()
+}
+
+/// A staff form: `POST` with the staff member, the page request and the form.
+pub fn staff_form(
+    state: &Arc<AppState>,
+    path: impl Filter<Extract = (), Error = warp::Rejection> + Clone + Send + Sync + 'static,
+    handler: fn(&AppState, &Staff, &PageRequest, &Input) -> warp::reply::Response,
+) -> Route {
+    path.and(warp::post())
+        .and(staff(state.clone()))
+        .and(page_request())
+        .and(form_body())
+        .and(with_state(state.clone()))
+        .and_then(
+            move |who: Staff, request: PageRequest, input: Input, state: Arc<AppState>| {
+                blocking(move || handler(&state, &who, &request, &input))
+            },
+        )
+        .boxed()
+}
+
 /// Runs a handler off the async threads: the library's SQLite work blocks.
 pub async fn blocking<F>(handler: F) -> Result<warp::reply::Response, Rejection>
 where

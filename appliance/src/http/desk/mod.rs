@@ -44,8 +44,8 @@ use super::auth::Staff;
 use super::input::{Field, Input};
 use super::layout::{self, Frame};
 use super::{
-    ApiError, AppState, PageRequest, blocking, check_form_csrf, csrf_header, form_body, json_body,
-    json_reply, page_request, staff, with_state,
+    ApiError, AppState, PageRequest, Route, blocking, check_form_csrf, csrf_header, form_body,
+    json_body, json_reply, page_request, staff, staff_form, staff_get, with_state,
 };
 use crate::circulation::desk::Refusal;
 use crate::circulation::holds::HoldRefusal;
@@ -352,45 +352,6 @@ fn asset_version(name: &str) -> String {
         .unwrap_or_default()
         .trim_matches('"')
         .to_owned()
-}
-
-type Route = BoxedFilter<(warp::reply::Response,)>;
-
-/// A staff page: `GET` with the staff member and the page request.
-fn staff_get(
-    state: &Arc<AppState>,
-    path: impl Filter<Extract = (), Error = warp::Rejection> + Clone + Send + Sync + 'static,
-    handler: fn(&AppState, &Staff, &PageRequest) -> warp::reply::Response,
-) -> Route {
-    path.and(warp::get())
-        .and(staff(state.clone()))
-        .and(page_request())
-        .and(with_state(state.clone()))
-        .and_then(
-            move |who: Staff, request: PageRequest, state: Arc<AppState>| {
-                blocking(move || handler(&state, &who, &request))
-            },
-        )
-        .boxed()
-}
-
-/// A staff form: `POST` with the staff member, the page request and the form.
-fn staff_form(
-    state: &Arc<AppState>,
-    path: impl Filter<Extract = (), Error = warp::Rejection> + Clone + Send + Sync + 'static,
-    handler: fn(&AppState, &Staff, &PageRequest, &Input) -> warp::reply::Response,
-) -> Route {
-    path.and(warp::post())
-        .and(staff(state.clone()))
-        .and(page_request())
-        .and(form_body())
-        .and(with_state(state.clone()))
-        .and_then(
-            move |who: Staff, request: PageRequest, input: Input, state: Arc<AppState>| {
-                blocking(move || handler(&state, &who, &request, &input))
-            },
-        )
-        .boxed()
 }
 
 /// A staff JSON post: the staff member, the CSRF header and the body.
