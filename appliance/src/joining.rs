@@ -29,7 +29,7 @@ use tusach_sync::{SessionReport, Store, StoreError};
 
 use crate::accounts::{BackendError, HeldBack, InvalidLibrary, OneTimePassword, StaffDirectory};
 use crate::home_library::{self, HomeLibrary, HomeLibraryError};
-use crate::sync_service::{SyncError, SyncService};
+use crate::sync_service::{LinkKind, SyncError, SyncService};
 
 /// What [`settle_first_admin`] did.
 #[derive(Debug)]
@@ -152,7 +152,7 @@ pub async fn join(
             .map_err(|_| JoinError::StorePoisoned)?;
         prepare_first_sync(&mut store)?
     };
-    let first_sync = service.sync_with(hub, timeout).await;
+    let first_sync = service.sync_with(hub, LinkKind::Hub, timeout).await;
     let mut after_sync = HeldBack::default();
     if let (Some(library), Ok(_)) = (&library, &first_sync) {
         // Inside serve, its after-session hook may have restored them already; here it is for

@@ -1,6 +1,7 @@
 //! `tusach serve`: the long-running appliance and the one owner of its data folder: the web
 //! server (readers' search, JSON API, health), the sync listener, the hub schedule
-//! (`--hub`), and the control socket on which console commands run, until SIGTERM or Ctrl-C.
+//! (`--hub`), the neighbours found by mDNS, the addresses an admin typed on the sync page, and
+//! the control socket on which console commands run, until SIGTERM or Ctrl-C.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -15,7 +16,7 @@ use crate::home_library::{HomeLibrary, LibraryChoice};
 use crate::joining::{self, FirstAdmin};
 use crate::sync_service::SyncService;
 use crate::sync_service::hub::HubSchedule;
-use crate::sync_service::neighbours;
+use crate::sync_service::{manual_peers, neighbours};
 use tusach_sync::discovery::{Discovery, SERVICE_TYPE};
 
 /// Resolves on Ctrl-C or SIGTERM (what systemd sends), so the stores close cleanly.
@@ -213,6 +214,8 @@ pub fn run_until_signal(data: &DataDir, options: ServeOptions) -> anyhow::Result
                 crate::sync_service::hub::run(sync.clone(), schedule, stopped()).await;
             }
         };
+        // Always runs: with no address typed it only waits for one.
+        let typed_addresses = manual_peers::run(sync.clone(), stopped());
         let library_id = library.id.clone();
         let neighbours = async {
             if !mdns {
@@ -244,7 +247,8 @@ pub fn run_until_signal(data: &DataDir, options: ServeOptions) -> anyhow::Result
             .incoming(web_listener)
             .graceful(stopped())
             .run();
-        let (peers, console, (), (), ()) = tokio::join!(peers, console, schedule, neighbours, web);
+        let (peers, console, (), (), (), ()) =
+            tokio::join!(peers, console, schedule, neighbours, typed_addresses, web);
         peers.context("sync listener")?;
         console.context("control socket")?;
         Ok(())

@@ -15,6 +15,7 @@ use anyhow::{Context, bail};
 use tusach_sync::{DeviceId, SessionReport};
 
 use crate::console::Console;
+use crate::sync_service::LinkKind;
 
 #[derive(clap::Args)]
 pub struct SyncArgs {
@@ -97,7 +98,7 @@ fn sync_with_peer(
     let service = console.sync.clone();
     let report = console
         .runtime
-        .block_on(service.sync_with(peer, timeout))
+        .block_on(service.sync_with(peer, LinkKind::Command, timeout))
         .with_context(|| format!("sync with {peer} failed"))?;
     print_report(console.out, &report, started.elapsed(), json)?;
     Ok(())

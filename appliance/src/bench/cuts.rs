@@ -19,7 +19,7 @@ use serde_json::json;
 use tusach_sync::{Durability, Store, StoreOptions};
 
 use crate::data_dir::DataDir;
-use crate::sync_service::SyncService;
+use crate::sync_service::{LinkKind, SyncService};
 
 /// What the run is asked to do.
 pub struct CutsOptions {
@@ -166,7 +166,11 @@ fn bootstrap(
             bail!("no bootstrap after 1000 attempts");
         }
         let before = lock(service.store())?.feed_len()?;
-        let result = runtime.block_on(service.sync_with(&address, Duration::from_secs(60)));
+        let result = runtime.block_on(service.sync_with(
+            &address,
+            LinkKind::Command,
+            Duration::from_secs(60),
+        ));
         let gained = lock(service.store())?.feed_len()? - before;
         match result {
             Ok(report) => break report,

@@ -1,6 +1,7 @@
-//! What the sync status page says about each peer's last session: when it was tried, how it
-//! ended in plain words, and how many bytes moved. In memory only: it answers "did the
-//! noon sync work?", while the store's peer contacts keep the durable history.
+//! What the sync status page says about each peer's last session: when it was tried, over
+//! which kind of link, how it ended in plain words, and how many bytes moved. In memory only:
+//! it answers "did the noon sync work?", while the store's peer contacts keep the durable
+//! history.
 
 use std::collections::HashMap;
 
@@ -9,6 +10,40 @@ use tusach_sync::transport::tcp::TcpSyncError;
 
 /// Peers remembered at most; a listener answering strangers must not grow without bound.
 const MAX_PEERS: usize = 64;
+
+/// How a session came about: who decided to start it, over what. Named where the session
+/// starts (each scheduler, the listener, the console), because afterwards an address alone
+/// cannot tell a typed address from a neighbour mDNS found. More kinds will come (the serial
+/// line): code that names them in words matches every variant, so a new one is not forgotten.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkKind {
+    /// A neighbour mDNS found on this network.
+    Neighbour,
+    /// An address an admin typed on the sync page (see [`super::manual_peers`]).
+    Manual,
+    /// The district hub: `serve --hub`'s schedule, or joining.
+    Hub,
+    /// The other device dialled this one.
+    Incoming,
+    /// A sealed bundle file carried on a USB stick.
+    Usb,
+    /// Someone typed `tusach sync --peer` at this device's console.
+    Command,
+}
+
+impl LinkKind {
+    /// The stable name the JSON API uses.
+    pub fn code(self) -> &'static str {
+        match self {
+            LinkKind::Neighbour => "neighbour",
+            LinkKind::Manual => "manual",
+            LinkKind::Hub => "hub",
+            LinkKind::Incoming => "incoming",
+            LinkKind::Usb => "usb",
+            LinkKind::Command => "command",
+        }
+    }
+}
 
 /// How a session ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,6 +62,7 @@ pub struct PeerActivity {
     /// The address dialled, the peer's device id, or (when an incoming peer failed before
     /// saying who it is) its IP address.
     pub peer: String,
+    pub link: LinkKind,
     /// Unix seconds when the session ended.
     pub last_attempt: i64,
     pub outcome: SessionOutcome,
@@ -43,6 +79,7 @@ impl ActivityLog {
     pub(super) fn note(
         &mut self,
         peer: String,
+        link: LinkKind,
         now: i64,
         result: &Result<SessionReport, TcpSyncError>,
     ) {
@@ -71,6 +108,7 @@ impl ActivityLog {
             peer.clone(),
             PeerActivity {
                 peer,
+                link,
                 last_attempt: now,
                 outcome,
                 bytes_in,
@@ -99,15 +137,26 @@ mod tests {
     fn the_log_keeps_the_last_session_per_peer_and_forgets_the_oldest_peer_when_full() {
         let mut log = ActivityLog::default();
         let failed = Err(TcpSyncError::Closed);
-        log.note("hub:7654".into(), 10, &failed);
-        log.note("hub:7654".into(), 20, &Ok(SessionReport::default()));
+        log.note("hub:7654".into(), LinkKind::Hub, 10, &failed);
+        log.note(
+            "hub:7654".into(),
+            LinkKind::Command,
+            20,
+            &Ok(SessionReport::default()),
+        );
         let recent = log.recent();
         assert_eq!(recent.len(), 1);
         assert_eq!(recent[0].last_attempt, 20);
+        assert_eq!(recent[0].link, LinkKind::Command, "the last session's link");
         assert!(matches!(recent[0].outcome, SessionOutcome::Synced { .. }));
 
         for i in 0..MAX_PEERS {
-            log.note(format!("10.0.0.{i}"), 100 + i as i64, &failed);
+            log.note(
+                format!("10.0.0.{i}"),
+                LinkKind::Incoming,
+                100 + i as i64,
+                &failed,
+            );
         }
         let recent = log.recent();
         assert_eq!(recent.len(), MAX_PEERS);

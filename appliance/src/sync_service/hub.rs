@@ -10,7 +10,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::SyncService;
+use super::retry::Backoff;
+use super::{LinkKind, SyncService};
 
 /// How long a hub may stay silent within a session.
 const HUB_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -31,11 +32,11 @@ pub struct HubSchedule {
 impl HubSchedule {
     /// The wait after `failures` failures in a row (0 after a success).
     fn wait_after(&self, failures: u32) -> Duration {
-        if failures == 0 {
-            return self.every;
+        Backoff {
+            first: FIRST_RETRY,
+            ceiling: self.every,
         }
-        let doubled = FIRST_RETRY.saturating_mul(1u32 << (failures - 1).min(16));
-        doubled.min(self.every)
+        .wait_after(failures)
     }
 }
 
@@ -69,7 +70,10 @@ pub async fn run(
                 eprintln!("a default route appeared: syncing with the hub {}", schedule.addr);
             }
         }
-        match service.sync_with(&schedule.addr, HUB_IDLE_TIMEOUT).await {
+        match service
+            .sync_with(&schedule.addr, LinkKind::Hub, HUB_IDLE_TIMEOUT)
+            .await
+        {
             Ok(report) => {
                 failures = 0;
                 eprintln!(

@@ -8,14 +8,20 @@
 //! It decides nothing about what a session sends (that is `tusach_sync`'s protocol) and it
 //! prints nothing: callers turn its reports into words. [`hub`] is the schedule on which
 //! `serve --hub` dials the district's hub by itself; [`neighbours`] is how it finds and dials
-//! the members on its own network by mDNS. [`peers`] names peers by library and
-//! device for the sync page, with pending counts in the scopes each shares with us.
+//! the members on its own network by mDNS; [`manual_peers`] dials the addresses an admin typed,
+//! for peers mDNS cannot reach (another subnet). [`retry`] is the backoff they share. Every
+//! session is noted with its [`LinkKind`]: who started it, over what. [`peers`] names peers by
+//! library and device for the sync page, with pending counts in the scopes each shares with
+//! us; [`carrying`] is what a district laptop holds for each destination.
 
 pub mod activity;
+pub mod carrying;
 pub mod contacts;
 pub mod hub;
+pub mod manual_peers;
 pub mod neighbours;
 pub mod peers;
+pub mod retry;
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -32,7 +38,7 @@ use tusach_sync::transport::tcp::{self, TcpSyncError};
 use tusach_sync::trust::{EnrolmentCode, Grant};
 use tusach_sync::{DeviceId, SessionReport, Store, StoreError};
 
-pub use activity::{PeerActivity, SessionOutcome};
+pub use activity::{LinkKind, PeerActivity, SessionOutcome};
 
 /// How much of a bundle is cut into one batch (the same size as a network batch).
 const BUNDLE_BATCH_BYTES: usize = 256 * 1024;
@@ -100,6 +106,8 @@ pub struct SyncService {
     neighbours: Mutex<Vec<neighbours::NeighbourView>>,
     /// Counts the librarian's "sync now" presses; the schedulers watch it.
     sync_now: tokio::sync::watch::Sender<u64>,
+    /// The typed addresses' edits and how their scheduler last saw them.
+    manual_peers: manual_peers::ManualPeerBoard,
 }
 
 /// The last finished session with a peer, as the neighbours' scheduler needs it.
@@ -111,6 +119,8 @@ pub struct LastSession {
     pub feed_head_after: u64,
     /// Changes this device sent in it.
     pub changes_sent: u64,
+    /// How it came about.
+    pub link: LinkKind,
 }
 
 impl SyncService {
@@ -126,6 +136,7 @@ impl SyncService {
             sessions_finished: std::sync::atomic::AtomicU64::new(0),
             neighbours: Mutex::new(Vec::new()),
             sync_now: tokio::sync::watch::Sender::new(0),
+            manual_peers: manual_peers::ManualPeerBoard::default(),
         })
     }
 
@@ -206,11 +217,13 @@ impl SyncService {
         }
     }
 
-    /// Dials `addr` and runs one session as the initiator. The only place outgoing sessions
-    /// start. Waits for a session already running with the same address to end first.
+    /// Dials `addr` and runs one session as the initiator, noted as a session over `link`.
+    /// The only place outgoing sessions start. Waits for a session already running with the
+    /// same address to end first.
     pub async fn sync_with(
         &self,
         addr: &str,
+        link: LinkKind,
         idle_timeout: Duration,
     ) -> Result<SessionReport, SyncError> {
         let guard = self.guard_for(addr);
@@ -223,7 +236,7 @@ impl SyncService {
             idle_timeout,
         )
         .await;
-        self.finished(addr.to_owned(), &result);
+        self.finished(addr.to_owned(), link, &result);
         Ok(result?)
     }
 
@@ -266,7 +279,7 @@ impl SyncService {
                     ),
                     Err(error) => eprintln!("sync session with {peer} failed: {error}"),
                 }
-                service.finished(name, &result);
+                service.finished(name, LinkKind::Incoming, &result);
             },
         );
         let served = tcp::serve(
@@ -348,17 +361,17 @@ impl SyncService {
 
     /// Notes a finished or failed session: in memory for the status page, and in the store
     /// (when the peer is known) so the page still knows after a restart.
-    fn finished(&self, peer: String, result: &Result<SessionReport, TcpSyncError>) {
+    fn finished(&self, peer: String, link: LinkKind, result: &Result<SessionReport, TcpSyncError>) {
         if let Ok(report) = result {
-            self.note_contact(report);
+            self.note_contact(report, link);
         }
         if let Ok(mut log) = self.activity.lock() {
-            log.note(peer, unix_now(), result);
+            log.note(peer, link, unix_now(), result);
         }
     }
 
     /// Best effort: a failure here loses a timestamp, never data, so it is only logged.
-    fn note_contact(&self, report: &SessionReport) {
+    fn note_contact(&self, report: &SessionReport, link: LinkKind) {
         let Some(peer) = report.peer else { return };
         match self.store.lock() {
             Ok(mut store) => {
@@ -378,6 +391,7 @@ impl SyncService {
                             number,
                             feed_head_after,
                             changes_sent: report.changes_sent as u64,
+                            link,
                         },
                     );
                 }

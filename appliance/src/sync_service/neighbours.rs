@@ -33,7 +33,8 @@ use tusach_sync::protocol::secure::LinkTrust;
 use tusach_sync::transport::tcp::unix_now;
 use tusach_sync::trust::{self, MemberRole, TrustError};
 
-use super::{SyncError, SyncService};
+use super::retry::Backoff;
+use super::{LinkKind, SyncError, SyncService};
 
 /// How often the scheduler looks at the store's feed and its neighbours.
 const TICK: Duration = Duration::from_millis(250);
@@ -263,9 +264,11 @@ fn note_outcome(book: &mut HashMap<String, Neighbour>, outcome: Outcome) {
             let wait = if error.is_permanent() {
                 AFTER_REFUSAL
             } else {
-                FIRST_RETRY
-                    .saturating_mul(1u32 << (neighbour.failures - 1).min(16))
-                    .min(MAX_RETRY)
+                Backoff {
+                    first: FIRST_RETRY,
+                    ceiling: MAX_RETRY,
+                }
+                .wait_after(neighbour.failures)
             };
             neighbour.not_before = Instant::now() + wait;
             eprintln!(
@@ -382,7 +385,7 @@ async fn sync_any(
     let mut last = None;
     for addr in addresses {
         match service
-            .sync_with(&addr.to_string(), SESSION_IDLE_TIMEOUT)
+            .sync_with(&addr.to_string(), LinkKind::Neighbour, SESSION_IDLE_TIMEOUT)
             .await
         {
             Ok(report) => return Ok(report),

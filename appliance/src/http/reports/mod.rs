@@ -1,11 +1,13 @@
 //! Reports and the back office of a library: statistics with charts (`/staff/stats`), the
 //! monthly CSV for the district (`/staff/stats/month.csv`), the visit counter at the door
-//! (`/staff/visits`), the exceptions inbox (`/staff/exceptions`) and the sync status
-//! (`/staff/sync`), with their JSON twins under `/api/`.
+//! (`/staff/visits`), the exceptions inbox (`/staff/exceptions`), the sync status
+//! (`/staff/sync`) with its typed peer addresses, and what this device carries for whom
+//! (`/staff/sync/carrying`), with their JSON twins under `/api/`.
 //!
 //! Handlers only parse, call the domain ([`crate::reports`], the [`crate::circulation`] desk,
 //! the store's peer status) and render. One file per resource action.
 
+mod carrying_get;
 mod charts;
 mod csv;
 mod district_csv;
@@ -17,6 +19,8 @@ mod network_post;
 mod stats_get;
 mod stats_month_csv;
 mod sync_now_post;
+mod sync_peer_add;
+mod sync_peer_remove;
 mod sync_status_get;
 mod union_catalogue_get;
 mod visits_get;
@@ -146,6 +150,24 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
         staff_api_get(s, warp::path!("api" / "sync" / "status"), |state, _| {
             sync_status_get::get_json(state)
         }),
+        staff_form(
+            s,
+            warp::path!("staff" / "sync" / "peers" / "add"),
+            sync_peer_add::post_form,
+        ),
+        staff_form(
+            s,
+            warp::path!("staff" / "sync" / "peers" / "remove"),
+            sync_peer_remove::post_form,
+        ),
+        staff_get(
+            s,
+            warp::path!("staff" / "sync" / "carrying"),
+            carrying_get::get,
+        ),
+        staff_api_get(s, warp::path!("api" / "sync" / "carrying"), |state, _| {
+            carrying_get::get_json(state)
+        }),
         staff_get(
             s,
             warp::path!("staff" / "network"),
@@ -193,6 +215,14 @@ pub fn openapi_paths() -> serde_json::Value {
     // The people of a card registered twice (or replaced), and earlier choices for a case.
     let registrations = serde_json::json!({"type": "array", "items": {"type": "object", "properties": {"id": {"type": "string"}, "card": {"type": "string"}, "name": {"type": "string"}, "contact": {"type": "string", "nullable": true}, "desk": {"type": "string"}, "registered": {"type": "string", "format": "date", "nullable": true}}}});
     let history = serde_json::json!({"type": "array", "items": {"type": "object", "properties": {"resolution": {"type": "string"}, "desk": {"type": "string"}, "on": {"type": "string", "format": "date"}}}});
+    let link = serde_json::json!({"type": "string", "nullable": true, "enum": ["neighbour", "manual", "hub", "incoming", "usb", "command"], "description": "How the last session came about (null: none since serve started). More kinds may come."});
+    let destination = serde_json::json!({"type": "object", "properties": {
+        "device": {"type": "string"},
+        "role": {"type": "string", "enum": ["appliance", "hub"]},
+        "label": {"type": "string"},
+        "carries": {"type": "integer", "description": "Changes held here that it was last known to lack."},
+        "last_contact": {"type": "string", "format": "date-time", "nullable": true}
+    }});
     let loan = serde_json::json!({
         "type": "object",
         "properties": {
@@ -284,7 +314,36 @@ pub fn openapi_paths() -> serde_json::Value {
                         "device": {"type": "string"},
                         "last_contact": {"type": "string", "format": "date-time", "nullable": true},
                         "sessions": {"type": "integer"},
-                        "pending": {"type": "integer", "description": "Changes held here past what the peer was last known to hold."}
+                        "pending": {"type": "integer", "description": "Changes held here past what the peer was last known to hold."},
+                        "link": link.clone()
+                    }}},
+                    "manual_peers": {"type": "array", "description": "Addresses typed on the sync page, with how their last try went.", "items": {"type": "object", "required": ["address"], "properties": {
+                        "address": {"type": "string", "description": "HOST:PORT."},
+                        "device": {"type": "string", "nullable": true, "description": "The device that answered there last time."},
+                        "last_synced": {"type": "string", "format": "date-time", "nullable": true},
+                        "failures": {"type": "integer", "description": "Failed sessions in a row."},
+                        "error": {"type": "string", "nullable": true},
+                        "running": {"type": "boolean"}
+                    }}},
+                    "recent_sessions": {"type": "array", "items": {"type": "object", "properties": {
+                        "peer": {"type": "string"},
+                        "link": link
+                    }}}
+                }}}}},
+                "401": err("Not logged in.")
+            }
+        }},
+        "/api/sync/carrying": {"get": {
+            "summary": "What this device carries for whom",
+            "description": "For the hub and each library's desks this device knows: changes held here that the destination was last known to lack, in the scopes the two share; per library, `undelivered`: changes of that library the hub was last known to lack (null when no hub is known).",
+            "responses": {
+                "200": {"description": "The count.", "content": {"application/json": {"schema": {"type": "object", "required": ["hubs", "libraries"], "properties": {
+                    "hubs": {"type": "array", "items": destination.clone()},
+                    "libraries": {"type": "array", "items": {"type": "object", "properties": {
+                        "id": {"type": "string"},
+                        "name": {"type": "string"},
+                        "undelivered": {"type": "integer", "nullable": true},
+                        "devices": {"type": "array", "items": destination}
                     }}}
                 }}}}},
                 "401": err("Not logged in.")

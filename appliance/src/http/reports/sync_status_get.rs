@@ -1,9 +1,10 @@
 //! `GET /staff/sync`: this device's id, the peers it has synced with (named by library and
 //! device from their certificates), when it last finished a session with each, and how many
 //! changes each still lacks in the scopes they share; then, since serve started, each peer's
-//! last attempt, how it ended and the bytes it moved; the neighbours mDNS shows on this
-//! network, members or not; and the "sync now" button. `GET /api/sync/status`: the same as
-//! JSON.
+//! last attempt, over which kind of link, how it ended and the bytes it moved; the neighbours
+//! mDNS shows on this network, members or not; the addresses typed by hand, with the form
+//! admins add and remove them with; and the "sync now" button. `GET /api/sync/status`: the
+//! same as JSON.
 
 use std::fmt::Write as _;
 
@@ -12,9 +13,10 @@ use std::collections::HashMap;
 use tusach_sync::trust::MemberRole;
 
 use crate::http::i18n::Lang;
+use crate::sync_service::manual_peers::{self, ManualPeerStatus};
 use crate::sync_service::neighbours::{NeighbourView, Standing};
 use crate::sync_service::peers::{NamedPeer, PeerIdentity, identities, named_peers};
-use crate::sync_service::{PeerActivity, SessionOutcome};
+use crate::sync_service::{LinkKind, PeerActivity, SessionOutcome};
 use warp::http::StatusCode;
 
 use super::{internal, render};
@@ -84,12 +86,101 @@ fn name_cell(lang: Lang, id: &str, identity: Option<&PeerIdentity>) -> String {
     )
 }
 
-fn local_time(seconds: i64) -> Option<String> {
+pub(super) fn local_time(seconds: i64) -> Option<String> {
     chrono::DateTime::from_timestamp(seconds, 0).map(|t| {
         t.with_timezone(&chrono::Local)
             .format("%d/%m/%Y %H:%M")
             .to_string()
     })
+}
+
+/// How a session came about, in the librarian's words.
+fn link_word(lang: Lang, link: LinkKind) -> &'static str {
+    match link {
+        LinkKind::Neighbour => lang.t("peers.link.neighbour"),
+        LinkKind::Manual => lang.t("peers.link.manual"),
+        LinkKind::Hub => lang.t("peers.link.hub"),
+        LinkKind::Incoming => lang.t("peers.link.incoming"),
+        LinkKind::Usb => lang.t("peers.link.usb"),
+        LinkKind::Command => lang.t("peers.link.command"),
+    }
+}
+
+/// The typed addresses with how their last try went, and (for admins) the forms that add and
+/// remove them.
+fn typed_addresses(html: &mut String, lang: Lang, staff: &Staff, statuses: &[ManualPeerStatus]) {
+    let _ = write!(
+        html,
+        "<h2 id=\"typed-addresses\">{}</h2><p class=\"hint\">{}</p>",
+        lang.t("peers.typed.title"),
+        lang.t("peers.typed.hint"),
+    );
+    if statuses.is_empty() {
+        let _ = write!(html, "<p>{}</p>", lang.t("peers.typed.none"));
+    } else {
+        let _ = write!(
+            html,
+            "<table data-typed-addresses><thead><tr><th>{}</th><th>{}</th><th>{}</th><th></th></tr></thead><tbody>",
+            lang.t("reports.sync.address"),
+            lang.t("peers.typed.last_synced"),
+            lang.t("reports.sync.result"),
+        );
+        for status in statuses {
+            let result = match (&status.last_error, status.in_flight) {
+                (_, true) => lang.t("peers.typed.running").to_owned(),
+                (Some(error), false) => format!(
+                    "{} ({}×): {error}",
+                    lang.t("reports.sync.failed"),
+                    status.failures
+                ),
+                (None, false) if status.last_synced.is_some() => {
+                    lang.t("reports.sync.ok").to_owned()
+                }
+                (None, false) => lang.t("peers.typed.not_tried").to_owned(),
+            };
+            let remove = if staff.admin {
+                format!(
+                    "<form method=\"post\" action=\"/staff/sync/peers/remove\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+                     <input type=\"hidden\" name=\"address\" value=\"{address}\"><button type=\"submit\">{label}</button></form>",
+                    csrf = escape(&staff.csrf),
+                    address = escape(&status.address),
+                    label = lang.t("peers.typed.remove"),
+                )
+            } else {
+                String::new()
+            };
+            let _ = write!(
+                html,
+                "<tr data-typed-address=\"{address}\"><td><code>{address}</code></td><td>{synced}</td><td>{result}</td><td>{remove}</td></tr>",
+                address = escape(&status.address),
+                synced = escape(
+                    &status
+                        .last_synced
+                        .and_then(local_time)
+                        .unwrap_or_else(|| lang.t("reports.sync.never").to_owned())
+                ),
+                result = escape(&result),
+            );
+        }
+        html.push_str("</tbody></table>");
+    }
+    if staff.admin {
+        let _ = write!(
+            html,
+            "<form method=\"post\" action=\"/staff/sync/peers/add\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+             <label>{label} <input name=\"address\" required maxlength=\"300\" placeholder=\"192.168.1.20:7654\" autocomplete=\"off\" spellcheck=\"false\"></label> \
+             <button type=\"submit\">{add}</button></form>",
+            csrf = escape(&staff.csrf),
+            label = lang.t("peers.typed.address"),
+            add = lang.t("peers.typed.add"),
+        );
+    } else {
+        let _ = write!(
+            html,
+            "<p class=\"hint\">{}</p>",
+            lang.t("peers.typed.admins_only")
+        );
+    }
 }
 
 /// The recent-sessions table: what the librarian checks when the hub seems not to get her work.
@@ -106,8 +197,9 @@ fn activity_table(
     }
     let _ = write!(
         html,
-        "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+        "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
         lang.t("reports.sync.peer"),
+        lang.t("peers.link"),
         lang.t("reports.sync.last_attempt"),
         lang.t("reports.sync.result"),
         lang.t("reports.sync.bytes"),
@@ -129,8 +221,10 @@ fn activity_table(
         };
         let _ = write!(
             html,
-            "<tr data-session=\"{peer}\"><td>{name}</td><td>{when}</td><td>{result}</td><td>{out} ↑ {inn} ↓</td></tr>",
+            "<tr data-session=\"{peer}\"><td>{name}</td><td data-link=\"{code}\">{link}</td><td>{when}</td><td>{result}</td><td>{out} ↑ {inn} ↓</td></tr>",
             peer = escape(&session.peer),
+            code = session.link.code(),
+            link = escape(link_word(lang, session.link)),
             // Before a peer says hello only its address is known; that shows as it is.
             name = match names.get(&session.peer) {
                 Some(identity) => name_cell(lang, &session.peer, Some(identity)),
@@ -258,9 +352,10 @@ pub fn get(state: &AppState, staff: &Staff, request: &PageRequest) -> warp::repl
         } else {
             let _ = write!(
                 html,
-                "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+                "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
                 lang.t("reports.sync.peer"),
                 lang.t("reports.sync.last_contact"),
+                lang.t("peers.link"),
                 lang.t("reports.sync.pending"),
             );
             for named in &peers {
@@ -269,12 +364,16 @@ pub fn get(state: &AppState, staff: &Staff, request: &PageRequest) -> warp::repl
                     .last_contact
                     .and_then(local_time)
                     .unwrap_or_else(|| lang.t("reports.sync.never").to_owned());
+                // Known for sessions since serve started; older ones left no link behind.
+                let link = state.sync.last_session_with(&peer.peer).map(|last| last.link);
                 let _ = write!(
                     html,
-                    "<tr data-peer=\"{id}\"><td>{name}</td><td>{contact}</td><td>{pending}</td></tr>",
+                    "<tr data-peer=\"{id}\"><td>{name}</td><td>{contact}</td><td data-link=\"{code}\">{link}</td><td>{pending}</td></tr>",
                     id = escape(&peer.peer.to_hex()),
                     name = name_cell(lang, &peer.peer.to_hex(), named.identity.as_ref()),
                     contact = escape(&contact),
+                    code = link.map(LinkKind::code).unwrap_or_default(),
+                    link = escape(link.map(|l| link_word(lang, l)).unwrap_or("—")),
                     pending = peer.pending,
                 );
             }
@@ -286,6 +385,10 @@ pub fn get(state: &AppState, staff: &Staff, request: &PageRequest) -> warp::repl
             );
         }
         neighbours_table(&mut html, lang, &state.sync.neighbours());
+        match manual_peers::statuses(&state.sync) {
+            Ok(statuses) => typed_addresses(&mut html, lang, staff, &statuses),
+            Err(error) => eprintln!("the sync page: typed addresses unreadable: {error}"),
+        }
         activity_table(&mut html, lang, &state.sync.activity(), &names);
         let refusals = state
             .write(|store| tusach_sync::trust::refusals(store, 50))
@@ -295,7 +398,8 @@ pub fn get(state: &AppState, staff: &Staff, request: &PageRequest) -> warp::repl
         html.push_str(&super::network_get::refusals_html(lang, &refusals));
         let _ = write!(
             html,
-            "<p><a class=\"button\" href=\"/staff/network\">{}</a></p>",
+            "<p><a class=\"button\" href=\"/staff/sync/carrying\">{}</a> <a class=\"button\" href=\"/staff/network\">{}</a></p>",
+            lang.t("peers.carrying.title"),
             lang.t("reports.network.title")
         );
         (title, html)
@@ -326,6 +430,7 @@ pub fn get_json(state: &AppState) -> warp::reply::Response {
                         "last_contact": when(p.last_contact),
                         "sessions": p.sessions,
                         "pending": p.pending,
+                        "link": state.sync.last_session_with(&p.peer).map(|last| last.link.code()),
                     })
                 }).collect::<Vec<_>>(),
                 "refused": state
@@ -352,8 +457,21 @@ pub fn get_json(state: &AppState) -> warp::reply::Response {
                     "failures": n.failures,
                     "error": n.last_error,
                 })).collect::<Vec<_>>(),
+                "manual_peers": manual_peers::statuses(&state.sync)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|m| serde_json::json!({
+                        "address": m.address,
+                        "device": m.device.map(|d| d.to_hex()),
+                        "last_synced": when(m.last_synced),
+                        "failures": m.failures,
+                        "error": m.last_error,
+                        "running": m.in_flight,
+                    }))
+                    .collect::<Vec<_>>(),
                 "recent_sessions": state.sync.activity().iter().map(|a| serde_json::json!({
                     "peer": a.peer,
+                    "link": a.link.code(),
                     "name": names.get(&a.peer).map(|i| peer_name(Lang::Vi, Some(i))),
                     "last_attempt": when(Some(a.last_attempt)),
                     "ok": matches!(a.outcome, SessionOutcome::Synced { .. }),
