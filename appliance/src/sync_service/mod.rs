@@ -9,12 +9,14 @@
 //! prints nothing: callers turn its reports into words. [`hub`] is the schedule on which
 //! `serve --hub` dials the district's hub by itself; [`neighbours`] is how it finds and dials
 //! the members on its own network by mDNS. [`peers`] names peers by library and
-//! device for the sync page, with pending counts in the scopes each shares with us.
+//! device for the sync page, with pending counts in the scopes each shares with us. [`stick`]
+//! finds a plugged-in USB stick and writes bundles to it or reads every bundle on it.
 
 pub mod activity;
 pub mod hub;
 pub mod neighbours;
 pub mod peers;
+pub mod stick;
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -99,6 +101,8 @@ pub struct SyncService {
     neighbours: Mutex<Vec<neighbours::NeighbourView>>,
     /// Counts the librarian's "sync now" presses; the schedulers watch it.
     sync_now: tokio::sync::watch::Sender<u64>,
+    /// Where the staff page's export and import look for a USB stick.
+    sticks: Mutex<stick::StickPlaces>,
 }
 
 /// The last finished session with a peer, as the neighbours' scheduler needs it.
@@ -125,6 +129,7 @@ impl SyncService {
             sessions_finished: std::sync::atomic::AtomicU64::new(0),
             neighbours: Mutex::new(Vec::new()),
             sync_now: tokio::sync::watch::Sender::new(0),
+            sticks: Mutex::new(stick::StickPlaces::default()),
         })
     }
 
