@@ -354,10 +354,10 @@ fn asset_version(name: &str) -> String {
         .to_owned()
 }
 
-type Route = BoxedFilter<(warp::reply::Response,)>;
+pub(in crate::http) type Route = BoxedFilter<(warp::reply::Response,)>;
 
 /// A staff page: `GET` with the staff member and the page request.
-fn staff_get(
+pub(in crate::http) fn staff_get(
     state: &Arc<AppState>,
     path: impl Filter<Extract = (), Error = warp::Rejection> + Clone + Send + Sync + 'static,
     handler: fn(&AppState, &Staff, &PageRequest) -> warp::reply::Response,
@@ -375,7 +375,7 @@ fn staff_get(
 }
 
 /// A staff form: `POST` with the staff member, the page request and the form.
-fn staff_form(
+pub(in crate::http) fn staff_form(
     state: &Arc<AppState>,
     path: impl Filter<Extract = (), Error = warp::Rejection> + Clone + Send + Sync + 'static,
     handler: fn(&AppState, &Staff, &PageRequest, &Input) -> warp::reply::Response,

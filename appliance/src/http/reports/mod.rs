@@ -1,7 +1,8 @@
 //! Reports and the back office of a library: statistics with charts (`/staff/stats`), the
 //! monthly CSV for the district (`/staff/stats/month.csv`), the visit counter at the door
 //! (`/staff/visits`), the exceptions inbox (`/staff/exceptions`) and the sync status
-//! (`/staff/sync`), with their JSON twins under `/api/`.
+//! (`/staff/sync`), with their JSON twins under `/api/`, and the USB stick page
+//! (`/staff/stick`: export a bundle for the hub, import the bundles on a stick).
 //!
 //! Handlers only parse, call the domain ([`crate::reports`], the [`crate::circulation`] desk,
 //! the store's peer status) and render. One file per resource action.
@@ -14,6 +15,9 @@ mod network_get;
 mod network_post;
 mod stats_get;
 mod stats_month_csv;
+mod stick_export_post;
+mod stick_get;
+mod stick_import_post;
 mod sync_now_post;
 mod sync_status_get;
 mod visits_get;
@@ -106,8 +110,28 @@ fn class_label(lang: Lang, class: usize) -> String {
     format!("{code} {}", lang.pick(vi, en))
 }
 
+/// The USB stick page and its two forms.
+fn stick_routes(state: &Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
+    use super::desk::{staff_form, staff_get};
+    staff_get(state, warp::path!("staff" / "stick"), stick_get::get)
+        .or(staff_form(
+            state,
+            warp::path!("staff" / "stick" / "export"),
+            stick_export_post::post_form,
+        ))
+        .unify()
+        .or(staff_form(
+            state,
+            warp::path!("staff" / "stick" / "import"),
+            stick_import_post::post_form,
+        ))
+        .unify()
+        .boxed()
+}
+
 pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
     let s = state.clone();
+    let stick = stick_routes(&s);
     let stats = warp::path!("staff" / "stats")
         .and(warp::get())
         .and(staff(s.clone()))
@@ -266,6 +290,8 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
         .or(network)
         .unify()
         .or(network_post)
+        .unify()
+        .or(stick)
         .unify()
         .boxed()
 }
