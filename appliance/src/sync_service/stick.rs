@@ -240,8 +240,15 @@ pub enum StickError {
         stick: PathBuf,
         source: std::io::Error,
     },
+    /// Boxed: a sync error is large, and this one travels up through every call.
     #[error(transparent)]
-    Sync(#[from] SyncError),
+    Sync(Box<SyncError>),
+}
+
+impl From<SyncError> for StickError {
+    fn from(error: SyncError) -> StickError {
+        StickError::Sync(Box::new(error))
+    }
 }
 
 impl StickError {
@@ -249,7 +256,7 @@ impl StickError {
         match io_cause(&error).and_then(WriteRefusal::of) {
             Some(WriteRefusal::Full) => StickError::Full(stick.to_owned()),
             Some(WriteRefusal::ReadOnly) => StickError::ReadOnly(stick.to_owned()),
-            None => StickError::Sync(error),
+            None => error.into(),
         }
     }
 }

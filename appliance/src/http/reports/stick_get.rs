@@ -53,10 +53,12 @@ pub(super) fn refusal_of(error: StickError) -> ApiError {
             eprintln!("stick: {error}");
             words("stick.cannot_list")
         }
-        StickError::Sync(SyncError::Bundle(
-            SealError::UnknownDestination(_) | SealError::DestinationNotMember(..),
-        )) => words("stick.destination_not_member"),
-        other => internal(other),
+        StickError::Sync(error) => match *error {
+            SyncError::Bundle(
+                SealError::UnknownDestination(_) | SealError::DestinationNotMember(..),
+            ) => words("stick.destination_not_member"),
+            other => internal(other),
+        },
     }
 }
 
