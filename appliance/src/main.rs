@@ -11,6 +11,7 @@ use tusach::console::{self, ConsoleCommand};
 use tusach::home_library::LibraryChoice;
 use tusach::serve::ServeOptions;
 use tusach::sync_service::hub::HubSchedule;
+use tusach::sync_service::stick::StickPlaces;
 use tusach::{bench, data_dir::DataDir, dev, serve};
 
 #[derive(Parser)]
@@ -59,6 +60,11 @@ enum Command {
         /// Neither announce this device by mDNS nor sync with the neighbours it finds.
         #[arg(long)]
         no_mdns: bool,
+        /// A folder that stands for a USB stick on the staff page's export and import (may be
+        /// given more than once). Without it: every file system mounted under /media/ or
+        /// /run/media/USER/.
+        #[arg(long = "stick-dir", value_name = "DIR")]
+        stick_dirs: Vec<PathBuf>,
     },
     /// Commands that run through `serve` while it holds the data folder.
     #[command(flatten)]
@@ -90,6 +96,7 @@ fn main() -> anyhow::Result<()> {
             hub_every_mins,
             hub_every_secs,
             no_mdns,
+            stick_dirs,
         } => serve::run_until_signal(
             &data,
             ServeOptions {
@@ -107,6 +114,7 @@ fn main() -> anyhow::Result<()> {
                         .unwrap_or(Duration::from_secs(hub_every_mins * 60)),
                 }),
                 mdns: !no_mdns,
+                sticks: StickPlaces::from_folders(stick_dirs),
             },
         ),
         Command::Console(command) => {

@@ -16,6 +16,7 @@ use crate::home_library::{HomeLibrary, LibraryChoice};
 use crate::joining::{self, FirstAdmin};
 use crate::sync_service::SyncService;
 use crate::sync_service::hub::HubSchedule;
+use crate::sync_service::stick::StickPlaces;
 use crate::sync_service::{manual_peers, neighbours};
 use tusach_sync::discovery::{Discovery, SERVICE_TYPE};
 
@@ -88,6 +89,8 @@ pub struct ServeOptions {
     /// Announce this device and sync with member neighbours found by mDNS (only when the sync
     /// listener is reachable from other machines).
     pub mdns: bool,
+    /// Where the staff page looks for a USB stick.
+    pub sticks: StickPlaces,
 }
 
 pub fn run_until_signal(data: &DataDir, options: ServeOptions) -> anyhow::Result<()> {
@@ -98,6 +101,7 @@ pub fn run_until_signal(data: &DataDir, options: ServeOptions) -> anyhow::Result
         library: mut choice,
         hub,
         mdns,
+        sticks,
     } = options;
     // Before anything is opened or seeded: a placeholder or malformed id must not make a
     // library (every Pi started from an unedited card would be the same one).
@@ -145,6 +149,7 @@ pub fn run_until_signal(data: &DataDir, options: ServeOptions) -> anyhow::Result
     let database = data.database_path();
     let store = Arc::new(Mutex::new(store));
     let sync = SyncService::new(store.clone());
+    sync.use_sticks(sticks);
     let waiting_library = library.clone();
     let wanted_name = choice.name.clone();
     sync.after_sessions(Box::new(move |store| {

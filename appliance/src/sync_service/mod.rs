@@ -12,7 +12,8 @@
 //! for peers mDNS cannot reach (another subnet). [`retry`] is the backoff they share. Every
 //! session is noted with its [`LinkKind`]: who started it, over what. [`peers`] names peers by
 //! library and device for the sync page, with pending counts in the scopes each shares with
-//! us; [`carrying`] is what a district laptop holds for each destination.
+//! us; [`carrying`] is what a district laptop holds for each destination. [`stick`] finds a
+//! plugged-in USB stick and writes bundles to it or reads every bundle on it.
 
 pub mod activity;
 pub mod carrying;
@@ -22,6 +23,7 @@ pub mod manual_peers;
 pub mod neighbours;
 pub mod peers;
 pub mod retry;
+pub mod stick;
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -108,6 +110,8 @@ pub struct SyncService {
     sync_now: tokio::sync::watch::Sender<u64>,
     /// The typed addresses' edits and how their scheduler last saw them.
     manual_peers: manual_peers::ManualPeerBoard,
+    /// Where the staff page's export and import look for a USB stick.
+    sticks: Mutex<stick::StickPlaces>,
 }
 
 /// The last finished session with a peer, as the neighbours' scheduler needs it.
@@ -137,6 +141,7 @@ impl SyncService {
             neighbours: Mutex::new(Vec::new()),
             sync_now: tokio::sync::watch::Sender::new(0),
             manual_peers: manual_peers::ManualPeerBoard::default(),
+            sticks: Mutex::new(stick::StickPlaces::default()),
         })
     }
 

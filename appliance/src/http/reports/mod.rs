@@ -1,8 +1,10 @@
 //! Reports and the back office of a library: statistics with charts (`/staff/stats`), the
 //! monthly CSV for the district (`/staff/stats/month.csv`), the visit counter at the door
 //! (`/staff/visits`), the exceptions inbox (`/staff/exceptions`), the sync status
-//! (`/staff/sync`) with its typed peer addresses, and what this device carries for whom
-//! (`/staff/sync/carrying`), with their JSON twins under `/api/`.
+//! (`/staff/sync`) with its typed peer addresses, what this device carries for whom
+//! (`/staff/sync/carrying`), with their JSON twins under `/api/`, the USB stick page
+//! (`/staff/stick`: export a bundle for the hub, import the bundles on a stick) and the
+//! district pages of a hub (`/staff/district`).
 //!
 //! Handlers only parse, call the domain ([`crate::reports`], the [`crate::circulation`] desk,
 //! the store's peer status) and render. One file per resource action.
@@ -18,6 +20,9 @@ mod network_get;
 mod network_post;
 mod stats_get;
 mod stats_month_csv;
+mod stick_export_post;
+mod stick_get;
+mod stick_import_post;
 mod sync_now_post;
 mod sync_peer_add;
 mod sync_peer_remove;
@@ -179,6 +184,17 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
             warp::post(),
             form_body(),
             network_post::post_action,
+        ),
+        staff_get(s, warp::path!("staff" / "stick"), stick_get::get),
+        staff_form(
+            s,
+            warp::path!("staff" / "stick" / "export"),
+            stick_export_post::post_form,
+        ),
+        staff_form(
+            s,
+            warp::path!("staff" / "stick" / "import"),
+            stick_import_post::post_form,
         ),
         staff_get(s, warp::path!("staff" / "district"), district_get::get),
         staff_get(

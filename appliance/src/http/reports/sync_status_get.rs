@@ -3,8 +3,8 @@
 //! changes each still lacks in the scopes they share; then, since serve started, each peer's
 //! last attempt, over which kind of link, how it ended and the bytes it moved; the neighbours
 //! mDNS shows on this network, members or not; the addresses typed by hand, with the form
-//! admins add and remove them with; and the "sync now" button. `GET /api/sync/status`: the
-//! same as JSON.
+//! admins add and remove them with; the "sync now" button and the way to the USB stick page.
+//! `GET /api/sync/status`: the same as JSON.
 
 use std::fmt::Write as _;
 
@@ -42,7 +42,7 @@ fn statuses(state: &AppState) -> Result<Statuses, ApiError> {
 }
 
 /// "Thư viện xã Nghi Phú — Máy thư viện", or the label when it says more than the library.
-fn peer_name(lang: Lang, identity: Option<&PeerIdentity>) -> String {
+pub(super) fn peer_name(lang: Lang, identity: Option<&PeerIdentity>) -> String {
     let Some(identity) = identity else {
         return lang.t("reports.sync.unknown_peer").to_owned();
     };
@@ -398,8 +398,9 @@ pub fn get(state: &AppState, staff: &Staff, request: &PageRequest) -> warp::repl
         html.push_str(&super::network_get::refusals_html(lang, &refusals));
         let _ = write!(
             html,
-            "<p><a class=\"button\" href=\"/staff/sync/carrying\">{}</a> <a class=\"button\" href=\"/staff/network\">{}</a></p>",
+            "<p><a class=\"button\" href=\"/staff/sync/carrying\">{}</a> <a class=\"button\" href=\"/staff/stick\">{}</a> <a class=\"button\" href=\"/staff/network\">{}</a></p>",
             lang.t("peers.carrying.title"),
+            lang.t("stick.title"),
             lang.t("reports.network.title")
         );
         (title, html)
