@@ -303,7 +303,7 @@ fn a_bundle_goes_to_the_hub_by_stick_and_its_receipt_comes_back() {
         )) && file.ends_with(".tsb"),
         "{file}"
     );
-    assert_eq!(files_on(&appliance_stick), [file.clone()]);
+    assert_eq!(files_on(&appliance_stick), std::slice::from_ref(&file));
 
     // The engineer carries the stick to the hub.
     std::fs::copy(appliance_stick.join(&file), hub_stick.join(&file)).expect("copy");
@@ -476,7 +476,7 @@ fn an_import_checks_each_file_whole_and_skips_what_is_not_for_it() {
             "{}",
             imported.body
         );
-        assert_eq!(files_on(&stick), [good.clone()]);
+        assert_eq!(files_on(&stick), std::slice::from_ref(&good));
     }
     assert!(
         changes(&mut engineer) > before,

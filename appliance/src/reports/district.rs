@@ -82,7 +82,7 @@ pub fn month_by_library(
 ) -> Result<Vec<LibraryMonth>, ReportError> {
     let mut months = Vec::new();
     for library in known_libraries(store)? {
-        let report = match Scope::new(&format!("{LIBRARY_SCOPE_PREFIX}{}", library.id)) {
+        let report = match Scope::new(format!("{LIBRARY_SCOPE_PREFIX}{}", library.id)) {
             Some(scope) if library.held => {
                 let facts = LibraryFacts::gather(store, &scope)?;
                 Some(MonthlyReport::of(&facts, year, month))
