@@ -7,4 +7,5 @@
 //! File bundles are in [`crate::bundle`]: a file is not a conversation.
 
 pub mod memory;
+pub mod serial;
 pub mod tcp;
