@@ -58,7 +58,7 @@ impl TcpSyncError {
     }
 }
 
-fn lock(store: &Mutex<Store>) -> Result<std::sync::MutexGuard<'_, Store>, TcpSyncError> {
+pub(crate) fn lock(store: &Mutex<Store>) -> Result<std::sync::MutexGuard<'_, Store>, TcpSyncError> {
     store.lock().map_err(|_| TcpSyncError::StorePoisoned)
 }
 
@@ -71,14 +71,19 @@ pub fn unix_now() -> u64 {
 }
 
 /// What this device trusts now, read under the store's lock.
-fn load_trust(store: &Mutex<Store>) -> Result<LinkTrust, TcpSyncError> {
+pub(crate) fn load_trust(store: &Mutex<Store>) -> Result<LinkTrust, TcpSyncError> {
     let mut guard = lock(store)?;
     Ok(LinkTrust::load(&mut guard, unix_now())?)
 }
 
 /// Records a refused connection for the sync page. Best effort: a failure here loses a line
 /// of the log, never data.
-fn note_refusal(store: &Mutex<Store>, address: &str, session: &SecureSession, error: &SecureError) {
+pub(crate) fn note_refusal(
+    store: &Mutex<Store>,
+    address: &str,
+    session: &SecureSession,
+    error: &SecureError,
+) {
     if !error.is_refusal() {
         return;
     }

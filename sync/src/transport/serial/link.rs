@@ -171,6 +171,15 @@ impl Link {
         }
     }
 
+    pub fn end(&self) -> End {
+        self.end
+    }
+
+    /// An acknowledgement is owed to the other side.
+    pub fn ack_pending(&self) -> bool {
+        self.ack_due.is_some()
+    }
+
     pub fn circuit(&self) -> [u8; 8] {
         self.circuit
     }
