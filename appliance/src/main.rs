@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 use tusach::console::{self, ConsoleCommand};
 use tusach::home_library::LibraryChoice;
 use tusach::serve::ServeOptions;
+use tusach::sync_cmd::SerialLineArgs;
 use tusach::sync_service::hub::HubSchedule;
 use tusach::sync_service::stick::StickPlaces;
 use tusach::{bench, data_dir::DataDir, dev, serve};
@@ -65,6 +66,15 @@ enum Command {
         /// /run/media/USER/.
         #[arg(long = "stick-dir", value_name = "DIR")]
         stick_dirs: Vec<PathBuf>,
+        /// Call the hub over a serial line on a schedule (or, with --answer, answer calls).
+        #[command(flatten)]
+        serial_line: SerialLineArgs,
+        /// Minutes between calls over the serial line (at most a week).
+        #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=10_080))]
+        serial_every_mins: u64,
+        /// Seconds between calls over the serial line (tests; overrides --serial-every-mins).
+        #[arg(long, hide = true, value_parser = clap::value_parser!(u64).range(1..=604_800))]
+        serial_every_secs: Option<u64>,
     },
     /// Commands that run through `serve` while it holds the data folder.
     #[command(flatten)]
@@ -97,6 +107,9 @@ fn main() -> anyhow::Result<()> {
             hub_every_secs,
             no_mdns,
             stick_dirs,
+            serial_line,
+            serial_every_mins,
+            serial_every_secs,
         } => serve::run_until_signal(
             &data,
             ServeOptions {
@@ -115,6 +128,11 @@ fn main() -> anyhow::Result<()> {
                 }),
                 mdns: !no_mdns,
                 sticks: StickPlaces::from_folders(stick_dirs),
+                serial: serial_line.settings(
+                    serial_every_secs
+                        .map(Duration::from_secs)
+                        .unwrap_or(Duration::from_secs(serial_every_mins * 60)),
+                )?,
             },
         ),
         Command::Console(command) => {

@@ -16,6 +16,7 @@ use crate::home_library::{HomeLibrary, LibraryChoice};
 use crate::joining::{self, FirstAdmin};
 use crate::sync_service::SyncService;
 use crate::sync_service::hub::HubSchedule;
+use crate::sync_service::serial_line::SerialSettings;
 use crate::sync_service::stick::StickPlaces;
 use crate::sync_service::{manual_peers, neighbours};
 use tusach_sync::discovery::{Discovery, SERVICE_TYPE};
@@ -91,6 +92,8 @@ pub struct ServeOptions {
     pub mdns: bool,
     /// Where the staff page looks for a USB stick.
     pub sticks: StickPlaces,
+    /// A modem, radio or cable to call the hub over (or, on the hub, to answer).
+    pub serial: Option<SerialSettings>,
 }
 
 pub fn run_until_signal(data: &DataDir, options: ServeOptions) -> anyhow::Result<()> {
@@ -102,6 +105,7 @@ pub fn run_until_signal(data: &DataDir, options: ServeOptions) -> anyhow::Result
         hub,
         mdns,
         sticks,
+        serial,
     } = options;
     // Before anything is opened or seeded: a placeholder or malformed id must not make a
     // library (every Pi started from an unedited card would be the same one).
@@ -219,6 +223,11 @@ pub fn run_until_signal(data: &DataDir, options: ServeOptions) -> anyhow::Result
                 crate::sync_service::hub::run(sync.clone(), schedule, stopped()).await;
             }
         };
+        let serial_line = async {
+            if let Some(settings) = serial {
+                crate::sync_service::serial_line::run(sync.clone(), settings, stopped()).await;
+            }
+        };
         // Always runs: with no address typed it only waits for one.
         let typed_addresses = manual_peers::run(sync.clone(), stopped());
         let library_id = library.id.clone();
@@ -252,8 +261,15 @@ pub fn run_until_signal(data: &DataDir, options: ServeOptions) -> anyhow::Result
             .incoming(web_listener)
             .graceful(stopped())
             .run();
-        let (peers, console, (), (), (), ()) =
-            tokio::join!(peers, console, schedule, neighbours, typed_addresses, web);
+        let (peers, console, (), (), (), (), ()) = tokio::join!(
+            peers,
+            console,
+            schedule,
+            neighbours,
+            typed_addresses,
+            serial_line,
+            web
+        );
         peers.context("sync listener")?;
         console.context("control socket")?;
         Ok(())

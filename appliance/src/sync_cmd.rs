@@ -14,13 +14,97 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use tusach_sync::{DeviceId, SessionReport};
 
+use tusach_sync::transport::serial::{Device, ModemSettings, SerialLine};
+
 use crate::console::Console;
 use crate::sync_service::LinkKind;
+use crate::sync_service::SyncError;
+use crate::sync_service::serial_line::{SerialProblem, SerialRole, SerialSettings};
+
+/// A serial line, as `tusach sync` and `tusach serve` take it.
+#[derive(clap::Args, Clone, Debug)]
+pub struct SerialLineArgs {
+    /// A serial device (modem, radio or null-modem cable); prefer its stable name under
+    /// /dev/serial/by-id/.
+    #[arg(long, value_name = "DEVICE")]
+    pub serial: Option<PathBuf>,
+    /// The line's speed in bits per second.
+    #[arg(long, default_value_t = 9600, requires = "serial", value_parser = clap::value_parser!(u32).range(300..=4_000_000))]
+    pub baud: u32,
+    /// Dial this number on a Hayes (AT) modem.
+    #[arg(long, value_name = "NUMBER", requires = "serial", conflicts_with_all = ["answer", "plain"])]
+    pub dial: Option<String>,
+    /// Answer calls on the line instead of calling (the hub's side).
+    #[arg(long, requires = "serial")]
+    pub answer: bool,
+    /// No modem commands: a null-modem cable or a transparent radio.
+    #[arg(long, requires = "serial")]
+    pub plain: bool,
+    /// A modem set-up command sent before each call instead of the default
+    /// (ATE0V1Q0&D2S0=0); may be given more than once.
+    #[arg(
+        long = "init",
+        value_name = "AT…",
+        requires = "serial",
+        conflicts_with = "plain"
+    )]
+    pub init: Vec<String>,
+    /// The device has RTS/CTS wires (hardware flow control).
+    #[arg(long, requires = "serial")]
+    pub hardware_flow: bool,
+}
+
+impl SerialLineArgs {
+    /// The line and who calls; `None` without `--serial`.
+    pub fn settings(&self, every: Duration) -> anyhow::Result<Option<SerialSettings>> {
+        let Some(path) = &self.serial else {
+            return Ok(None);
+        };
+        if self.dial.as_deref().is_some_and(|n| {
+            n.is_empty()
+                || !n
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || "*#,+WTPwtp".contains(c))
+        }) {
+            bail!("--dial takes a phone number: digits, and * # , + W T P only");
+        }
+        if !self.plain && !self.answer && self.dial.is_none() {
+            bail!(
+                "a modem line needs --dial NUMBER to call (or --answer to answer calls, or --plain for a cable or radio)"
+            );
+        }
+        let modem = (!self.plain).then(|| {
+            let mut settings = ModemSettings::default();
+            if !self.init.is_empty() {
+                settings.init = self.init.clone();
+            }
+            settings
+        });
+        Ok(Some(SerialSettings {
+            line: SerialLine {
+                device: Device {
+                    path: path.clone(),
+                    baud: self.baud,
+                    hardware_flow: self.hardware_flow,
+                },
+                modem,
+            },
+            role: if self.answer {
+                SerialRole::Answer
+            } else {
+                SerialRole::Call {
+                    dial: self.dial.clone(),
+                }
+            },
+            every,
+        }))
+    }
+}
 
 #[derive(clap::Args)]
 pub struct SyncArgs {
     /// Sync once with a peer at HOST:PORT.
-    #[arg(long, value_name = "HOST:PORT", conflicts_with_all = ["bundle_out", "bundle_in", "listen"])]
+    #[arg(long, value_name = "HOST:PORT", conflicts_with_all = ["bundle_out", "bundle_in", "listen", "serial"])]
     peer: Option<String>,
     /// Write a bundle file with everything DEVICE_ID lacks.
     #[arg(long, value_name = "FILE", requires = "for_device", conflicts_with_all = ["bundle_in", "listen"])]
@@ -41,6 +125,9 @@ pub struct SyncArgs {
     /// Print the result as one JSON object.
     #[arg(long)]
     json: bool,
+    /// Sync once over a serial line (or, with --answer, answer calls until stopped).
+    #[command(flatten)]
+    serial_line: SerialLineArgs,
 }
 
 impl SyncArgs {
@@ -59,7 +146,9 @@ impl SyncArgs {
 
 pub fn run(console: &mut Console<'_>, args: SyncArgs) -> anyhow::Result<()> {
     let timeout = Duration::from_secs(args.timeout_secs.max(1));
-    let result = if let Some(peer) = &args.peer {
+    let result = if let Some(settings) = args.serial_line.settings(Duration::ZERO)? {
+        over_serial(console, settings, args.json)
+    } else if let Some(peer) = &args.peer {
         sync_with_peer(console, peer, timeout, args.json)
     } else if let Some(file) = &args.bundle_out {
         let Some(device) = args.for_device.as_deref() else {
@@ -75,7 +164,7 @@ pub fn run(console: &mut Console<'_>, args: SyncArgs) -> anyhow::Result<()> {
         listen(console, addr, timeout)
     } else {
         bail!(
-            "say what to sync with: --peer HOST:PORT, --bundle-out FILE --for DEVICE_ID, --bundle-in FILE or --listen ADDR"
+            "say what to sync with: --peer HOST:PORT, --serial DEVICE, --bundle-out FILE --for DEVICE_ID, --bundle-in FILE or --listen ADDR"
         )
     };
     crate::process::report_peak_rss_if_asked();
@@ -101,6 +190,79 @@ fn sync_with_peer(
         .block_on(service.sync_with(peer, LinkKind::Command, timeout))
         .with_context(|| format!("sync with {peer} failed"))?;
     print_report(console.out, &report, started.elapsed(), json)?;
+    Ok(())
+}
+
+/// One sync over the line, or (with `--answer`) answering calls until stopped.
+fn over_serial(
+    console: &mut Console<'_>,
+    settings: SerialSettings,
+    json: bool,
+) -> anyhow::Result<()> {
+    let device = settings.line.device.path.display().to_string();
+    let dial = match &settings.role {
+        SerialRole::Call { dial } => dial.clone(),
+        SerialRole::Answer => {
+            if console.inside_serve {
+                bail!(
+                    "`tusach serve` holds this data folder: answer calls with `serve --serial {device} --answer`, or stop serve first"
+                );
+            }
+            let service = console.sync.clone();
+            let out = &mut *console.out;
+            writeln!(out, "answering calls on {device}")?;
+            out.flush()?;
+            console
+                .runtime
+                .block_on(crate::sync_service::serial_line::run(
+                    service,
+                    settings,
+                    crate::serve::shutdown_signal(),
+                ));
+            return Ok(());
+        }
+    };
+    let started = Instant::now();
+    let service = console.sync.clone();
+    let result = console
+        .runtime
+        .block_on(service.sync_over_serial(&settings.line, dial.as_deref()));
+    let report = match result {
+        Ok(report) => report,
+        Err(SyncError::Serial(error)) => {
+            let problem = SerialProblem::of(&error);
+            bail!("sync over {device} failed: {error} [{}]", problem.code());
+        }
+        Err(error) => return Err(error).with_context(|| format!("sync over {device} failed")),
+    };
+    if json {
+        writeln!(
+            console.out,
+            "{}",
+            serde_json::json!({
+                "peer": report.session.peer.map(|p| p.to_hex()),
+                "changes_sent": report.session.changes_sent,
+                "new_changes": report.session.received.new_changes,
+                "wire_bytes_out": report.link.wire_bytes_sent,
+                "wire_bytes_in": report.link.wire_bytes_received,
+                "retransmitted_bytes": report.link.retransmitted_bytes,
+                "damaged_frames": report.link.frames_damaged,
+                "calls": report.calls,
+                "handshake_bytes": report.session.handshake_bytes,
+                "seconds": started.elapsed().as_secs_f64(),
+            })
+        )?;
+    } else {
+        print_report(console.out, &report.session, started.elapsed(), false)?;
+        writeln!(
+            console.out,
+            "the line carried {} bytes out and {} in ({} sent again) over {} calls",
+            report.link.wire_bytes_sent,
+            report.link.wire_bytes_received,
+            report.link.retransmitted_bytes,
+            report.calls
+        )?;
+    }
     Ok(())
 }
 

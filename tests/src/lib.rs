@@ -380,6 +380,7 @@ pub fn for_each_seed(seeds: &[u64], replay: &str, mut check: impl FnMut(u64)) {
     }
 }
 pub mod cli;
+pub mod line;
 pub mod network;
 pub mod process;
 pub mod web;

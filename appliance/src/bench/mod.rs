@@ -13,6 +13,8 @@
 //!   a change takes to reach the others, and the bytes each sends per minute while idle.
 //! - `cuts`: a new desk bootstraps the demo library through a 960 B/s line cut every 12 s,
 //!   against the same line without cuts.
+//! - `serial`: the `sync-delta` workload over a real 9600-baud serial line with 300 ms of
+//!   latency (the `phone-line` instrument), clean and noisy, against the line's floor.
 
 mod apply;
 mod bootstrap;
@@ -20,6 +22,7 @@ mod cuts;
 mod neighbours;
 pub mod netns;
 mod search;
+mod serial;
 mod serve;
 mod startup;
 mod sync_delta;
@@ -32,7 +35,7 @@ use crate::sample::SampleLibrary;
 
 #[derive(clap::Args)]
 pub struct BenchArgs {
-    /// sync-delta, bootstrap, apply, search, serve, startup, cuts or neighbours.
+    /// sync-delta, bootstrap, apply, search, serve, startup, cuts, neighbours or serial.
     name: String,
     /// Print one JSON object (the default output is the same object, indented).
     #[arg(long)]
@@ -73,9 +76,10 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
             cut_secs: args.cut_secs.unwrap_or(12).max(1),
         })?,
         "neighbours" => neighbours::run(args.seconds.unwrap_or(60).max(1))?,
+        "serial" => serial::run(args.records.unwrap_or(10_000), args.changes.unwrap_or(100))?,
         other => {
             bail!(
-                "unknown bench '{other}': try sync-delta, bootstrap, apply, search, serve, startup, cuts or neighbours"
+                "unknown bench '{other}': try sync-delta, bootstrap, apply, search, serve, startup, cuts, neighbours or serial"
             )
         }
     };

@@ -67,7 +67,7 @@ pub fn run(records: u64, edits: u64) -> anyhow::Result<serde_json::Value> {
 }
 
 /// Makes `hub` a network's first hub and enrols `appliance` as one of its libraries.
-fn enrol(appliance: &mut Store, hub: &mut Store) -> anyhow::Result<()> {
+pub(super) fn enrol(appliance: &mut Store, hub: &mut Store) -> anyhow::Result<()> {
     let now = memory_now();
     trust::init_network(hub, "bench", now)?;
     let code = trust::make_code(
@@ -88,13 +88,13 @@ fn memory_now() -> u64 {
     tusach_sync::transport::tcp::unix_now()
 }
 
-struct Outcome {
+pub(super) struct Outcome {
     wire_bytes: u64,
     handshake_bytes: u64,
     trips: usize,
 }
 
-fn sync(a: &mut Store, b: &mut Store) -> anyhow::Result<Outcome> {
+pub(super) fn sync(a: &mut Store, b: &mut Store) -> anyhow::Result<Outcome> {
     let now = memory_now();
     let trust_a = LinkTrust::load(a, now)?;
     let trust_b = LinkTrust::load(b, now)?;

@@ -6,15 +6,14 @@
 use std::collections::HashMap;
 
 use tusach_sync::SessionReport;
-use tusach_sync::transport::tcp::TcpSyncError;
 
 /// Peers remembered at most; a listener answering strangers must not grow without bound.
 const MAX_PEERS: usize = 64;
 
 /// How a session came about: who decided to start it, over what. Named where the session
 /// starts (each scheduler, the listener, the console), because afterwards an address alone
-/// cannot tell a typed address from a neighbour mDNS found. More kinds will come (the serial
-/// line): code that names them in words matches every variant, so a new one is not forgotten.
+/// cannot tell a typed address from a neighbour mDNS found. Code that names them in words
+/// matches every variant, so a new one is not forgotten.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LinkKind {
     /// A neighbour mDNS found on this network.
@@ -29,6 +28,8 @@ pub enum LinkKind {
     Usb,
     /// Someone typed `tusach sync --peer` at this device's console.
     Command,
+    /// A modem, radio or cable on a serial port (see [`super::serial_line`]).
+    Serial,
 }
 
 impl LinkKind {
@@ -41,6 +42,7 @@ impl LinkKind {
             LinkKind::Incoming => "incoming",
             LinkKind::Usb => "usb",
             LinkKind::Command => "command",
+            LinkKind::Serial => "serial",
         }
     }
 }
@@ -81,7 +83,7 @@ impl ActivityLog {
         peer: String,
         link: LinkKind,
         now: i64,
-        result: &Result<SessionReport, TcpSyncError>,
+        result: Result<&SessionReport, String>,
     ) {
         let (outcome, bytes_in, bytes_out) = match result {
             Ok(report) => (
@@ -92,7 +94,7 @@ impl ActivityLog {
                 report.bytes_in,
                 report.bytes_out,
             ),
-            Err(error) => (SessionOutcome::Failed(error.to_string()), 0, 0),
+            Err(error) => (SessionOutcome::Failed(error), 0, 0),
         };
         if self.by_peer.len() >= MAX_PEERS && !self.by_peer.contains_key(&peer) {
             let oldest = self
@@ -136,13 +138,13 @@ mod tests {
     #[test]
     fn the_log_keeps_the_last_session_per_peer_and_forgets_the_oldest_peer_when_full() {
         let mut log = ActivityLog::default();
-        let failed = Err(TcpSyncError::Closed);
-        log.note("hub:7654".into(), LinkKind::Hub, 10, &failed);
+        let failed = || Err("the connection closed before the session finished".to_owned());
+        log.note("hub:7654".into(), LinkKind::Hub, 10, failed());
         log.note(
             "hub:7654".into(),
             LinkKind::Command,
             20,
-            &Ok(SessionReport::default()),
+            Ok(&SessionReport::default()),
         );
         let recent = log.recent();
         assert_eq!(recent.len(), 1);
@@ -155,7 +157,7 @@ mod tests {
                 format!("10.0.0.{i}"),
                 LinkKind::Incoming,
                 100 + i as i64,
-                &failed,
+                failed(),
             );
         }
         let recent = log.recent();

@@ -13,7 +13,8 @@
 //! session is noted with its [`LinkKind`]: who started it, over what. [`peers`] names peers by
 //! library and device for the sync page, with pending counts in the scopes each shares with
 //! us; [`carrying`] is what a district laptop holds for each destination. [`stick`] finds a
-//! plugged-in USB stick and writes bundles to it or reads every bundle on it.
+//! plugged-in USB stick and writes bundles to it or reads every bundle on it. [`serial_line`]
+//! calls the hub over a modem, radio or cable on a schedule, or answers such calls.
 
 pub mod activity;
 pub mod carrying;
@@ -23,6 +24,7 @@ pub mod manual_peers;
 pub mod neighbours;
 pub mod peers;
 pub mod retry;
+pub mod serial_line;
 pub mod stick;
 
 use std::collections::HashMap;
@@ -50,6 +52,8 @@ pub enum SyncError {
     #[error(transparent)]
     Session(#[from] TcpSyncError),
     #[error(transparent)]
+    Serial(#[from] tusach_sync::transport::serial::SerialError),
+    #[error(transparent)]
     Bundle(#[from] SealError),
     #[error("store: {0}")]
     Store(#[from] StoreError),
@@ -74,6 +78,7 @@ impl SyncError {
     pub fn is_permanent(&self) -> bool {
         match self {
             SyncError::Session(error) => error.is_permanent(),
+            SyncError::Serial(error) => error.is_permanent(),
             SyncError::Bundle(SealError::Bundle(tusach_sync::bundle::BundleError::Io(_))) => false,
             SyncError::Bundle(_) | SyncError::StorePoisoned => true,
             SyncError::Store(error) => error.is_permanent(),
@@ -112,6 +117,8 @@ pub struct SyncService {
     manual_peers: manual_peers::ManualPeerBoard,
     /// Where the staff page's export and import look for a USB stick.
     sticks: Mutex<stick::StickPlaces>,
+    /// The serial line's status, when `serve --serial` runs one.
+    serial: Mutex<Option<serial_line::SerialStatus>>,
 }
 
 /// The last finished session with a peer, as the neighbours' scheduler needs it.
@@ -142,6 +149,7 @@ impl SyncService {
             sync_now: tokio::sync::watch::Sender::new(0),
             manual_peers: manual_peers::ManualPeerBoard::default(),
             sticks: Mutex::new(stick::StickPlaces::default()),
+            serial: Mutex::new(None),
         })
     }
 
@@ -241,7 +249,11 @@ impl SyncService {
             idle_timeout,
         )
         .await;
-        self.finished(addr.to_owned(), link, &result);
+        self.finished(
+            addr.to_owned(),
+            link,
+            result.as_ref().map_err(ToString::to_string),
+        );
         Ok(result?)
     }
 
@@ -284,7 +296,11 @@ impl SyncService {
                     ),
                     Err(error) => eprintln!("sync session with {peer} failed: {error}"),
                 }
-                service.finished(name, LinkKind::Incoming, &result);
+                service.finished(
+                    name,
+                    LinkKind::Incoming,
+                    result.as_ref().map_err(ToString::to_string),
+                );
             },
         );
         let served = tcp::serve(
@@ -366,7 +382,7 @@ impl SyncService {
 
     /// Notes a finished or failed session: in memory for the status page, and in the store
     /// (when the peer is known) so the page still knows after a restart.
-    fn finished(&self, peer: String, link: LinkKind, result: &Result<SessionReport, TcpSyncError>) {
+    fn finished(&self, peer: String, link: LinkKind, result: Result<&SessionReport, String>) {
         if let Ok(report) = result {
             self.note_contact(report, link);
         }

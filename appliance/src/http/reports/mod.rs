@@ -26,6 +26,7 @@ mod stick_import_post;
 mod sync_now_post;
 mod sync_peer_add;
 mod sync_peer_remove;
+mod sync_serial;
 mod sync_status_get;
 mod union_catalogue_get;
 mod visits_get;

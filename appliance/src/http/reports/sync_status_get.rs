@@ -2,7 +2,8 @@
 //! device from their certificates), when it last finished a session with each, and how many
 //! changes each still lacks in the scopes they share; then, since serve started, each peer's
 //! last attempt, over which kind of link, how it ended and the bytes it moved; the neighbours
-//! mDNS shows on this network, members or not; the addresses typed by hand, with the form
+//! mDNS shows on this network, members or not; the serial line's last attempt (see
+//! [`super::sync_serial`]); the addresses typed by hand, with the form
 //! admins add and remove them with; the "sync now" button and the way to the USB stick page.
 //! `GET /api/sync/status`: the same as JSON.
 
@@ -103,6 +104,7 @@ fn link_word(lang: Lang, link: LinkKind) -> &'static str {
         LinkKind::Incoming => lang.t("peers.link.incoming"),
         LinkKind::Usb => lang.t("peers.link.usb"),
         LinkKind::Command => lang.t("peers.link.command"),
+        LinkKind::Serial => lang.t("peers.link.serial"),
     }
 }
 
@@ -385,6 +387,10 @@ pub fn get(state: &AppState, staff: &Staff, request: &PageRequest) -> warp::repl
             );
         }
         neighbours_table(&mut html, lang, &state.sync.neighbours());
+        html.push_str(&super::sync_serial::section(
+            lang,
+            state.sync.serial_status().as_ref(),
+        ));
         match manual_peers::statuses(&state.sync) {
             Ok(statuses) => typed_addresses(&mut html, lang, staff, &statuses),
             Err(error) => eprintln!("the sync page: typed addresses unreadable: {error}"),
@@ -458,6 +464,7 @@ pub fn get_json(state: &AppState) -> warp::reply::Response {
                     "failures": n.failures,
                     "error": n.last_error,
                 })).collect::<Vec<_>>(),
+                "serial": super::sync_serial::json(state.sync.serial_status().as_ref()),
                 "manual_peers": manual_peers::statuses(&state.sync)
                     .unwrap_or_default()
                     .iter()

@@ -249,10 +249,14 @@ fn start_session(session: SecureSession, store: Arc<Mutex<Store>>) -> (AppEnd, S
     (AppEnd::new(pump_end), task)
 }
 
-/// Session options for a line of this speed: the pacer starts from the line's rate.
+/// Session options for a line of this speed: the pacer starts from the line's rate, and
+/// batches may take 8 s of line time instead of 2.5 s. A dropped call no longer costs the
+/// batch in flight (the link resumes it), so larger batches only buy better compression and
+/// fewer acknowledgement waits; a restart mid-batch still loses at most those 8 s.
 fn options_for(line: &SerialLine, options: &SessionOptions) -> SessionOptions {
     SessionOptions {
         link_rate: Some(u64::from(line.shape().bytes_per_second) * 9 / 10),
+        batch_millis: options.batch_millis.max(8_000),
         ..options.clone()
     }
 }
@@ -271,6 +275,19 @@ async fn connect(
         }
     }
     Ok((port, text))
+}
+
+/// Whether a call that failed to connect may succeed if dialled again soon.
+fn worth_redialling(error: &SerialError) -> bool {
+    matches!(
+        error,
+        SerialError::Modem(
+            ModemError::Busy
+                | ModemError::NoCarrier
+                | ModemError::NoAnswer
+                | ModemError::ConnectTimeout(_)
+        )
+    )
 }
 
 /// Calls the other side (dialling `dial` on a modem line) and runs one sync session as the
@@ -299,20 +316,31 @@ pub async fn sync_over_serial(
     let mut calls = 0u32;
     let mut pause = policy.redial_pause;
     let mut last = String::new();
+    // Why the last call could not even start, when that is how the last call ended.
+    let mut last_connect_error: Option<SerialError> = None;
     let ending = loop {
         if calls >= policy.max_calls {
-            break Err(SerialError::GaveUp {
-                calls,
-                last: last.clone(),
+            break Err(match last_connect_error.take() {
+                Some(error) => error,
+                None => SerialError::GaveUp {
+                    calls,
+                    last: last.clone(),
+                },
             });
         }
         calls += 1;
         let (mut port, mut text) = match connect(line, dial).await {
-            Ok(connected) => connected,
-            // A first call that cannot even start says why at once; a redial keeps trying.
-            Err(e) if calls == 1 => break Err(e),
+            Ok(connected) => {
+                last_connect_error = None;
+                connected
+            }
+            // A busy number or a call nobody took may work a moment later (the hub's one
+            // modem serves every commune); a missing device or a dead phone line will not,
+            // so a first call says why at once.
+            Err(e) if calls == 1 && !worth_redialling(&e) => break Err(e),
             Err(e) => {
                 last = e.to_string();
+                last_connect_error = Some(e);
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(Duration::from_secs(30));
                 continue;
@@ -338,10 +366,15 @@ pub async fn sync_over_serial(
             Ending::CircuitLost => break Err(SerialError::CircuitLost),
             Ending::Dropped(why) => last = why,
             Ending::DeviceGone => {
-                last = PortError::Gone {
+                let gone = PortError::Gone {
                     path: line.device.path.clone(),
+                };
+                // Unplugged, not just a bad read: say so now instead of redialling a device
+                // that is not there for a minute and a half.
+                if !line.device.path.exists() {
+                    break Err(gone.into());
                 }
-                .to_string()
+                last = gone.to_string();
             }
         }
         if line.modem.is_some() {

@@ -233,9 +233,20 @@ pub async fn answer<L: ModemLine>(
     }
 }
 
-/// Ends the call and leaves the modem in command mode. Best effort: a modem that already
-/// dropped the call answers the `ATH` all the same.
+/// Ends the call and leaves the modem in command mode, then waits a guard time: the exchange
+/// (and many modems) need a moment before the line can be dialled again. Best effort: a
+/// modem that already dropped the call answers the `ATH` all the same.
 pub async fn hang_up<L: ModemLine>(
+    line: &mut L,
+    text: &mut ModemText,
+    settings: &ModemSettings,
+) -> Result<(), ModemError> {
+    let result = hang_up_now(line, text, settings).await;
+    tokio::time::sleep(settings.guard_time).await;
+    result
+}
+
+async fn hang_up_now<L: ModemLine>(
     line: &mut L,
     text: &mut ModemText,
     settings: &ModemSettings,
