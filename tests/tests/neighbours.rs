@@ -365,8 +365,9 @@ fn a_revoked_desk_is_refused_once_the_revocation_has_spread_and_gets_nothing() {
         "{}",
         node_a.process.diagnostics()
     );
+    // The standing ends the same line, which may not have been read whole yet.
     assert!(
-        node_a.process.stderr().contains("Revoked"),
+        node_a.process.wait_for_stderr("Revoked", CONVERGE),
         "{}",
         node_a.process.diagnostics()
     );
