@@ -36,6 +36,15 @@ pub fn tusach_binary() -> PathBuf {
     binary
 }
 
+/// Polls `check` every 300 ms until it holds; fails the test after `timeout`, naming `what`.
+pub fn wait_for(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !check() {
+        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
 /// Reads a seed from `TUSACH_SEED`, or picks a fresh one. Tests print it so a failure can be
 /// replayed (timing still varies between runs; the choices do not).
 pub fn seed_from_env() -> u64 {

@@ -4,10 +4,11 @@
 //! same numbers as each commune's own month CSV), the district's CSV, and the union
 //! catalogue. A commune sees only its own figures; a stranger sees nothing.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tusach_tests::cli::ok;
 use tusach_tests::network::join;
+use tusach_tests::process::wait_for;
 use tusach_tests::web::{Client, Server};
 
 const OTHER_LIBRARY: &str = "xa-nghi-thai";
@@ -47,14 +48,6 @@ fn csv_rows(csv: &str, library_name: &str) -> Vec<String> {
         .filter(|line| line.starts_with(library_name))
         .map(str::to_owned)
         .collect()
-}
-
-fn wait_for(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !check() {
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(300));
-    }
 }
 
 fn get_ok(client: &mut Client, path: &str) -> String {

@@ -28,7 +28,7 @@ use tusach_sync::transport::tcp::unix_now;
 use tusach_sync::trust::{self, CodeRequest, MemberRole};
 use tusach_sync::{EntityKey, Scope, Store, WriteBatch};
 use tusach_tests::line::{LineFaults, PhoneLine};
-use tusach_tests::process::seed_from_env;
+use tusach_tests::process::{seed_from_env, wait_for};
 
 fn key(id: &str) -> EntityKey {
     EntityKey::new(&Scope::new("library:a").expect("scope"), "things", id)
@@ -394,14 +394,6 @@ async fn a_stranger_dialling_the_hub_gets_nothing() {
         refused.iter().any(|r| r.address.starts_with("serial:")),
         "the hub did not record the stranger: {refused:?}"
     );
-}
-
-fn wait_for(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !check() {
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(300));
-    }
 }
 
 /// The whole appliance: a commune's `serve` calls its hub's `serve` through two fake modems

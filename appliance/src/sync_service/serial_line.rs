@@ -188,7 +188,7 @@ impl SyncService {
         line: &SerialLine,
         dial: Option<&str>,
     ) -> Result<SerialReport, SyncError> {
-        let key = format!("serial:{}", line.device.path.display());
+        let key = line.address();
         let guard = self.guard_for(&key);
         let _one_at_a_time = guard.lock().await;
         self.update_serial(|status| status.in_call = true);

@@ -34,8 +34,9 @@ pub struct SerialLine {
 }
 
 impl SerialLine {
-    /// The key under which resumption tickets for this line are kept.
-    fn ticket_key(&self) -> String {
+    /// How the line is named where an address would be: resumption tickets, refusals, the
+    /// guard that keeps two calls on one device apart.
+    pub fn address(&self) -> String {
         format!("serial:{}", self.device.path.display())
     }
 
@@ -277,6 +278,14 @@ async fn connect(
     Ok((port, text))
 }
 
+/// Hangs up a modem call (best effort: the modem may have dropped it already); a plain line
+/// has no call to end.
+async fn end_call<L: ModemLine>(line: &SerialLine, port: &mut L, text: &mut ModemText) {
+    if let Some(settings) = &line.modem {
+        let _ = modem::hang_up(port, text, settings).await;
+    }
+}
+
 /// Whether a call that failed to connect may succeed if dialled again soon.
 fn worth_redialling(error: &SerialError) -> bool {
     matches!(
@@ -300,7 +309,7 @@ pub async fn sync_over_serial(
     options: SessionOptions,
     policy: &CallPolicy,
 ) -> Result<SerialReport, SerialError> {
-    let key = line.ticket_key();
+    let key = line.address();
     let trust = load_trust(&store)?;
     let options = options_for(line, &options);
     let session = match tickets.held_for(&key, trust.now) {
@@ -357,9 +366,7 @@ pub async fn sync_over_serial(
             &mut || AppEnd::none(),
         )
         .await;
-        if let Some(settings) = &line.modem {
-            let _ = modem::hang_up(&mut port, &mut text, settings).await;
-        }
+        end_call(line, &mut port, &mut text).await;
         drop(port);
         match ending {
             Ending::Finished => break Ok(()),
@@ -429,7 +436,7 @@ pub async fn answer_calls(
     shutdown: impl std::future::Future<Output = ()>,
 ) {
     tokio::pin!(shutdown);
-    let key = line.ticket_key();
+    let key = line.address();
     let options = options_for(&line, &options);
     let mut link = Link::answer(line.shape());
     let clock = Instant::now();
@@ -504,9 +511,7 @@ pub async fn answer_calls(
                     &mut new_session,
                 ) => ending,
                 () = &mut shutdown => {
-                    if let Some(settings) = &line.modem {
-                        let _ = modem::hang_up(&mut port, &mut text, settings).await;
-                    }
+                    end_call(&line, &mut port, &mut text).await;
                     return;
                 }
             };
@@ -536,9 +541,7 @@ pub async fn answer_calls(
                 other => break other,
             }
         };
-        if let Some(settings) = &line.modem {
-            let _ = modem::hang_up(&mut port, &mut text, settings).await;
-        }
+        end_call(&line, &mut port, &mut text).await;
         drop(port);
         if matches!(ending, Ending::DeviceGone) {
             tokio::select! {
