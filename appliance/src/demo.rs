@@ -11,7 +11,7 @@ use chrono::{Datelike, Days, NaiveDate};
 use tusach_sync::{EntityKey, Store, StoreError, Value, WriteBatch};
 
 use crate::catalogue;
-use crate::circulation::library::{Desk, DeskError, LOANS};
+use crate::circulation::library::{COPIES, Desk, DeskError, LOANS};
 use crate::circulation::policy::commune_defaults;
 use crate::sample::SampleLibrary;
 
@@ -58,7 +58,7 @@ pub fn seed(store: &mut Store, today: NaiveDate) -> Result<Option<DemoSummary>, 
         store.commit(&batch)?;
     }
     let desk = demo_desk(&store.device_id().to_hex())?;
-    summary.copies = add_copies(store, &desk, &library)?;
+    summary.copies = add_copies(store, &desk, &library, today)?;
     summary.readers = add_readers(store, &desk, &library, today)?;
     let (loans, returns, visits) = a_year_of_loans(store, &desk, today)?;
     summary.loans = loans;
@@ -77,8 +77,14 @@ fn card(n: u64) -> String {
 }
 
 /// About 3,000 copies: one per record, a second for every second record; every 50th record
-/// is a reference book.
-fn add_copies(store: &mut Store, desk: &Desk, library: &SampleLibrary) -> Result<u64, DeskError> {
+/// is a reference book. Most were acquired years ago; every 25th copy in the past year, so
+/// each month's acquisitions report has some.
+fn add_copies(
+    store: &mut Store,
+    desk: &Desk,
+    library: &SampleLibrary,
+    today: NaiveDate,
+) -> Result<u64, DeskError> {
     let mut count = 0;
     for start in (0..2_000u64).step_by(100) {
         let mut batch = WriteBatch::new();
@@ -93,6 +99,17 @@ fn add_copies(store: &mut Store, desk: &Desk, library: &SampleLibrary) -> Result
             let shelf = crate::holdings::suggested_shelf(&sample.ddc, item_type);
             for _ in 0..copies {
                 desk.put_copy_on_shelf(&mut batch, &barcode(count), &sample.id, item_type, &shelf);
+                let days_ago = if count % 25 == 7 {
+                    (count / 25) * 3 % 365
+                } else {
+                    400 + (count * 53) % (6 * 365)
+                };
+                let acquired = today.checked_sub_days(Days::new(days_ago)).unwrap_or(today);
+                batch.put(
+                    &EntityKey::new(desk.scope(), COPIES, barcode(count)),
+                    "acquired",
+                    acquired.format("%Y-%m-%d").to_string(),
+                );
                 count += 1;
             }
         }
@@ -264,7 +281,13 @@ mod tests {
         assert!(summary.visits > 3_000, "{summary:?}");
         let desk = demo_desk("test").expect("desk");
         let facts = crate::reports::LibraryFacts::gather(&mut store, desk.scope()).expect("facts");
-        let october = crate::reports::MonthlyReport::of(&facts, 2026, 10);
+        let october = crate::reports::PeriodReport::of(
+            &facts,
+            crate::reports::Period::Month {
+                year: 2026,
+                month: 10,
+            },
+        );
         assert!(
             october.new_readers > 0 && october.in_house_uses > 0,
             "{october:?}"

@@ -383,4 +383,5 @@ pub mod cli;
 pub mod line;
 pub mod network;
 pub mod process;
+pub mod sheets;
 pub mod web;

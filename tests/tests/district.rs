@@ -168,6 +168,35 @@ fn the_hub_shows_each_library_its_month_and_where_a_title_is() {
         .unwrap_or_else(|| panic!("no visits row for the other library: {}", csv.body));
     assert!(other_visits.ends_with(",7"), "{other_visits}");
 
+    // The district's workbook: one column per library, each equal to the library's own CSV
+    // for the demo library, and a total.
+    let xlsx = hub_staff.get(&format!("/staff/district/report.xlsx?period={month}"));
+    assert_eq!(xlsx.status, 200, "{}", xlsx.body);
+    let columns = tusach_tests::sheets::report_columns(&xlsx.bytes);
+    let own_figures: std::collections::BTreeMap<String, f64> = own_rows
+        .iter()
+        .filter_map(|r| {
+            let code = r.split(',').nth(2)?.to_owned();
+            Some((code, r.rsplit(',').next()?.trim().parse().ok()?))
+        })
+        .collect();
+    assert_eq!(columns.get(demo_name), Some(&own_figures), "{columns:?}");
+    let other = columns.get(OTHER_NAME).expect("the other library's column");
+    assert_eq!(other.get("visits"), Some(&7.0));
+    assert_eq!(
+        columns["Tổng"]["visits"],
+        own_figures["visits"] + 7.0,
+        "{columns:?}"
+    );
+    let printable = get_ok(
+        &mut hub_staff,
+        &format!("/staff/district/report?period={month}"),
+    );
+    assert!(
+        printable.contains(demo_name) && printable.contains(OTHER_NAME),
+        "{printable}"
+    );
+
     // The union catalogue: typed without diacritics, the title and who holds it.
     let union = get_ok(
         &mut hub_staff,
@@ -212,6 +241,8 @@ fn the_hub_shows_each_library_its_month_and_where_a_title_is() {
         district.as_str(),
         "/staff/district/catalogue?q=truyen",
         "/staff/district/month.csv",
+        "/staff/district/report.xlsx",
+        "/staff/district/report",
     ] {
         let response = stranger.get(path);
         assert_ne!(response.status, 200, "{path}: {}", response.body);

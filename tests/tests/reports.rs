@@ -96,6 +96,7 @@ fn reports_visits_exceptions_and_sync_status_on_the_demo_library() {
     visits_refuse_bad_input(&mut client, before + 6);
 
     stats_and_csv(&mut client, &today);
+    report_page_and_xlsx(&server, &mut client, &today);
     exceptions_inbox(&mut client);
     sync_status_and_escaping(&server, &mut client, &today);
 }
@@ -231,7 +232,7 @@ fn stats_and_csv(client: &mut Client, today: &str) {
     let lines: Vec<&str> = csv.body.trim_start_matches('\u{feff}').lines().collect();
     assert_eq!(
         lines[0].trim_end(),
-        "Thư viện,Tháng,Mã chỉ tiêu,Chỉ tiêu,Nhóm,Số liệu"
+        "Thư viện,Kỳ báo cáo,Mã chỉ tiêu,Chỉ tiêu,Nhóm,Số liệu"
     );
     let figure = |code: &str| -> i64 {
         lines
@@ -290,6 +291,114 @@ fn stats_and_csv(client: &mut Client, today: &str) {
     }
     assert_refused(&client.get("/staff/stats?year=abc"), 400, "bad year");
     assert_refused(&client.get("/api/stats?year=1800"), 400, "old year");
+}
+
+/// The one library's column of a library's own workbook.
+fn only_column(bytes: &[u8]) -> std::collections::BTreeMap<String, f64> {
+    let columns = tusach_tests::sheets::report_columns(bytes);
+    assert_eq!(columns.len(), 1, "one library, no total: {columns:?}");
+    columns.into_values().next().expect("a column")
+}
+
+/// A figure CSV's values by code.
+fn csv_figures(csv: &str) -> std::collections::BTreeMap<String, f64> {
+    csv.trim_start_matches('\u{feff}')
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let mut fields = l.trim_end().split(',');
+            let code = fields.nth(2)?.to_owned();
+            let value = l.trim_end().rsplit(',').next()?.parse().ok()?;
+            Some((code, value))
+        })
+        .collect()
+}
+
+fn report_page_and_xlsx(server: &Server, client: &mut Client, today: &str) {
+    let month = &today[..7];
+    let year = &today[..4];
+    // The month's workbook has every figure of the month's CSV, with the same values.
+    let xlsx = client.get(&format!("/staff/stats/report.xlsx?period={month}"));
+    assert_eq!(xlsx.status, 200, "{}", xlsx.body);
+    assert_eq!(
+        xlsx.content_type,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    assert_eq!(
+        xlsx.header("content-disposition").as_deref(),
+        Some(format!("attachment; filename=\"tusach-xa-nghi-phu-{month}.xlsx\"").as_str())
+    );
+    let in_sheet = only_column(&xlsx.bytes);
+    let csv = client.get(&format!("/staff/stats/month.csv?period={month}"));
+    assert_eq!(csv.status, 200, "{}", csv.body);
+    let in_csv = csv_figures(&csv.body);
+    assert!(in_csv.len() >= 40, "{in_csv:?}");
+    assert_eq!(in_sheet, in_csv);
+    assert!(in_sheet["readers"] > 0.0, "{in_sheet:?}");
+    // The demo acquires copies through the past year.
+    let year_sheet = only_column(
+        &client
+            .get(&format!("/staff/stats/report.xlsx?period={year}"))
+            .bytes,
+    );
+    let stats = client.get(&format!("/api/stats?year={year}")).json();
+    let loans_this_year: i64 = stats["loans_per_month"]
+        .as_array()
+        .expect("months")
+        .iter()
+        .filter_map(|n| n.as_i64())
+        .sum();
+    assert_eq!(year_sheet["loans"], loans_this_year as f64);
+    assert!(year_sheet["new_copies"] > 0.0, "{year_sheet:?}");
+    assert!(year_sheet["new_copies"] >= in_sheet["new_copies"]);
+    assert_eq!(year_sheet["collection"], in_sheet["collection"]);
+
+    // The printable page shows the same figures.
+    let page = client.get(&format!("/staff/stats/report?period={month}"));
+    assert_eq!(page.status, 200, "{}", page.body);
+    for code in ["loans", "visits", "new_copies", "readers", "collection"] {
+        let start = page
+            .body
+            .find(&format!("data-figure=\"{code}\""))
+            .unwrap_or_else(|| panic!("no row {code} in {}", page.body));
+        let row = &page.body[start..start + page.body[start..].find("</tr>").expect("row end")];
+        let value = row
+            .rsplit("<td class=\"number\">")
+            .next()
+            .and_then(|v| v.split('<').next())
+            .and_then(|v| v.parse::<f64>().ok());
+        assert_eq!(value, Some(in_csv[code]), "{code}: {row}");
+    }
+    assert!(page.body.contains("window.print()"), "no print button");
+
+    // Bad periods are refused with a clear message; strangers get nothing.
+    for (case, query) in [
+        ("month 13", "?period=2026-13"),
+        ("markup", "?period=%3Cscript%3E"),
+        ("old", "?period=1999"),
+    ] {
+        for path in ["/staff/stats/report", "/staff/stats/report.xlsx"] {
+            let refused = client.get(&format!("{path}{query}"));
+            assert_refused(&refused, 400, case);
+            // In the language this client chose earlier in the test.
+            assert!(
+                refused.body.contains("Kỳ báo cáo phải là")
+                    || refused.body.contains("The period must be a month"),
+                "{case}: {}",
+                refused.body
+            );
+        }
+    }
+    let mut stranger = server.client();
+    for path in [
+        format!("/staff/stats/report.xlsx?period={month}"),
+        format!("/staff/stats/report?period={month}"),
+        format!("/staff/district/report.xlsx?period={month}"),
+    ] {
+        let refused = stranger.get(&path);
+        assert_eq!(refused.status, 303, "{path}: {}", refused.head);
+        assert!(!refused.bytes.starts_with(b"PK"), "{path}");
+    }
 }
 
 fn exceptions_inbox(client: &mut Client) {

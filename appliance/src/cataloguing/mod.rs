@@ -90,6 +90,8 @@ pub struct NewCopies {
     pub barcodes: Vec<String>,
     pub shelf: String,
     pub item_type: String,
+    /// The day the library received them, for the acquisitions report.
+    pub acquired: NaiveDate,
 }
 
 /// Adds copies to a record of the catalogue, all or none: refuses unknown records, bad or
@@ -140,6 +142,11 @@ pub fn add_copies(
             &copies.record,
             &copies.item_type,
             &copies.shelf,
+        );
+        batch.put(
+            &EntityKey::new(desk.scope(), COPIES, barcode.as_str()),
+            "acquired",
+            copies.acquired.format("%Y-%m-%d").to_string(),
         );
     }
     store.commit(&batch)?;

@@ -94,6 +94,7 @@ fn add(device: &mut Device, record: &str, barcodes: &[&str]) {
             barcodes: barcodes.iter().map(|b| (*b).to_owned()).collect(),
             shelf: "Kệ 1".into(),
             item_type: "book".into(),
+            acquired: chrono::NaiveDate::from_ymd_opt(2026, 9, 1).expect("day"),
         },
     )
     .expect("copies");

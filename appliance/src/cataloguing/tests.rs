@@ -22,6 +22,7 @@ fn copies(record: &str, barcodes: &[&str]) -> NewCopies {
         barcodes: barcodes.iter().map(|b| (*b).to_owned()).collect(),
         shelf: "Kệ 9 – 895.922".into(),
         item_type: "book".into(),
+        acquired: chrono::NaiveDate::from_ymd_opt(2026, 9, 1).expect("day"),
     }
 }
 

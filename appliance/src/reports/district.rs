@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use rusqlite::Connection;
 use tusach_sync::{Scope, Store};
 
-use super::{LibraryFacts, MonthlyReport, ReportError};
+use super::{LibraryFacts, Period, PeriodReport, ReportError};
 use crate::catalogue::network_scope;
 use crate::db::{self, RecordRow};
 use crate::holdings::{self, LIBRARY_SCOPE_PREFIX, library_id, library_names};
@@ -66,30 +66,29 @@ pub fn known_libraries(store: &mut Store) -> Result<Vec<DistrictLibrary>, Report
     Ok(libraries)
 }
 
-/// One library's month: `None` where this device holds none of its data.
+/// One library's period: `None` where this device holds none of its data.
 #[derive(Clone, Debug)]
-pub struct LibraryMonth {
+pub struct LibraryReport {
     pub library: DistrictLibrary,
-    pub report: Option<MonthlyReport>,
+    pub report: Option<PeriodReport>,
 }
 
-/// The month's report of every known library, counted as each library counts its own (the
-/// same [`MonthlyReport`]), so a hub's row and the commune's own CSV agree.
-pub fn month_by_library(
+/// The period's report of every known library, counted as each library counts its own (the
+/// same [`PeriodReport`]), so a hub's row and the commune's own CSV agree.
+pub fn report_by_library(
     store: &mut Store,
-    year: i32,
-    month: u32,
-) -> Result<Vec<LibraryMonth>, ReportError> {
+    period: Period,
+) -> Result<Vec<LibraryReport>, ReportError> {
     let mut months = Vec::new();
     for library in known_libraries(store)? {
         let report = match Scope::new(format!("{LIBRARY_SCOPE_PREFIX}{}", library.id)) {
             Some(scope) if library.held => {
                 let facts = LibraryFacts::gather(store, &scope)?;
-                Some(MonthlyReport::of(&facts, year, month))
+                Some(PeriodReport::of(&facts, period))
             }
             _ => None,
         };
-        months.push(LibraryMonth { library, report });
+        months.push(LibraryReport { library, report });
     }
     Ok(months)
 }

@@ -51,6 +51,8 @@ pub struct LibraryFacts {
     pub readers: HashMap<String, ReaderFact>,
     /// Barcode → record id.
     pub copies: HashMap<String, String>,
+    /// Barcode → the day the copy was acquired, for copies that record it.
+    pub acquired: HashMap<String, NaiveDate>,
     /// By record id.
     pub records: HashMap<String, RecordFact>,
     /// Visitors counted per day, all desks together.
@@ -109,6 +111,9 @@ impl LibraryFacts {
         store.scan(scope, COPIES, |barcode, fields| {
             if let Some(record) = text(fields, "record") {
                 facts.copies.insert(barcode.to_owned(), record);
+            }
+            if let Some(day) = text(fields, "acquired").as_deref().and_then(date) {
+                facts.acquired.insert(barcode.to_owned(), day);
             }
         })?;
         store.scan(scope, VISITS, |day, desks| {

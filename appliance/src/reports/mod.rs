@@ -3,7 +3,7 @@
 //!
 //! [`LibraryFacts::gather`] reads everything once (loans from the circulation query table,
 //! readers, copies and visit counts from the library's entities, titles and DDC numbers from
-//! the catalogue index); [`YearStatistics`] and [`MonthlyReport`] only count. So every figure
+//! the catalogue index); [`YearStatistics`] and [`PeriodReport`] only count. So every figure
 //! can be tested from a hand-made snapshot, and a page and the CSV of the same month agree
 //! because they count the same facts the same way.
 //!
@@ -13,12 +13,12 @@
 mod ddc;
 pub mod district;
 mod facts;
-mod monthly;
+mod period;
 mod yearly;
 
 pub use ddc::{DDC_CLASSES, ddc_class};
 pub use facts::{LibraryFacts, LoanFact, ReaderFact, ReportError};
-pub use monthly::MonthlyReport;
+pub use period::{Period, PeriodReport};
 pub use yearly::{TitleCount, YearStatistics};
 
 /// Reader categories in the order reports list them; others follow by name.

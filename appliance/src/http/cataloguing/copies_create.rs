@@ -21,7 +21,7 @@ const SHELF: Field = Field::new("shelf", "kệ / ký hiệu xếp giá", "the sh
 const ITEM_TYPE: Field = Field::new("item_type", "loại tài liệu", "the item type");
 
 /// Reads and checks the request; nothing is written before this succeeds.
-fn parse(input: &Input) -> Result<NewCopies, ApiError> {
+fn parse(input: &Input, today: chrono::NaiveDate) -> Result<NewCopies, ApiError> {
     let record = input.text(RECORD, 64)?;
     if !valid_record_id(&record) {
         return Err(catalogue_error(cataloguing::CatalogueError::UnknownRecord(
@@ -51,11 +51,12 @@ fn parse(input: &Input) -> Result<NewCopies, ApiError> {
         barcodes,
         shelf,
         item_type,
+        acquired: today,
     })
 }
 
 fn add(state: &AppState, input: &Input) -> Result<NewCopies, ApiError> {
-    let copies = parse(input)?;
+    let copies = parse(input, state.today())?;
     state
         .write(|store| cataloguing::add_copies(store, &state.desk, &copies))?
         .map_err(catalogue_error)?;

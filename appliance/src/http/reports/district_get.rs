@@ -15,8 +15,8 @@ use crate::http::auth::Staff;
 use crate::http::html::escape;
 use crate::http::i18n::Lang;
 use crate::http::{ApiError, AppState, PageRequest};
-use crate::reports::MonthlyReport;
-use crate::reports::district::{DistrictLibrary, LibraryMonth, month_by_library};
+use crate::reports::district::{DistrictLibrary, LibraryReport, report_by_library};
+use crate::reports::{Period, PeriodReport};
 use crate::sync_service::contacts::{DeviceContact, by_library};
 
 /// The `month` parameter, this month when absent.
@@ -35,9 +35,17 @@ pub(super) fn district_month(
     state: &AppState,
     year: i32,
     month: u32,
-) -> Result<Vec<LibraryMonth>, ApiError> {
+) -> Result<Vec<LibraryReport>, ApiError> {
+    district_period(state, Period::Month { year, month })
+}
+
+/// The district's period, every library counted under one store lock.
+pub(super) fn district_period(
+    state: &AppState,
+    period: Period,
+) -> Result<Vec<LibraryReport>, ApiError> {
     state
-        .write(|store| month_by_library(store, year, month))?
+        .write(|store| report_by_library(store, period))?
         .map_err(internal)
 }
 
@@ -50,7 +58,7 @@ fn local_time(seconds: i64) -> Option<String> {
 }
 
 /// The figures of the month table, in its column order.
-fn figures(report: &MonthlyReport) -> [i64; 7] {
+fn figures(report: &PeriodReport) -> [i64; 7] {
     [
         report.loans,
         report.returns,
@@ -145,7 +153,7 @@ fn libraries_table(
     );
 }
 
-fn month_table(html: &mut String, lang: Lang, months: &[LibraryMonth]) {
+fn month_table(html: &mut String, lang: Lang, months: &[LibraryReport]) {
     html.push_str("<table data-district-month><thead><tr>");
     let _ = write!(html, "<th>{}</th>", lang.t("district.library"));
     for key in FIGURE_KEYS {
@@ -213,7 +221,9 @@ pub fn get(state: &AppState, staff: &Staff, request: &PageRequest) -> warp::repl
             html,
             "<h2>{heading} {month:02}/{year:04}</h2>\
              <form method=\"get\" action=\"/staff/district\"><label>{pick} <input type=\"month\" name=\"month\" value=\"{month_text}\" required></label> <button type=\"submit\">{show}</button></form>\
-             <p><a class=\"button\" href=\"/staff/district/month.csv?month={month_text}\" download>{csv}</a></p>",
+             <p><a class=\"button\" href=\"/staff/district/month.csv?month={month_text}\" download>{csv}</a> \
+             <a class=\"button\" href=\"/staff/district/report?period={month_text}\">{report}</a></p>",
+            report = lang.t("reports.report.link"),
             heading = lang.t("district.month_heading"),
             pick = lang.t("district.pick_month"),
             show = lang.t("district.show"),

@@ -1,5 +1,7 @@
 //! Reports and the back office of a library: statistics with charts (`/staff/stats`), the
-//! monthly CSV for the district (`/staff/stats/month.csv`), the visit counter at the door
+//! monthly CSV for the district (`/staff/stats/month.csv`), a month's or a year's report as a
+//! printable page and an `.xlsx` file (`/staff/stats/report`, and across the libraries a hub
+//! holds, `/staff/district/report`), the visit counter at the door
 //! (`/staff/visits`), the exceptions inbox (`/staff/exceptions`), the sync status
 //! (`/staff/sync`) with its typed peer addresses, what this device carries for whom
 //! (`/staff/sync/carrying`), with their JSON twins under `/api/`, the USB stick page
@@ -16,8 +18,11 @@ mod district_csv;
 mod district_get;
 mod exception_resolve;
 mod exceptions_get;
+mod figures;
 mod network_get;
 mod network_post;
+mod report_get;
+mod report_xlsx;
 mod stats_get;
 mod stats_month_csv;
 mod stick_export_post;
@@ -126,6 +131,16 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
             warp::path!("staff" / "stats" / "month.csv"),
             stats_month_csv::get,
         ),
+        staff_get(
+            s,
+            warp::path!("staff" / "stats" / "report"),
+            report_get::own_page,
+        ),
+        staff_get(
+            s,
+            warp::path!("staff" / "stats" / "report.xlsx"),
+            report_get::own_xlsx,
+        ),
         staff_get(s, warp::path!("staff" / "visits"), visits_get::get),
         staff_form(s, warp::path!("staff" / "visits"), visits_post::post_form),
         staff_json(
@@ -202,6 +217,16 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
             s,
             warp::path!("staff" / "district" / "month.csv"),
             district_csv::get,
+        ),
+        staff_get(
+            s,
+            warp::path!("staff" / "district" / "report"),
+            report_get::district_page,
+        ),
+        staff_get(
+            s,
+            warp::path!("staff" / "district" / "report.xlsx"),
+            report_get::district_xlsx,
         ),
         staff_get(
             s,

@@ -82,7 +82,9 @@ fn body(state: &AppState, lang: Lang, year: i32, stats: &YearStatistics) -> (Str
 <form method=\"get\" action=\"/staff/stats/month.csv\"><label for=\"month\">{month_label}</label>\
 <input id=\"month\" name=\"month\" type=\"month\" value=\"{last_month}\" placeholder=\"2026-09\" pattern=\"[0-9]{{4}}-[0-9]{{2}}\">\
 <button type=\"submit\">{download}</button></form>\
-<p><a class=\"button\" href=\"/staff/district\">{district}</a></p>",
+<p><a class=\"button\" href=\"/staff/stats/report?period={last_month}\">{report}</a> \
+<a class=\"button\" href=\"/staff/district\">{district}</a></p>",
+        report = lang.t("reports.report.link"),
         district = lang.t("district.link"),
         year_label = lang.t("reports.stats.year"),
         show = lang.t("reports.stats.show"),

@@ -1,15 +1,37 @@
-//! `GET /staff/stats/month.csv?month=YYYY-MM`: the month's figures as a commune sends them to
-//! the district, one row per figure, as a download Excel opens with Vietnamese intact.
+//! `GET /staff/stats/month.csv?month=YYYY-MM` (or `?period=YYYY-MM|YYYY`): the period's
+//! figures as a commune sends them to the district, one row per figure, as a download Excel
+//! opens with Vietnamese intact.
 
 use chrono::NaiveDate;
 use warp::Reply;
 use warp::http::{HeaderValue, StatusCode};
 
 use super::csv::{BOM, line};
+use super::figures::figures;
 use super::{error_page, frame, internal};
 use crate::http::auth::Staff;
+use crate::http::i18n::Lang;
 use crate::http::{ApiError, AppState, PageRequest};
-use crate::reports::{DDC_CLASSES, LibraryFacts, MonthlyReport};
+use crate::reports::{LibraryFacts, Period, PeriodReport};
+
+/// The `period` (or, as older links say, `month`) of a report: `YYYY-MM` or `YYYY`.
+pub(super) fn parse_period(text: Option<&str>) -> Result<Period, ApiError> {
+    text.and_then(Period::parse)
+        .ok_or_else(|| ApiError::BadRequest {
+            vi: "Kỳ báo cáo phải là năm-tháng (ví dụ 2026-09) hoặc một năm (ví dụ 2026).".into(),
+            en: "The period must be a month like 2026-09 or a year like 2026.".into(),
+        })
+}
+
+/// The period a report page or file was asked for: `period`, else `month`.
+pub(super) fn period_asked(request: &PageRequest) -> Result<Period, ApiError> {
+    let asked = request
+        .params
+        .get("period")
+        .or_else(|| request.params.get("month"))
+        .map(String::as_str);
+    parse_period(asked)
+}
 
 /// `YYYY-MM`, from 2000-01 to 2100-12.
 pub(super) fn parse_month(text: Option<&str>) -> Result<(i32, u32), ApiError> {
@@ -31,21 +53,23 @@ pub(super) fn parse_month(text: Option<&str>) -> Result<(i32, u32), ApiError> {
 }
 
 pub fn get(state: &AppState, staff: &Staff, request: &PageRequest) -> warp::reply::Response {
-    let report =
-        parse_month(request.params.get("month").map(String::as_str)).and_then(|(year, month)| {
-            let facts = state
-                .write(|store| LibraryFacts::gather(store, state.desk.scope()))?
-                .map_err(internal)?;
-            Ok(MonthlyReport::of(&facts, year, month))
-        });
+    let report = period_asked(request).and_then(|period| own_report(state, period));
     let report = match report {
         Ok(report) => report,
         Err(error) => return error_page(&frame(state, staff, request), &error, "/staff/stats"),
     };
-    let month = format!("{:04}-{:02}", report.year, report.month);
-    let body = csv(&state.library.name, &month, &report);
+    let period = report.period.label();
+    let body = csv(&state.library.name, &period, &report);
     // The library id is lowercase letters, digits and '-' (checked when it was chosen).
-    download(body, &format!("tusach-{}-{month}.csv", state.library.id))
+    download(body, &format!("tusach-{}-{period}.csv", state.library.id))
+}
+
+/// This library's report of `period`.
+pub(super) fn own_report(state: &AppState, period: Period) -> Result<PeriodReport, ApiError> {
+    let facts = state
+        .write(|store| LibraryFacts::gather(store, state.desk.scope()))?
+        .map_err(internal)?;
+    Ok(PeriodReport::of(&facts, period))
 }
 
 /// A CSV file to download, not to cache. `file_name` must be plain ASCII without quotes.
@@ -64,9 +88,9 @@ pub(super) fn download(body: String, file_name: &str) -> warp::reply::Response {
 }
 
 /// The CSV text: a header, then one row per figure.
-pub(super) fn csv(library: &str, month: &str, report: &MonthlyReport) -> String {
+pub(super) fn csv(library: &str, period: &str, report: &PeriodReport) -> String {
     let mut out = header();
-    rows(&mut out, library, month, report);
+    rows(&mut out, library, period, report);
     out
 }
 
@@ -76,7 +100,7 @@ pub(super) fn header() -> String {
     let mut out = String::from(BOM);
     out.push_str(&line(&[
         "Thư viện",
-        "Tháng",
+        "Kỳ báo cáo",
         "Mã chỉ tiêu",
         "Chỉ tiêu",
         "Nhóm",
@@ -85,99 +109,18 @@ pub(super) fn header() -> String {
     out
 }
 
-/// One line per figure of one library's month.
-pub(super) fn rows(out: &mut String, library: &str, month: &str, report: &MonthlyReport) {
-    let mut row = |code: &str, figure: &str, group: &str, value: i64| {
+/// One line per figure of one library's period.
+pub(super) fn rows(out: &mut String, library: &str, period: &str, report: &PeriodReport) {
+    for figure in figures(Lang::Vi, report) {
         out.push_str(&line(&[
             library,
-            month,
-            code,
-            figure,
-            group,
-            &value.to_string(),
+            period,
+            &figure.code,
+            figure.name,
+            &figure.group,
+            &figure.value.to_string(),
         ]));
-    };
-    row("loans", "Lượt mượn", "", report.loans);
-    row("returns", "Lượt trả", "", report.returns);
-    row(
-        "renewals",
-        "Lượt gia hạn (của sách mượn trong tháng)",
-        "",
-        report.renewals,
-    );
-    row("visits", "Lượt bạn đọc đến thư viện", "", report.visits);
-    row(
-        "in_house_uses",
-        "Lượt đọc tại chỗ",
-        "",
-        report.in_house_uses,
-    );
-    row("new_readers", "Bạn đọc mới đăng ký", "", report.new_readers);
-    row(
-        "first_time_borrowers",
-        "Bạn đọc mượn sách lần đầu",
-        "",
-        report.first_time_borrowers,
-    );
-    row(
-        "active_readers",
-        "Bạn đọc có mượn sách",
-        "",
-        report.active_readers,
-    );
-    for (category, loans) in &report.loans_by_category {
-        let group = match category.as_str() {
-            "child" => "Thiếu nhi",
-            "student" => "Học sinh, sinh viên",
-            "teacher" => "Giáo viên",
-            "adult" => "Người lớn",
-            "" => "Không rõ",
-            other => other,
-        };
-        let code = format!(
-            "loans_by_category.{}",
-            if category.is_empty() {
-                "unknown"
-            } else {
-                category
-            }
-        );
-        row(&code, "Lượt mượn theo đối tượng", group, *loans);
     }
-    for (class, (code, vi, _)) in DDC_CLASSES.iter().enumerate() {
-        row(
-            &format!("loans_by_class.{code}"),
-            "Lượt mượn theo môn loại",
-            &format!("{code} {vi}"),
-            report.loans_by_class[class],
-        );
-    }
-    row(
-        "loans_by_class.none",
-        "Lượt mượn theo môn loại",
-        "Chưa phân loại",
-        report.loans_unclassified,
-    );
-    for (class, (code, vi, _)) in DDC_CLASSES.iter().enumerate() {
-        row(
-            &format!("collection_by_class.{code}"),
-            "Số bản sách theo môn loại",
-            &format!("{code} {vi}"),
-            report.collection_by_class[class],
-        );
-    }
-    row(
-        "collection_by_class.none",
-        "Số bản sách theo môn loại",
-        "Chưa phân loại",
-        report.collection_unclassified,
-    );
-    row(
-        "collection",
-        "Tổng số bản sách",
-        "",
-        report.collection_by_class.iter().sum::<i64>() + report.collection_unclassified,
-    );
 }
 
 #[cfg(test)]
@@ -203,13 +146,19 @@ mod tests {
 
     #[test]
     fn the_csv_starts_with_a_bom_and_quotes_names_with_commas() {
-        let report = MonthlyReport::of(&LibraryFacts::default(), 2026, 9);
+        let report = PeriodReport::of(
+            &LibraryFacts::default(),
+            Period::Month {
+                year: 2026,
+                month: 9,
+            },
+        );
         let text = csv("Thư viện xã \"Nghi Phú\", Nghệ An", "2026-09", &report);
         assert!(text.starts_with('\u{feff}'));
         let mut lines = text.trim_start_matches('\u{feff}').split("\r\n");
         assert_eq!(
             lines.next(),
-            Some("Thư viện,Tháng,Mã chỉ tiêu,Chỉ tiêu,Nhóm,Số liệu")
+            Some("Thư viện,Kỳ báo cáo,Mã chỉ tiêu,Chỉ tiêu,Nhóm,Số liệu")
         );
         assert_eq!(
             lines.next(),
@@ -223,7 +172,13 @@ mod tests {
 
     #[test]
     fn in_house_uses_and_new_readers_have_their_rows() {
-        let mut report = MonthlyReport::of(&LibraryFacts::default(), 2026, 9);
+        let mut report = PeriodReport::of(
+            &LibraryFacts::default(),
+            Period::Month {
+                year: 2026,
+                month: 9,
+            },
+        );
         report.in_house_uses = 7;
         report.new_readers = 3;
         let text = csv("Nghi Phú", "2026-09", &report);
