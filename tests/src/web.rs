@@ -168,6 +168,8 @@ pub struct Response {
     pub content_type: String,
     pub head: String,
     pub body: String,
+    /// The body as sent (dechunked): a PDF or other binary answer, which `body` mangles.
+    pub bytes: Vec<u8>,
 }
 
 impl Response {
@@ -317,7 +319,6 @@ fn parse(raw: &[u8]) -> Response {
         .position(|w| w == b"\r\n\r\n")
         .unwrap_or_else(|| panic!("no end of headers in {:?}", String::from_utf8_lossy(raw)));
     let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let body = String::from_utf8_lossy(&raw[split + 4..]).into_owned();
     let status = head
         .split_whitespace()
         .nth(1)
@@ -331,33 +332,37 @@ fn parse(raw: &[u8]) -> Response {
                 .map(|v| v.trim().to_owned())
         })
         .unwrap_or_default();
-    let body = if head
+    let raw_body = &raw[split + 4..];
+    let bytes = if head
         .to_ascii_lowercase()
         .contains("transfer-encoding: chunked")
     {
-        dechunk(&body)
+        dechunk(raw_body)
     } else {
-        body
+        raw_body.to_vec()
     };
     Response {
         status,
         content_type,
         head,
-        body,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+        bytes,
     }
 }
 
-fn dechunk(mut body: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = body.split_once("\r\n") {
+fn dechunk(mut body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(line_end) = body.windows(2).position(|w| w == b"\r\n") {
+        let size = String::from_utf8_lossy(&body[..line_end]);
         let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
             break;
         };
+        let rest = &body[line_end + 2..];
         if n == 0 || rest.len() < n {
             break;
         }
-        out.push_str(&rest[..n]);
-        body = rest[n..].trim_start_matches("\r\n");
+        out.extend_from_slice(&rest[..n]);
+        body = rest[n..].strip_prefix(b"\r\n").unwrap_or(&rest[n..]);
     }
     out
 }
