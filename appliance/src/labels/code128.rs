@@ -33,7 +33,7 @@ pub fn encodable(data: &str) -> bool {
 /// a small label and scans more easily.
 fn with_code_sets(data: &str) -> String {
     let digits_at_end = data.bytes().rev().take_while(u8::is_ascii_digit).count();
-    if digits_at_end == data.len() && data.len() % 2 == 0 {
+    if digits_at_end == data.len() && data.len().is_multiple_of(2) {
         return format!("{SET_C}{data}");
     }
     let in_c = digits_at_end - digits_at_end % 2;

@@ -130,7 +130,7 @@ mod tests {
         assert_eq!(fit(title, Weight::Regular, 8.0, 0.5), "");
         let size = size_to_fit(title, Weight::Regular, 8.0, 5.0, full * 0.8);
         assert!(
-            size < 8.0 && size >= 5.0 && width(title, Weight::Regular, size) <= full * 0.8 + 0.01
+            (5.0..8.0).contains(&size) && width(title, Weight::Regular, size) <= full * 0.8 + 0.01
         );
         assert_eq!(
             size_to_fit(title, Weight::Regular, 8.0, 7.0, full / 2.0),
