@@ -32,14 +32,12 @@ fn layout(name: &str) -> &'static Layout {
     Layout::named(name).expect(name)
 }
 
-/// How many pages a PDF says it has (krilla writes one `/Type /Page` per page).
+/// How many page objects a PDF has (`/Type/Page`, not `/Type/Pages`; krilla writes no spaces
+/// there). Poppler counts them in `tests/tests/labels.rs`.
 fn pages(pdf: &[u8]) -> usize {
-    let text = String::from_utf8_lossy(pdf);
-    text.matches("/Type /Page\n").count()
-        + text.matches("/Type /Page/").count()
-        + text.matches("/Type /Page ").count()
-        + text.matches("/Type/Page/").count()
-        + text.matches("/Type/Page\n").count()
+    pdf.windows(11)
+        .filter(|w| w.starts_with(b"/Type/Page") && w[10] != b's')
+        .count()
 }
 
 #[test]
@@ -162,4 +160,30 @@ fn odd_text_never_panics() {
             reader_cards_pdf(&[card("BD1", text)], &heading(), layout, 0).expect(text);
         }
     }
+}
+
+/// A whole collection's labels in one go stays quick (a commune library has a few thousand
+/// copies); the time and size are printed for the record.
+#[test]
+fn a_thousand_labels_take_seconds_not_minutes() {
+    let labels: Vec<SpineLabel> = (0..1_000)
+        .map(|n| spine(&format!("TS{n:06}"), &format!("Truyện Kiều, tập {n}")))
+        .collect();
+    let started = std::time::Instant::now();
+    let pdf = spine_labels_pdf(&labels, layout("a4-4x10"), 0).expect("pdf");
+    let spine_time = started.elapsed();
+    let cards: Vec<ReaderCard> = (0..1_000)
+        .map(|n| card(&format!("BD{n:04}"), "Nguyễn Thị Thu Hằng"))
+        .collect();
+    let started = std::time::Instant::now();
+    let card_pdf = reader_cards_pdf(&cards, &heading(), layout("a4-2x5-cards"), 0).expect("pdf");
+    let card_time = started.elapsed();
+    println!(
+        "1000 spine labels: {spine_time:?}, {} bytes, {} pages; 1000 cards: {card_time:?}, {} bytes",
+        pdf.len(),
+        pages(&pdf),
+        card_pdf.len()
+    );
+    assert_eq!(pages(&pdf), 25);
+    assert!(spine_time.as_secs() < 30 && card_time.as_secs() < 30);
 }
