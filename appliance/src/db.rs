@@ -660,6 +660,19 @@ pub fn readers_sorted(
     rows.collect()
 }
 
+/// The cards of one library's readers of a category, in name order.
+pub fn cards_of_category(
+    conn: &Connection,
+    scope: &str,
+    category: &str,
+) -> rusqlite::Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT card FROM reader_index WHERE scope = ?1 AND category = ?2 ORDER BY sort_key, card",
+    )?;
+    let rows = stmt.query_map([scope, category], |r| r.get(0))?;
+    rows.collect()
+}
+
 /// A copy as the query table holds it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CopyRow {
@@ -904,6 +917,75 @@ pub fn scopes_holding(
         }
     }
     Ok(pairs)
+}
+
+/// A copy with what its spine label shows from its record ('' and no authors when the record
+/// is not known here).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CopyLabelRow {
+    pub barcode: String,
+    pub shelf: String,
+    pub title: String,
+    pub authors: Vec<String>,
+    pub ddc: Option<String>,
+}
+
+const COPY_LABEL_COLUMNS: &str =
+    "c.barcode, c.shelf, coalesce(r.title, ''), coalesce(r.authors, ''), r.ddc";
+
+fn copy_label_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<CopyLabelRow> {
+    Ok(CopyLabelRow {
+        barcode: row.get(0)?,
+        shelf: row.get(1)?,
+        title: row.get(2)?,
+        authors: split_list(row.get(3)?),
+        ddc: row.get(4)?,
+    })
+}
+
+/// One library's copies of a record (and of records merged into it), by shelf and barcode.
+pub fn copy_labels_of_record(
+    conn: &Connection,
+    scope: &str,
+    record: &str,
+) -> rusqlite::Result<Vec<CopyLabelRow>> {
+    let sql = format!(
+        "{MERGED_FAMILY} SELECT {COPY_LABEL_COLUMNS} FROM copy_index c
+         LEFT JOIN record_index r ON r.id = c.record
+         WHERE c.scope = ?2 AND c.record IN (SELECT id FROM family)
+         ORDER BY c.shelf, c.barcode"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![record, scope], copy_label_from_row)?;
+    rows.collect()
+}
+
+/// Every copy of one library, by shelf and barcode.
+pub fn copy_labels_of_scope(conn: &Connection, scope: &str) -> rusqlite::Result<Vec<CopyLabelRow>> {
+    let sql = format!(
+        "SELECT {COPY_LABEL_COLUMNS} FROM copy_index c
+         LEFT JOIN record_index r ON r.id = c.record
+         WHERE c.scope = ?1 ORDER BY c.shelf, c.barcode"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map([scope], copy_label_from_row)?;
+    rows.collect()
+}
+
+/// One copy of one library.
+pub fn copy_label(
+    conn: &Connection,
+    scope: &str,
+    barcode: &str,
+) -> rusqlite::Result<Option<CopyLabelRow>> {
+    let sql = format!(
+        "SELECT {COPY_LABEL_COLUMNS} FROM copy_index c
+         LEFT JOIN record_index r ON r.id = c.record
+         WHERE c.scope = ?1 AND c.barcode = ?2"
+    );
+    conn.prepare_cached(&sql)?
+        .query_row([scope, barcode], copy_label_from_row)
+        .optional()
 }
 
 /// A record's title, if the catalogue holds it.

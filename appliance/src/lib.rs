@@ -12,6 +12,7 @@
 //! - [`accounts`]: staff accounts, passwords, sessions and login rate limiting.
 //! - [`holdings`]: copies across libraries and shelves, and what is available where.
 //! - [`cataloguing`]: adding copies and new records; ISBN check digits.
+//! - [`labels`]: PDF sheets of spine labels and reader cards (Code 128, Noto Sans).
 //! - [`stocktake`]: shelf-by-shelf scans and what they found missing or misplaced.
 //! - [`search`]: Vietnamese-aware catalogue search and the query tables behind it.
 //! - [`query_tables`]: the store observer that keeps every query table in step.
@@ -48,6 +49,7 @@ pub mod holdings;
 pub mod home_library;
 pub mod http;
 pub mod joining;
+pub mod labels;
 pub mod network_cmd;
 pub mod process;
 pub mod query_tables;

@@ -168,7 +168,7 @@ pub struct Response {
     pub content_type: String,
     pub head: String,
     pub body: String,
-    /// The body as sent (downloads: .xlsx, PDF).
+    /// The body as sent (dechunked): a PDF or other binary answer, which `body` mangles.
     pub bytes: Vec<u8>,
 }
 
@@ -332,14 +332,14 @@ fn parse(raw: &[u8]) -> Response {
                 .map(|v| v.trim().to_owned())
         })
         .unwrap_or_default();
-    let sent = &raw[split + 4..];
+    let raw_body = &raw[split + 4..];
     let bytes = if head
         .to_ascii_lowercase()
         .contains("transfer-encoding: chunked")
     {
-        dechunk(sent)
+        dechunk(raw_body)
     } else {
-        sent.to_vec()
+        raw_body.to_vec()
     };
     Response {
         status,
@@ -352,12 +352,12 @@ fn parse(raw: &[u8]) -> Response {
 
 fn dechunk(mut body: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    while let Some(end) = body.windows(2).position(|w| w == b"\r\n") {
-        let size = String::from_utf8_lossy(&body[..end]);
+    while let Some(line_end) = body.windows(2).position(|w| w == b"\r\n") {
+        let size = String::from_utf8_lossy(&body[..line_end]);
         let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
             break;
         };
-        let rest = &body[end + 2..];
+        let rest = &body[line_end + 2..];
         if n == 0 || rest.len() < n {
             break;
         }

@@ -24,6 +24,7 @@ mod health;
 mod html;
 pub mod i18n;
 pub mod input;
+mod labels;
 pub mod layout;
 mod opac;
 mod openapi;

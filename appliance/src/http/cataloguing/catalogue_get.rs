@@ -47,7 +47,12 @@ pub fn get(state: &AppState, staff: &Staff, request: &PageRequest) -> warp::repl
         Some(record) => record_section(state, staff, request, &mut body, record),
         None if !query.is_empty() => results_section(state, lang, &mut body, &query, staff),
         None => {
-            let _ = write!(body, "<p class=\"hint\">{}</p>", lang.t("cat.search.hint"));
+            let _ = write!(
+                body,
+                "<p class=\"hint\">{}</p><p><a href=\"/staff/catalogue/labels\">{}</a></p>",
+                lang.t("cat.search.hint"),
+                lang.t("labels.spine.link")
+            );
             Ok(())
         }
     };
@@ -265,7 +270,12 @@ fn record_section(
                 escape(&copy.copy.item_type),
             );
         }
-        body.push_str("</ul>");
+        let _ = write!(
+            body,
+            "</ul><p><a href=\"/staff/catalogue/labels?record={}\">{}</a></p>",
+            percent_encode(&record.id),
+            lang.t("labels.spine.link")
+        );
     }
     let shelf = param("shelf")
         .map(str::to_owned)

@@ -3,7 +3,8 @@
 //! the JSON endpoints `POST /api/records` and `POST /api/copies`. Records are edited and
 //! merged at `/staff/catalogue/records/{id}` (`PATCH /api/records/{id}`,
 //! `POST /api/records/{id}/merge`, `GET /api/records/{id}/history`), and the catalogue's
-//! exceptions (`conflicts`) are resolved under `/staff/exceptions/catalogue`.
+//! exceptions (`conflicts`) are resolved under `/staff/exceptions/catalogue`. Spine labels
+//! are printed as a PDF from `/staff/catalogue/labels`.
 
 mod catalogue_get;
 pub mod conflicts;
@@ -12,6 +13,8 @@ mod record_edit;
 mod record_edit_get;
 mod record_merge;
 mod records_create;
+mod spine_labels_get;
+mod spine_labels_post;
 mod stocktake_get;
 mod stocktake_list;
 mod stocktake_lost;
@@ -22,7 +25,7 @@ use std::sync::Arc;
 
 use warp::filters::BoxedFilter;
 
-use super::route::any_of;
+use super::route::{any_of, staff_form, staff_get};
 use warp::{Filter, Reply};
 
 use super::auth::Staff;
@@ -209,13 +212,25 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
         .and(staff(state.clone()))
         .and(json_body())
         .and(csrf_header())
-        .and(with_state(state))
+        .and(with_state(state.clone()))
         .and_then(|who, input, csrf: String, state: Arc<AppState>| {
             blocking(move || conflicts::post_json(&state, &who, &input, &csrf))
         })
         .boxed();
+    let labels_page = staff_get(
+        &state,
+        warp::path!("staff" / "catalogue" / "labels"),
+        spine_labels_get::get,
+    );
+    let labels_pdf = staff_form(
+        &state,
+        warp::path!("staff" / "catalogue" / "labels"),
+        spine_labels_post::post,
+    );
     any_of(vec![
         page,
+        labels_page,
+        labels_pdf,
         copies_form,
         edit_page,
         edit_form,

@@ -1,6 +1,6 @@
 //! The circulation desk over HTTP: the scan-driven desk page, readers, holds, the overdue
-//! list, the readers' "my loans" page, and the JSON API for loans, returns, renewals, holds
-//! and readers.
+//! list, reader cards to print (PDF), the readers' "my loans" page, and the JSON API for
+//! loans, returns, renewals, holds and readers.
 //!
 //! Pages work without JavaScript: every form posts, and the answer is a 303 back to the page
 //! with the result line kept in a small in-memory list ([`flash`]) and named in the query, so
@@ -25,6 +25,8 @@ mod my_loans;
 mod openapi;
 mod overdue_get;
 mod reader_block;
+mod reader_cards_get;
+mod reader_cards_post;
 mod reader_get;
 mod reader_loans_get;
 mod reader_new;
@@ -391,6 +393,17 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
         staff_get(s, warp::path!("staff" / "overdue"), overdue_get::get),
         staff_get(s, warp::path!("staff" / "readers"), readers_get::get),
         staff_get(s, warp::path!("staff" / "readers" / "new"), reader_new::get),
+        // Before `/staff/readers/{card}`, like `new`: "cards" is a page, not a card number.
+        staff_get(
+            s,
+            warp::path!("staff" / "readers" / "cards"),
+            reader_cards_get::get,
+        ),
+        staff_form(
+            s,
+            warp::path!("staff" / "readers" / "cards"),
+            reader_cards_post::post,
+        ),
         staff_form(
             s,
             warp::path!("staff" / "readers" / "new"),

@@ -54,9 +54,11 @@ pub fn get(
         }
         let _ = write!(
             body,
-            "<p><a class=\"button\" href=\"/staff/desk?reader={}\">{}</a></p>",
-            escape(&percent_encode(&reader.card)),
-            lang.t("desk.readers.to_desk")
+            "<p><a class=\"button\" href=\"/staff/desk?reader={card}\">{desk}</a> \
+<a href=\"/staff/readers/cards?card={card}\">{print}</a></p>",
+            card = escape(&percent_encode(&reader.card)),
+            desk = lang.t("desk.readers.to_desk"),
+            print = lang.t("labels.cards.this"),
         );
         let action = format!(
             "/staff/readers/{}/block",

@@ -31,11 +31,13 @@ pub fn get(state: &AppState, staff: &Staff, request: &PageRequest) -> warp::repl
         let mut body = String::with_capacity(16384);
         let _ = write!(
             body,
-            "<h1>{title}</h1><p><a class=\"button\" href=\"/staff/readers/new\">{new}</a></p>\
+            "<h1>{title}</h1><p><a class=\"button\" href=\"/staff/readers/new\">{new}</a> \
+<a href=\"/staff/readers/cards\">{cards}</a></p>\
 <form method=\"get\" action=\"/staff/readers\" role=\"search\"><input type=\"search\" name=\"q\" value=\"{q}\" placeholder=\"{hint}\" aria-label=\"{hint}\">\
 <button type=\"submit\">{find}</button></form>",
             title = lang.t("desk.readers.title"),
             new = lang.t("desk.readers.new"),
+            cards = lang.t("labels.cards.link"),
             q = escape(&q),
             hint = lang.t("desk.readers.search_hint"),
             find = lang.t("desk.readers.find"),
