@@ -514,10 +514,12 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
     let health = warp::path!("healthz")
         .and(warp::get())
         .and(with_state(state.clone()))
-        .and_then(|state: Arc<AppState>| blocking(move || health::get(&state)));
+        .and_then(|state: Arc<AppState>| blocking(move || health::get(&state)))
+        .boxed();
     let openapi = warp::path!("api" / "openapi.json")
         .and(warp::get())
-        .map(openapi::get);
+        .map(openapi::get)
+        .boxed();
     let assets = warp::path("static")
         .and(warp::path::tail())
         .and(warp::get())
@@ -527,28 +529,24 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
             |tail: warp::path::Tail, etag: Option<String>, encodings: Option<String>| {
                 assets::get(tail.as_str(), etag, encodings)
             },
-        );
+        )
+        .boxed();
     let home = warp::path::end()
         .and(warp::get())
-        .map(|| warp::redirect::see_other(warp::http::Uri::from_static("/search")).into_response());
-    health
-        .or(session::routes(state.clone()))
-        .unify()
-        .or(desk::routes(state.clone()))
-        .unify()
-        .or(opac::routes(state.clone()))
-        .unify()
-        .or(cataloguing::routes(state.clone()))
-        .unify()
-        .or(reports::routes(state.clone()))
-        .unify()
-        .or(openapi)
-        .unify()
-        .or(assets)
-        .unify()
-        .or(home)
-        .unify()
-        .recover(recover)
-        .unify()
-        .boxed()
+        .map(|| warp::redirect::see_other(warp::http::Uri::from_static("/search")).into_response())
+        .boxed();
+    route::any_of(vec![
+        health,
+        session::routes(state.clone()),
+        desk::routes(state.clone()),
+        opac::routes(state.clone()),
+        cataloguing::routes(state.clone()),
+        reports::routes(state),
+        openapi,
+        assets,
+        home,
+    ])
+    .recover(recover)
+    .unify()
+    .boxed()
 }

@@ -21,6 +21,8 @@ mod stocktake_start;
 use std::sync::Arc;
 
 use warp::filters::BoxedFilter;
+
+use super::route::any_of;
 use warp::{Filter, Reply};
 
 use super::auth::Staff;
@@ -41,7 +43,8 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
         .and(with_state(state.clone()))
         .and_then(|who, request, state: Arc<AppState>| {
             blocking(move || catalogue_get::get(&state, &who, &request))
-        });
+        })
+        .boxed();
     let copies_form = warp::path!("staff" / "catalogue" / "copies")
         .and(warp::post())
         .and(staff(state.clone()))
@@ -50,7 +53,8 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
         .and(with_state(state.clone()))
         .and_then(|who, request, input, state: Arc<AppState>| {
             blocking(move || copies_create::post_form(&state, &who, &request, &input))
-        });
+        })
+        .boxed();
     let records_form = warp::path!("staff" / "catalogue" / "records")
         .and(warp::post())
         .and(staff(state.clone()))
@@ -59,7 +63,8 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
         .and(with_state(state.clone()))
         .and_then(|who, request, input, state: Arc<AppState>| {
             blocking(move || records_create::post_form(&state, &who, &request, &input))
-        });
+        })
+        .boxed();
     let copies_json = warp::path!("api" / "copies")
         .and(warp::post())
         .and(staff(state.clone()))
@@ -68,7 +73,8 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
         .and(with_state(state.clone()))
         .and_then(|who, input, csrf: String, state: Arc<AppState>| {
             blocking(move || copies_create::post_json(&state, &who, &csrf, &input))
-        });
+        })
+        .boxed();
     let records_json = warp::path!("api" / "records")
         .and(warp::post())
         .and(staff(state.clone()))
@@ -77,7 +83,8 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
         .and(with_state(state.clone()))
         .and_then(|who, input, csrf: String, state: Arc<AppState>| {
             blocking(move || records_create::post_json(&state, &who, &csrf, &input))
-        });
+        })
+        .boxed();
     let stocktakes = warp::path!("staff" / "stocktake")
         .and(warp::get())
         .and(staff(state.clone()))
@@ -85,7 +92,8 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
         .and(with_state(state.clone()))
         .and_then(|who, request, state: Arc<AppState>| {
             blocking(move || stocktake_list::get(&state, &who, &request))
-        });
+        })
+        .boxed();
     let start = warp::path!("staff" / "stocktake")
         .and(warp::post())
         .and(staff(state.clone()))
@@ -94,7 +102,8 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
         .and(with_state(state.clone()))
         .and_then(|who, request, input, state: Arc<AppState>| {
             blocking(move || stocktake_start::post(&state, &who, &request, &input))
-        });
+        })
+        .boxed();
     let stocktake = warp::path!("staff" / "stocktake" / String)
         .and(warp::get())
         .and(staff(state.clone()))
@@ -102,7 +111,8 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
         .and(with_state(state.clone()))
         .and_then(|id: String, who, request, state: Arc<AppState>| {
             blocking(move || stocktake_get::get(&state, &who, &request, &id))
-        });
+        })
+        .boxed();
     let scan = warp::path!("staff" / "stocktake" / String / "scans")
         .and(warp::post())
         .and(staff(state.clone()))
@@ -111,7 +121,8 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
         .and(with_state(state.clone()))
         .and_then(|id: String, who, request, input, state: Arc<AppState>| {
             blocking(move || stocktake_scan::post(&state, &who, &request, &id, &input))
-        });
+        })
+        .boxed();
     let lost = warp::path!("staff" / "stocktake" / String / "lost")
         .and(warp::post())
         .and(staff(state.clone()))
@@ -120,7 +131,8 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
         .and(with_state(state.clone()))
         .and_then(|id: String, who, request, input, state: Arc<AppState>| {
             blocking(move || stocktake_lost::post(&state, &who, &request, &id, &input))
-        });
+        })
+        .boxed();
     let edit_page = warp::path!("staff" / "catalogue" / "records" / String)
         .and(warp::get())
         .and(staff(state.clone()))
@@ -128,7 +140,8 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
         .and(with_state(state.clone()))
         .and_then(|id: String, who, request, state: Arc<AppState>| {
             blocking(move || record_edit_get::get(&state, &who, &request, &id))
-        });
+        })
+        .boxed();
     let edit_form = warp::path!("staff" / "catalogue" / "records" / String)
         .and(warp::post())
         .and(staff(state.clone()))
@@ -137,7 +150,8 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
         .and(with_state(state.clone()))
         .and_then(|id: String, who, request, input, state: Arc<AppState>| {
             blocking(move || record_edit::post_form(&state, &who, &request, &id, &input))
-        });
+        })
+        .boxed();
     let merge_form = warp::path!("staff" / "catalogue" / "records" / String / "merge")
         .and(warp::post())
         .and(staff(state.clone()))
@@ -146,7 +160,8 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
         .and(with_state(state.clone()))
         .and_then(|id: String, who, request, input, state: Arc<AppState>| {
             blocking(move || record_merge::post_form(&state, &who, &request, &id, &input))
-        });
+        })
+        .boxed();
     let edit_json = warp::path!("api" / "records" / String)
         .and(warp::patch())
         .and(staff(state.clone()))
@@ -157,7 +172,8 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
             |id: String, who, input, csrf: String, state: Arc<AppState>| {
                 blocking(move || record_edit::patch_json(&state, &who, &id, &csrf, &input))
             },
-        );
+        )
+        .boxed();
     let merge_json = warp::path!("api" / "records" / String / "merge")
         .and(warp::post())
         .and(staff(state.clone()))
@@ -168,14 +184,16 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
             |id: String, who, input, csrf: String, state: Arc<AppState>| {
                 blocking(move || record_merge::post_json(&state, &who, &id, &csrf, &input))
             },
-        );
+        )
+        .boxed();
     let history_json = warp::path!("api" / "records" / String / "history")
         .and(warp::get())
         .and(staff(state.clone()))
         .and(with_state(state.clone()))
         .and_then(|id: String, _who: Staff, state: Arc<AppState>| {
             blocking(move || record_edit_get::history_json(&state, &id))
-        });
+        })
+        .boxed();
     let conflicts_form = warp::path!("staff" / "exceptions" / "catalogue")
         .and(warp::post())
         .and(staff(state.clone()))
@@ -184,7 +202,8 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
         .and(with_state(state.clone()))
         .and_then(|who, request, input, state: Arc<AppState>| {
             blocking(move || conflicts::post_form(&state, &who, &request, &input))
-        });
+        })
+        .boxed();
     let conflicts_json = warp::path!("api" / "exceptions" / "catalogue" / "resolve")
         .and(warp::post())
         .and(staff(state.clone()))
@@ -193,44 +212,28 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
         .and(with_state(state))
         .and_then(|who, input, csrf: String, state: Arc<AppState>| {
             blocking(move || conflicts::post_json(&state, &who, &input, &csrf))
-        });
-    let records = edit_page
-        .or(edit_form)
-        .unify()
-        .or(merge_form)
-        .unify()
-        .or(edit_json)
-        .unify()
-        .or(merge_json)
-        .unify()
-        .or(history_json)
-        .unify()
-        .or(conflicts_form)
-        .unify()
-        .or(conflicts_json)
-        .unify();
-    page.or(copies_form)
-        .unify()
-        .or(records)
-        .unify()
-        .or(records_form)
-        .unify()
-        .or(copies_json)
-        .unify()
-        .or(records_json)
-        .unify()
-        .or(stocktakes)
-        .unify()
-        .or(start)
-        .unify()
-        .or(stocktake)
-        .unify()
-        .or(scan)
-        .unify()
-        .or(lost)
-        .unify()
-        .map(Reply::into_response)
-        .boxed()
+        })
+        .boxed();
+    any_of(vec![
+        page,
+        copies_form,
+        edit_page,
+        edit_form,
+        merge_form,
+        edit_json,
+        merge_json,
+        history_json,
+        conflicts_form,
+        conflicts_json,
+        records_form,
+        copies_json,
+        records_json,
+        stocktakes,
+        start,
+        stocktake,
+        scan,
+        lost,
+    ])
 }
 
 /// Who is editing, at which desk, when: for the history entries of records.

@@ -12,7 +12,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use warp::filters::BoxedFilter;
-use warp::{Filter, Reply};
+
+use super::route::any_of;
+use warp::Filter;
 
 use super::i18n::Lang;
 use super::layout::Frame;
@@ -26,27 +28,31 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
         .and(with_state(state.clone()))
         .and_then(|params: Params, state: Arc<AppState>| {
             blocking(move || records_search::get(&state, &params))
-        });
+        })
+        .boxed();
     let record_json = warp::path!("api" / "records" / String)
         .and(warp::get())
         .and(with_state(state.clone()))
         .and_then(|id: String, state: Arc<AppState>| {
             blocking(move || record_get::get_json(&state, &id))
-        });
+        })
+        .boxed();
     let search = warp::path!("search")
         .and(warp::get())
         .and(page_request())
         .and(with_state(state.clone()))
         .and_then(|request: PageRequest, state: Arc<AppState>| {
             blocking(move || search_page::get(&state, &request))
-        });
+        })
+        .boxed();
     let record = warp::path!("records" / String)
         .and(warp::get())
         .and(page_request())
         .and(with_state(state.clone()))
         .and_then(|id: String, request: PageRequest, state: Arc<AppState>| {
             blocking(move || record_get::get(&state, &request, &id))
-        });
+        })
+        .boxed();
     let reserve = warp::path!("records" / String / "reserve")
         .and(warp::post())
         .and(page_request())
@@ -54,27 +60,17 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
         .and(with_state(state.clone()))
         .and_then(|id: String, request, input, state: Arc<AppState>| {
             blocking(move || record_reserve::post(&state, &request, &id, &input))
-        });
+        })
+        .boxed();
     let new = warp::path!("new")
         .and(warp::get())
         .and(page_request())
         .and(with_state(state))
         .and_then(|request: PageRequest, state: Arc<AppState>| {
             blocking(move || new_get::get(&state, &request))
-        });
-    records
-        .or(record_json)
-        .unify()
-        .or(search)
-        .unify()
-        .or(record)
-        .unify()
-        .or(reserve)
-        .unify()
-        .or(new)
-        .unify()
-        .map(Reply::into_response)
-        .boxed()
+        })
+        .boxed();
+    any_of(vec![records, record_json, search, record, reserve, new])
 }
 
 /// The frame of a readers' page.

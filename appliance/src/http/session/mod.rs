@@ -23,6 +23,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use warp::filters::BoxedFilter;
+
+use super::route::any_of;
 use warp::http::StatusCode;
 use warp::{Filter, Reply};
 
@@ -36,7 +38,8 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
     let session = warp::path!("api" / "session")
         .and(warp::get())
         .and(staff(state.clone()))
-        .map(|who| session_get::get(&who));
+        .map(|who| session_get::get(&who))
+        .boxed();
     let clock = warp::path!("staff" / "clock")
         .and(warp::post())
         .and(staff(state.clone()))
@@ -45,14 +48,16 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
         .and(with_state(state.clone()))
         .and_then(|who, request, input, state: Arc<AppState>| {
             blocking(move || clock_set::post(&state, &who, &request, &input))
-        });
+        })
+        .boxed();
     let login_page = warp::path!("staff" / "login")
         .and(warp::get())
         .and(page_request())
         .and(with_state(state.clone()))
         .and_then(|request, state: Arc<AppState>| {
             blocking(move || login_get::get(&state, &request, None))
-        });
+        })
+        .boxed();
     let login = warp::path!("staff" / "login")
         .and(warp::post())
         .and(page_request())
@@ -63,7 +68,8 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
             |request, remote: Option<SocketAddr>, input, state: Arc<AppState>| {
                 blocking(move || login_post::post(&state, &request, remote, &input))
             },
-        );
+        )
+        .boxed();
     let logout = warp::path!("staff" / "logout")
         .and(warp::post())
         .and(staff(state.clone()))
@@ -72,7 +78,8 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
         .and(with_state(state.clone()))
         .and_then(|who, request, input, state: Arc<AppState>| {
             blocking(move || logout_post::post(&state, &who, &request, &input))
-        });
+        })
+        .boxed();
     let password_page = warp::path!("staff" / "password")
         .and(warp::get())
         .and(staff(state.clone()))
@@ -80,7 +87,8 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
         .and(with_state(state.clone()))
         .and_then(|who, request, state: Arc<AppState>| {
             blocking(move || password_get::get(&state, &who, &request, None))
-        });
+        })
+        .boxed();
     let password = warp::path!("staff" / "password")
         .and(warp::post())
         .and(staff(state.clone()))
@@ -92,7 +100,8 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
             |who, request, remote: Option<SocketAddr>, input, state: Arc<AppState>| {
                 blocking(move || password_post::post(&state, &who, &request, remote, &input))
             },
-        );
+        )
+        .boxed();
     let accounts_page = warp::path!("staff" / "accounts")
         .and(warp::get())
         .and(staff(state.clone()))
@@ -100,7 +109,8 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
         .and(with_state(state.clone()))
         .and_then(|who, request, state: Arc<AppState>| {
             blocking(move || accounts_get::get(&state, &who, &request, None))
-        });
+        })
+        .boxed();
     let accounts = warp::path!("staff" / "accounts")
         .and(warp::post())
         .and(staff(state.clone()))
@@ -109,30 +119,26 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
         .and(with_state(state.clone()))
         .and_then(|who, request, input, state: Arc<AppState>| {
             blocking(move || accounts_post::post(&state, &who, &request, &input))
-        });
-    let staff_home = warp::path!("staff").and(warp::get()).map(|| {
-        warp::redirect::see_other(warp::http::Uri::from_static("/staff/desk")).into_response()
-    });
-    session
-        .or(clock)
-        .unify()
-        .or(login_page)
-        .unify()
-        .or(login)
-        .unify()
-        .or(logout)
-        .unify()
-        .or(password_page)
-        .unify()
-        .or(password)
-        .unify()
-        .or(accounts_page)
-        .unify()
-        .or(accounts)
-        .unify()
-        .or(staff_home)
-        .unify()
-        .boxed()
+        })
+        .boxed();
+    let staff_home = warp::path!("staff")
+        .and(warp::get())
+        .map(|| {
+            warp::redirect::see_other(warp::http::Uri::from_static("/staff/desk")).into_response()
+        })
+        .boxed();
+    any_of(vec![
+        session,
+        clock,
+        login_page,
+        login,
+        logout,
+        password_page,
+        password,
+        accounts_page,
+        accounts,
+        staff_home,
+    ])
 }
 
 /// The frame of this area's pages.
