@@ -1,0 +1,113 @@
+//! MARCXML (the Library of Congress's MARC21 slim schema): reading a file of records and
+//! writing a `<collection>`.
+//!
+//! Reading is marctk's, which accepts records with or without a `<collection>` and a
+//! namespace; we add the record numbers to its errors and check what it does not (ASCII
+//! leader, tags, codes and indicators; no ISO 2709 delimiters inside values), so a record that
+//! reads here can be written as ISO 2709. Writing is marctk's record by record inside our
+//! `<collection>`, with characters XML 1.0 cannot carry replaced by U+FFFD.
+
+use marctk::Record;
+
+use super::iso2709::{FIELD_END, RECORD_END, SUBFIELD_START};
+use super::{MarcError, RecordProblem};
+
+/// Reads every record of a MARCXML document; the first problem stops the reading.
+pub fn read(bytes: &[u8]) -> Result<Vec<Record>, MarcError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| MarcError::Record {
+        record: records_started(&bytes[..e.valid_up_to()]).max(1),
+        problem: RecordProblem::InvalidUtf8 {
+            tag: "XML".into(),
+            offset: e.valid_up_to(),
+        },
+    })?;
+    let mut records = Vec::new();
+    for item in Record::from_xml(text) {
+        let number = records.len() + 1;
+        let record = item
+            .map_err(RecordProblem::Xml)
+            .and_then(|record| check(&record).map(|()| record))
+            .map_err(|problem| MarcError::Record {
+                record: number,
+                problem,
+            })?;
+        records.push(record);
+    }
+    if records.is_empty() {
+        return Err(MarcError::NoRecords);
+    }
+    Ok(records)
+}
+
+/// How many `<record` start tags (with or without a prefix) come before the end of `bytes`.
+fn records_started(bytes: &[u8]) -> usize {
+    bytes
+        .windows(8)
+        .filter(|w| {
+            (w[0] == b'<' || w[0] == b':')
+                && &w[1..7] == b"record"
+                && matches!(w[7], b'>' | b' ' | b'\t' | b'\n' | b'\r' | b'/')
+        })
+        .count()
+}
+
+fn check(record: &Record) -> Result<(), RecordProblem> {
+    if !record.leader().bytes().all(|b| (0x20..0x7F).contains(&b)) {
+        return Err(RecordProblem::BadLeader(
+            "it holds characters that are not ASCII letters, digits or spaces".into(),
+        ));
+    }
+    let delimiter = |text: &str| {
+        text.bytes()
+            .any(|b| matches!(b, RECORD_END | FIELD_END | SUBFIELD_START))
+    };
+    for field in record.control_fields() {
+        if delimiter(field.content()) {
+            return Err(RecordProblem::BadField {
+                tag: field.tag().to_owned(),
+                why: "it holds an ISO 2709 delimiter".into(),
+            });
+        }
+    }
+    for field in record.fields() {
+        let bad = |why: &str| RecordProblem::BadField {
+            tag: field.tag().to_owned(),
+            why: why.to_owned(),
+        };
+        if !field.tag().bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(bad("its tag is not three ASCII letters or digits"));
+        }
+        if !(field.ind1().is_ascii() && field.ind2().is_ascii()) {
+            return Err(bad("an indicator is not ASCII"));
+        }
+        for subfield in field.subfields() {
+            if !subfield.code().bytes().all(|b| b.is_ascii_graphic()) {
+                return Err(bad("a subfield code is not an ASCII letter or digit"));
+            }
+            if delimiter(subfield.content()) {
+                return Err(bad("a subfield holds an ISO 2709 delimiter"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes `records` as one MARCXML `<collection>` document.
+pub fn write(records: &[Record]) -> Vec<u8> {
+    let mut xml = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+         <collection xmlns=\"http://www.loc.gov/MARC21/slim\">\n",
+    );
+    for record in records {
+        let text = record.to_xml_string();
+        xml.push_str(&text.replace(not_xml, "\u{FFFD}"));
+        xml.push('\n');
+    }
+    xml.push_str("</collection>\n");
+    xml.into_bytes()
+}
+
+/// Characters XML 1.0 cannot carry, even escaped.
+fn not_xml(c: char) -> bool {
+    matches!(c, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}')
+}
