@@ -68,6 +68,7 @@ pub fn run(console: &mut Console<'_>, args: ImportArgs) -> anyhow::Result<()> {
             .context("writing the import: nothing was imported")?;
     }
     drop(store);
+    crate::process::report_peak_rss_if_asked();
     let out = &mut *console.out;
     if json {
         let skipped: Vec<serde_json::Value> = plan

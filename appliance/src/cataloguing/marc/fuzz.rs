@@ -14,6 +14,8 @@ use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use super::tests::{field, iso, kieu};
 use super::*;
 
+const CASES_PER_ROUND: u32 = 256;
+
 fn seconds() -> u64 {
     std::env::var("TUSACH_FUZZ_SECS")
         .ok()
@@ -30,29 +32,35 @@ where
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| fastrand::u64(..));
     eprintln!("fuzz {name}: seed {seed} (replay with TUSACH_FUZZ_SEED={seed})");
-    let mut seed_bytes = [0u8; 32];
-    seed_bytes[..8].copy_from_slice(&seed.to_le_bytes());
     let config = Config {
-        cases: 512,
+        cases: CASES_PER_ROUND,
         failure_persistence: None,
         ..Config::default()
     };
-    let mut runner = TestRunner::new_with_rng(
-        config,
-        TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes),
-    );
     let deadline = Instant::now() + Duration::from_secs(seconds());
-    let mut rounds = 0;
+    let mut rounds: u64 = 0;
     while rounds == 0 || Instant::now() < deadline {
+        // A fresh runner each round (one runner stops generating after its cases), seeded
+        // from the seed and the round, so a failure replays from the printed seed.
+        let mut seed_bytes = [0u8; 32];
+        seed_bytes[..8].copy_from_slice(&seed.to_le_bytes());
+        seed_bytes[8..16].copy_from_slice(&rounds.to_le_bytes());
+        let mut runner = TestRunner::new_with_rng(
+            config.clone(),
+            TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes),
+        );
         if let Err(failure) = runner.run(&strategy, |input| {
             check(input);
             Ok(())
         }) {
-            panic!("fuzz {name} (seed {seed}): {failure}");
+            panic!("fuzz {name} (seed {seed}, round {rounds}): {failure}");
         }
         rounds += 1;
     }
-    eprintln!("fuzz {name}: {} inputs", rounds * 512);
+    eprintln!(
+        "fuzz {name}: {} inputs",
+        rounds * u64::from(CASES_PER_ROUND)
+    );
 }
 
 /// Reads `bytes`; whatever reads must survive a write and a read back unchanged.

@@ -5,11 +5,12 @@
 //! namespace; we add the record numbers to its errors and check what it does not (ASCII
 //! leader, tags, codes and indicators; no ISO 2709 delimiters inside values), so a record that
 //! reads here can be written as ISO 2709. Writing is marctk's record by record inside our
-//! `<collection>`, with characters XML 1.0 cannot carry replaced by U+FFFD.
+//! `<collection>`, with the leader the record's ISO 2709 form has and characters XML 1.0
+//! cannot carry replaced by U+FFFD.
 
 use marctk::Record;
 
-use super::iso2709::{FIELD_END, RECORD_END, SUBFIELD_START};
+use super::iso2709::{self, FIELD_END, RECORD_END, SUBFIELD_START};
 use super::{MarcError, RecordProblem};
 
 /// Reads every record of a MARCXML document; the first problem stops the reading.
@@ -99,12 +100,30 @@ pub fn write(records: &[Record]) -> Vec<u8> {
          <collection xmlns=\"http://www.loc.gov/MARC21/slim\">\n",
     );
     for record in records {
-        let text = record.to_xml_string();
+        let text = with_written_leader(record).to_xml_string();
         xml.push_str(&text.replace(not_xml, "\u{FFFD}"));
         xml.push('\n');
     }
     xml.push_str("</collection>\n");
     xml.into_bytes()
+}
+
+/// The record with the leader its ISO 2709 form has (length, base address, UTF-8), so both
+/// exports of a record say the same; unchanged when it is too long for ISO 2709.
+fn with_written_leader(record: &Record) -> std::borrow::Cow<'_, Record> {
+    let mut bytes = Vec::new();
+    let leader = iso2709::write(record, &mut bytes)
+        .and_then(|()| bytes.get(..24))
+        .and_then(|leader| std::str::from_utf8(leader).ok());
+    match leader {
+        Some(leader) if leader != record.leader() => {
+            let mut written = record.clone();
+            // 24 ASCII bytes, as ISO 2709 wrote them.
+            let _ = written.set_leader(leader);
+            std::borrow::Cow::Owned(written)
+        }
+        _ => std::borrow::Cow::Borrowed(record),
+    }
 }
 
 /// Characters XML 1.0 cannot carry, even escaped.
