@@ -52,19 +52,22 @@ pub fn run(console: &mut Console<'_>, args: ImportArgs) -> anyhow::Result<()> {
     } = args.what;
     let started = Instant::now();
     let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-    let (format, records) =
-        marc::read(&bytes).with_context(|| format!("{}: nothing was imported", file.display()))?;
-    drop(bytes);
+    // The whole file is read and checked before anything is planned, record by record so a
+    // large file is never all in memory as records.
+    let (format, count) =
+        marc::check(&bytes).with_context(|| format!("{}: nothing was imported", file.display()))?;
     let parsed = started.elapsed();
     let store = console.sync.store().clone();
     let mut store = store
         .lock()
         .map_err(|_| anyhow::anyhow!("the store is unavailable"))?;
-    let plan = marc::import::plan(&mut store, format, &records)
+    let (_, records) = marc::records(&bytes)?;
+    let mut plan = marc::import::plan(&mut store, format, records)
         .context("planning the import: nothing was imported")?;
+    drop(bytes);
     if !dry_run {
         let today = WallClock::load(store.connection())?.today();
-        marc::import::apply(&mut store, &plan, today)
+        marc::import::apply(&mut store, &mut plan, today)
             .context("writing the import: nothing was imported")?;
     }
     drop(store);
@@ -80,7 +83,7 @@ pub fn run(console: &mut Console<'_>, args: ImportArgs) -> anyhow::Result<()> {
             "file": file.display().to_string(),
             "format": format.name(),
             "dry_run": dry_run,
-            "records": records.len(),
+            "records": count,
             "created": plan.created(),
             "merged": plan.merged(),
             "skipped": skipped,

@@ -97,6 +97,8 @@ impl ImportPlan {
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     #[error(transparent)]
+    Marc(#[from] super::MarcError),
+    #[error(transparent)]
     Store(#[from] StoreError),
     #[error("no randomness for a new id: {0}")]
     Random(String),
@@ -168,15 +170,18 @@ impl Matcher {
     }
 }
 
-/// Decides what importing `records` would do; writes nothing.
+/// Decides what importing `records` would do; writes nothing. The records come one at a
+/// time (read again after [`super::check`]), so only the plan is held, never the whole file
+/// as records.
 pub fn plan(
     store: &mut Store,
     format: Format,
-    records: &[Record],
+    records: impl IntoIterator<Item = Result<Record, super::MarcError>>,
 ) -> Result<ImportPlan, ImportError> {
     let mut matcher = Matcher::load(store)?;
-    let mut outcomes = Vec::with_capacity(records.len());
-    for (index, marc_record) in records.iter().enumerate() {
+    let mut outcomes = Vec::new();
+    for (index, marc_record) in records.into_iter().enumerate() {
+        let marc_record = &marc_record?;
         let record = index + 1;
         let book = BookFields::of_marc(marc_record);
         if book.title.is_empty() {
@@ -285,10 +290,17 @@ fn original_text(record: &Record) -> Option<String> {
 }
 
 /// Writes `plan` as one commit; records created get `today` as the day they were added.
-pub fn apply(store: &mut Store, plan: &ImportPlan, today: NaiveDate) -> Result<(), ImportError> {
+/// The values move from the plan into the commit (a large import holds them once); the plan
+/// keeps what it reports: which records were created, merged and skipped.
+pub fn apply(
+    store: &mut Store,
+    plan: &mut ImportPlan,
+    today: NaiveDate,
+) -> Result<(), ImportError> {
     let mut batch = WriteBatch::new();
-    let list = |items: &[String]| Value::List(items.iter().cloned().map(Value::Str).collect());
-    for outcome in &plan.outcomes {
+    let list = |items: Vec<String>| Value::List(items.into_iter().map(Value::Str).collect());
+    let added = today.format("%Y-%m-%d").to_string();
+    for outcome in &mut plan.outcomes {
         match outcome {
             Outcome::Create {
                 id,
@@ -298,15 +310,15 @@ pub fn apply(store: &mut Store, plan: &ImportPlan, today: NaiveDate) -> Result<(
                 ..
             } => {
                 let key = record_key(id);
-                for (name, value) in book.values() {
+                for (name, value) in std::mem::take(book).into_values() {
                     batch.put(&key, name, value);
                 }
-                batch.put(&key, "added", today.format("%Y-%m-%d").to_string());
+                batch.put(&key, "added", added.as_str());
                 if !control_numbers.is_empty() {
-                    batch.put(&key, CONTROL_NUMBERS, list(control_numbers));
+                    batch.put(&key, CONTROL_NUMBERS, list(std::mem::take(control_numbers)));
                 }
-                if let Some(marc) = marc {
-                    batch.put(&key, MARC, marc.as_str());
+                if let Some(marc) = marc.take() {
+                    batch.put(&key, MARC, marc);
                 }
             }
             Outcome::Merge {
@@ -317,14 +329,14 @@ pub fn apply(store: &mut Store, plan: &ImportPlan, today: NaiveDate) -> Result<(
                 ..
             } => {
                 let key = record_key(into);
-                for (name, value) in fill {
-                    batch.put(&key, name, value.clone());
+                for (name, value) in std::mem::take(fill) {
+                    batch.put(&key, name, value);
                 }
-                if let Some(numbers) = control_numbers {
+                if let Some(numbers) = control_numbers.take() {
                     batch.put(&key, CONTROL_NUMBERS, list(numbers));
                 }
-                if let Some(marc) = marc {
-                    batch.put(&key, MARC, marc.as_str());
+                if let Some(marc) = marc.take() {
+                    batch.put(&key, MARC, marc);
                 }
             }
             Outcome::Skip { .. } => {}

@@ -30,30 +30,63 @@ enum Charset {
 
 /// Reads every record of an ISO 2709 file; the first problem stops the reading.
 pub fn read(bytes: &[u8]) -> Result<Vec<Record>, MarcError> {
-    let mut records = Vec::new();
-    let mut rest = bytes;
-    loop {
-        // Some tools end each record with a newline too.
-        let skipped = rest
-            .iter()
-            .take_while(|b| matches!(b, b'\n' | b'\r' | b' ' | 0))
-            .count();
-        rest = rest.get(skipped..).unwrap_or_default();
-        if rest.is_empty() {
-            break;
-        }
-        let number = records.len() + 1;
-        let (record, length) = read_one(rest).map_err(|problem| MarcError::Record {
-            record: number,
-            problem,
-        })?;
-        records.push(record);
-        rest = rest.get(length..).unwrap_or_default();
-    }
+    let records = Records::new(bytes).collect::<Result<Vec<_>, _>>()?;
     if records.is_empty() {
         return Err(MarcError::NoRecords);
     }
     Ok(records)
+}
+
+/// The records of an ISO 2709 file one at a time, so a large file is never all in memory as
+/// records; after a problem, nothing more.
+pub struct Records<'a> {
+    rest: &'a [u8],
+    number: usize,
+    failed: bool,
+}
+
+impl<'a> Records<'a> {
+    pub fn new(bytes: &'a [u8]) -> Records<'a> {
+        Records {
+            rest: bytes,
+            number: 0,
+            failed: false,
+        }
+    }
+}
+
+impl Iterator for Records<'_> {
+    type Item = Result<Record, MarcError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
+        // Some tools end each record with a newline too.
+        let skipped = self
+            .rest
+            .iter()
+            .take_while(|b| matches!(b, b'\n' | b'\r' | b' ' | 0))
+            .count();
+        self.rest = self.rest.get(skipped..).unwrap_or_default();
+        if self.rest.is_empty() {
+            return None;
+        }
+        self.number += 1;
+        match read_one(self.rest) {
+            Ok((record, length)) => {
+                self.rest = self.rest.get(length..).unwrap_or_default();
+                Some(Ok(record))
+            }
+            Err(problem) => {
+                self.failed = true;
+                Some(Err(MarcError::Record {
+                    record: self.number,
+                    problem,
+                }))
+            }
+        }
+    }
 }
 
 /// Reads the record at the start of `bytes`; returns it and its length in bytes.

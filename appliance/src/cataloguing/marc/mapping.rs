@@ -139,18 +139,23 @@ impl BookFields {
 
     /// Each field with a value, as the store keeps it (a new record writes all of them).
     pub fn values(&self) -> Vec<(&'static str, Value)> {
-        let list = |items: &[String]| Value::List(items.iter().cloned().map(Value::Str).collect());
+        self.clone().into_values()
+    }
+
+    /// [`BookFields::values`], moving the text rather than copying it.
+    pub fn into_values(self) -> Vec<(&'static str, Value)> {
+        let list = |items: Vec<String>| Value::List(items.into_iter().map(Value::Str).collect());
         let mut values = vec![
-            ("title", Value::from(self.title.as_str())),
-            ("authors", list(&self.authors)),
-            ("publisher", Value::from(self.publisher.as_str())),
-            ("language", Value::from(self.language.as_str())),
-            ("ddc", Value::from(self.ddc.as_str())),
-            ("subjects", list(&self.subjects)),
+            ("title", Value::Str(self.title)),
+            ("authors", list(self.authors)),
+            ("publisher", Value::Str(self.publisher)),
+            ("language", Value::Str(self.language)),
+            ("ddc", Value::Str(self.ddc)),
+            ("subjects", list(self.subjects)),
         ];
         values.extend(self.year.map(|y| ("year", Value::Int(y))));
-        values.extend(self.isbn.clone().map(|i| ("isbn", Value::Str(i))));
-        values.extend(self.summary.clone().map(|s| ("summary", Value::Str(s))));
+        values.extend(self.isbn.map(|i| ("isbn", Value::Str(i))));
+        values.extend(self.summary.map(|s| ("summary", Value::Str(s))));
         values.extend(self.pages.map(|p| ("pages", Value::Int(p))));
         values
     }

@@ -15,29 +15,57 @@ use super::{MarcError, RecordProblem};
 
 /// Reads every record of a MARCXML document; the first problem stops the reading.
 pub fn read(bytes: &[u8]) -> Result<Vec<Record>, MarcError> {
-    let text = std::str::from_utf8(bytes).map_err(|e| MarcError::Record {
-        record: records_started(&bytes[..e.valid_up_to()]).max(1),
-        problem: RecordProblem::InvalidUtf8 {
-            tag: "XML".into(),
-            offset: e.valid_up_to(),
-        },
-    })?;
-    let mut records = Vec::new();
-    for item in Record::from_xml(text) {
-        let number = records.len() + 1;
-        let record = item
-            .map_err(RecordProblem::Xml)
-            .and_then(|record| check(&record).map(|()| record))
-            .map_err(|problem| MarcError::Record {
-                record: number,
-                problem,
-            })?;
-        records.push(record);
-    }
+    let records = Records::new(bytes)?.collect::<Result<Vec<_>, _>>()?;
     if records.is_empty() {
         return Err(MarcError::NoRecords);
     }
     Ok(records)
+}
+
+/// The records of a MARCXML document one at a time; after a problem, nothing more.
+pub struct Records {
+    reader: marctk::xml::XmlRecordIterator,
+    number: usize,
+    failed: bool,
+}
+
+impl Records {
+    /// Fails at once when the document is not UTF-8.
+    pub fn new(bytes: &[u8]) -> Result<Records, MarcError> {
+        let text = std::str::from_utf8(bytes).map_err(|e| MarcError::Record {
+            record: records_started(&bytes[..e.valid_up_to()]).max(1),
+            problem: RecordProblem::InvalidUtf8 {
+                tag: "XML".into(),
+                offset: e.valid_up_to(),
+            },
+        })?;
+        Ok(Records {
+            reader: Record::from_xml(text),
+            number: 0,
+            failed: false,
+        })
+    }
+}
+
+impl Iterator for Records {
+    type Item = Result<Record, MarcError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
+        let item = self.reader.next()?;
+        self.number += 1;
+        let checked = item
+            .map_err(RecordProblem::Xml)
+            .and_then(|record| check(&record).map(|()| record))
+            .map_err(|problem| MarcError::Record {
+                record: self.number,
+                problem,
+            });
+        self.failed = checked.is_err();
+        Some(checked)
+    }
 }
 
 /// How many `<record` start tags (with or without a prefix) come before the end of `bytes`.
@@ -77,6 +105,12 @@ fn check(record: &Record) -> Result<(), RecordProblem> {
         };
         if !field.tag().bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Err(bad("its tag is not three ASCII letters or digits"));
+        }
+        // ISO 2709 tells control fields from data fields by the tag alone.
+        if field.tag() < "010" {
+            return Err(bad(
+                "a data field cannot have a control field's tag (001–009)",
+            ));
         }
         if !(field.ind1().is_ascii() && field.ind2().is_ascii()) {
             return Err(bad("an indicator is not ASCII"));

@@ -122,6 +122,49 @@ fn truncated(stated: Option<usize>, left: usize) -> String {
     }
 }
 
+/// The records of a file in either format, one at a time (see [`check`] and [`read`]).
+pub enum Records<'a> {
+    Iso2709(iso2709::Records<'a>),
+    MarcXml(marcxml::Records),
+}
+
+impl Iterator for Records<'_> {
+    type Item = Result<Record, MarcError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            Records::Iso2709(records) => records.next(),
+            Records::MarcXml(records) => records.next(),
+        }
+    }
+}
+
+/// The records of a file in either format (told apart by [`Format::detect`]), read as they
+/// are asked for.
+pub fn records(bytes: &[u8]) -> Result<(Format, Records<'_>), MarcError> {
+    let format = Format::detect(bytes);
+    let records = match format {
+        Format::Iso2709 => Records::Iso2709(iso2709::Records::new(bytes)),
+        Format::MarcXml => Records::MarcXml(marcxml::Records::new(bytes)?),
+    };
+    Ok((format, records))
+}
+
+/// Reads every record of a file and keeps none: the first pass of an import, which must know
+/// the whole file is good before it plans anything. Returns the format and how many records.
+pub fn check(bytes: &[u8]) -> Result<(Format, usize), MarcError> {
+    let (format, records) = records(bytes)?;
+    let mut count = 0;
+    for record in records {
+        record?;
+        count += 1;
+    }
+    if count == 0 {
+        return Err(MarcError::NoRecords);
+    }
+    Ok((format, count))
+}
+
 /// Reads a whole file of records in either format (told apart by [`Format::detect`]).
 pub fn read(bytes: &[u8]) -> Result<(Format, Vec<Record>), MarcError> {
     let format = Format::detect(bytes);

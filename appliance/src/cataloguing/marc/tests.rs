@@ -323,6 +323,12 @@ fn damaged_marcxml_names_the_record() {
             None,
             "no MARC records",
         ),
+        // Found by the fuzzer: ISO 2709 would read it back as a control field.
+        (
+            format!("<collection>{one}<record><datafield tag=\"007\"><subfield code=\"a\">x</subfield></datafield></record></collection>").into_bytes(),
+            Some(2),
+            "field 007: a data field cannot have a control field's tag",
+        ),
     ];
     for (bytes, record, words) in cases {
         let (got_record, message) = problem_of(&bytes);
@@ -469,12 +475,14 @@ fn open() -> (Store, tempfile::TempDir) {
 }
 
 fn import(store: &mut Store, file: &[u8], dry_run: bool) -> import::ImportPlan {
-    let (format, records) = read(file).expect("reads");
-    let plan = import::plan(store, format, &records).expect("plan");
+    let (format, count) = check(file).expect("reads");
+    let (_, records) = records(file).expect("reads again");
+    let mut plan = import::plan(store, format, records).expect("plan");
+    assert_eq!(plan.outcomes.len(), count);
     if !dry_run {
         import::apply(
             store,
-            &plan,
+            &mut plan,
             NaiveDate::from_ymd_opt(2026, 12, 7).expect("day"),
         )
         .expect("apply");
@@ -540,12 +548,14 @@ fn imports_create_merge_and_skip_and_are_searchable() {
             ("260", &field("  ", &[("b", b"NXB Tr\xe1\xba\xbb")])),
         ],
     );
-    let merged = import(&mut store, &without_isbn, false);
-    let Outcome::Merge { into, fill, .. } = &merged.outcomes[0] else {
-        panic!("not a merge: {:?}", merged.outcomes)
+    let preview = import(&mut store, &without_isbn, true);
+    let Outcome::Merge { into, fill, .. } = &preview.outcomes[0] else {
+        panic!("not a merge: {:?}", preview.outcomes)
     };
     assert_eq!(into, &id);
     assert_eq!(fill, &[("publisher", tusach_sync::Value::from("NXB Trẻ"))]);
+    let merged = import(&mut store, &without_isbn, false);
+    assert_eq!(merged.merged(), 1);
     let row = db::record_by_id(store.connection(), &id)
         .expect("row")
         .expect("there");
