@@ -155,7 +155,7 @@ fn read_one(bytes: &[u8]) -> Result<(Record, usize), RecordProblem> {
         )));
     }
     let directory = &record_bytes[LEADER_BYTES..base - 1];
-    if directory.len() % ENTRY_BYTES != 0 {
+    if !directory.len().is_multiple_of(ENTRY_BYTES) {
         return Err(RecordProblem::BadDirectory(format!(
             "{} bytes long, not a multiple of {ENTRY_BYTES}",
             directory.len()

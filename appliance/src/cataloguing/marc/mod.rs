@@ -125,7 +125,7 @@ fn truncated(stated: Option<usize>, left: usize) -> String {
 /// The records of a file in either format, one at a time (see [`check`] and [`read`]).
 pub enum Records<'a> {
     Iso2709(iso2709::Records<'a>),
-    MarcXml(marcxml::Records),
+    MarcXml(Box<marcxml::Records>),
 }
 
 impl Iterator for Records<'_> {
@@ -145,7 +145,7 @@ pub fn records(bytes: &[u8]) -> Result<(Format, Records<'_>), MarcError> {
     let format = Format::detect(bytes);
     let records = match format {
         Format::Iso2709 => Records::Iso2709(iso2709::Records::new(bytes)),
-        Format::MarcXml => Records::MarcXml(marcxml::Records::new(bytes)?),
+        Format::MarcXml => Records::MarcXml(Box::new(marcxml::Records::new(bytes)?)),
     };
     Ok((format, records))
 }
