@@ -4,7 +4,8 @@
 //! the same (so an import can always be exported).
 //!
 //! Each target runs for a few seconds, or `TUSACH_FUZZ_SECS` seconds each (CI sets 60). The
-//! seed is printed; `TUSACH_FUZZ_SEED=N` replays a run.
+//! seed is printed; `TUSACH_FUZZ_SEED=N` replays a run, and a failure names its round
+//! (`TUSACH_FUZZ_ROUND=R` starts there).
 
 use std::time::{Duration, Instant};
 
@@ -38,8 +39,12 @@ where
         ..Config::default()
     };
     let deadline = Instant::now() + Duration::from_secs(seconds());
-    let mut rounds: u64 = 0;
-    while rounds == 0 || Instant::now() < deadline {
+    let first: u64 = std::env::var("TUSACH_FUZZ_ROUND")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let mut rounds: u64 = first;
+    while rounds == first || Instant::now() < deadline {
         // A fresh runner each round (one runner stops generating after its cases), seeded
         // from the seed and the round, so a failure replays from the printed seed.
         let mut seed_bytes = [0u8; 32];
@@ -53,13 +58,16 @@ where
             check(input);
             Ok(())
         }) {
-            panic!("fuzz {name} (seed {seed}, round {rounds}): {failure}");
+            panic!(
+                "fuzz {name}: {failure} (replay with TUSACH_FUZZ_SEED={seed} \
+                 TUSACH_FUZZ_ROUND={rounds})"
+            );
         }
         rounds += 1;
     }
     eprintln!(
         "fuzz {name}: {} inputs",
-        rounds * u64::from(CASES_PER_ROUND)
+        (rounds - first) * u64::from(CASES_PER_ROUND)
     );
 }
 

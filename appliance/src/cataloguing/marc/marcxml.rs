@@ -112,8 +112,10 @@ fn check(record: &Record) -> Result<(), RecordProblem> {
                 "a data field cannot have a control field's tag (001–009)",
             ));
         }
-        if !(field.ind1().is_ascii() && field.ind2().is_ascii()) {
-            return Err(bad("an indicator is not ASCII"));
+        // The ISO 2709 reader's rule, so whatever reads here reads there too.
+        let indicator = |ind: &str| ind.bytes().all(|b| b.is_ascii_graphic() || b == b' ');
+        if !(indicator(field.ind1()) && indicator(field.ind2())) {
+            return Err(bad("an indicator is not an ASCII letter, digit or blank"));
         }
         for subfield in field.subfields() {
             if !subfield.code().bytes().all(|b| b.is_ascii_graphic()) {

@@ -323,6 +323,12 @@ fn damaged_marcxml_names_the_record() {
             None,
             "no MARC records",
         ),
+        // Found by the fuzzer: ISO 2709 would not read this indicator back.
+        (
+            format!("<collection>{one}<record><datafield tag=\"245\" ind1=\"&#x7F;\" ind2=\" \"><subfield code=\"a\">x</subfield></datafield></record></collection>").into_bytes(),
+            Some(2),
+            "field 245: an indicator is not an ASCII letter, digit or blank",
+        ),
         // Found by the fuzzer: ISO 2709 would read it back as a control field.
         (
             format!("<collection>{one}<record><datafield tag=\"007\"><subfield code=\"a\">x</subfield></datafield></record></collection>").into_bytes(),
