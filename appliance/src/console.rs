@@ -1,5 +1,5 @@
 //! The commands a person types at the appliance's console: `tusach id`, `tusach staff …`,
-//! `tusach sync …` and `tusach network …`. Each has one implementation, which takes a [`Console`] (the sync service
+//! `tusach sync …`, `tusach network …`, `tusach import …` and `tusach export …`. Each has one implementation, which takes a [`Console`] (the sync service
 //! with its store, an input and an output), so the same code runs in two places:
 //!
 //! - alone, on the data folder, when no server holds it (this process opens the store);
@@ -18,6 +18,8 @@ use tusach_sync::StoreError;
 
 use crate::control_socket;
 use crate::data_dir::{DataDir, DataDirError};
+use crate::export_cmd::ExportArgs;
+use crate::import_cmd::ImportArgs;
 use crate::network_cmd::NetworkArgs;
 use crate::staff_cmd::StaffArgs;
 use crate::sync_cmd::SyncArgs;
@@ -37,6 +39,10 @@ pub enum ConsoleCommand {
     Sync(SyncArgs),
     /// The library network: make it, enrol devices with one-time codes, revoke them.
     Network(NetworkArgs),
+    /// Bring records into the catalogue from a file (MARC21), all or nothing.
+    Import(ImportArgs),
+    /// Write the catalogue, or some of its records, to a file (MARC21).
+    Export(ExportArgs),
 }
 
 impl ConsoleCommand {
@@ -45,7 +51,11 @@ impl ConsoleCommand {
     pub fn reads_a_line_of_input(&self) -> bool {
         match self {
             ConsoleCommand::Staff(args) => args.reads_password_from_stdin(),
-            ConsoleCommand::Id | ConsoleCommand::Sync(_) | ConsoleCommand::Network(_) => false,
+            ConsoleCommand::Id
+            | ConsoleCommand::Sync(_)
+            | ConsoleCommand::Network(_)
+            | ConsoleCommand::Import(_)
+            | ConsoleCommand::Export(_) => false,
         }
     }
 
@@ -55,6 +65,8 @@ impl ConsoleCommand {
         match self {
             ConsoleCommand::Sync(args) => args.resolve_paths(cwd),
             ConsoleCommand::Network(args) => args.resolve_paths(cwd),
+            ConsoleCommand::Import(args) => args.resolve_paths(cwd),
+            ConsoleCommand::Export(args) => args.resolve_paths(cwd),
             ConsoleCommand::Id | ConsoleCommand::Staff(_) => {}
         }
     }
@@ -87,6 +99,8 @@ pub fn execute(command: ConsoleCommand, console: &mut Console<'_>) -> anyhow::Re
         ConsoleCommand::Staff(args) => crate::staff_cmd::run(console, args),
         ConsoleCommand::Sync(args) => crate::sync_cmd::run(console, args),
         ConsoleCommand::Network(args) => crate::network_cmd::run(console, args),
+        ConsoleCommand::Import(args) => crate::import_cmd::run(console, args),
+        ConsoleCommand::Export(args) => crate::export_cmd::run(console, args),
     }
 }
 

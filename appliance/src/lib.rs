@@ -11,7 +11,7 @@
 //! - [`circulation`]: loan rules, desk decisions and the exceptions inbox.
 //! - [`accounts`]: staff accounts, passwords, sessions and login rate limiting.
 //! - [`holdings`]: copies across libraries and shelves, and what is available where.
-//! - [`cataloguing`]: adding copies and new records; ISBN check digits.
+//! - [`cataloguing`]: adding copies and new records; ISBN check digits; MARC21 in and out.
 //! - [`labels`]: PDF sheets of spine labels and reader cards (Code 128, Noto Sans).
 //! - [`stocktake`]: shelf-by-shelf scans and what they found missing or misplaced.
 //! - [`search`]: Vietnamese-aware catalogue search and the query tables behind it.
@@ -23,12 +23,14 @@
 //! - [`demo`]: the living demo library `serve --demo` seeds.
 //! - [`sync_service`]: where every sync session and bundle starts; per-peer guards and
 //!   status; the hub schedule.
-//! - [`console`]: the console commands (`id`, `staff`, `sync`), run alone or inside `serve`.
+//! - [`console`]: the console commands (`id`, `staff`, `sync`, `network`, `import`, `export`),
+//!   run alone or inside `serve`.
 //! - [`control_socket`]: `control.sock`, on which `serve` runs console commands for others.
 //! - [`sync_cmd`]: `tusach sync`: one-shot sessions, bundles and the sync listener.
 //! - [`network_cmd`]: `tusach network`: make a network, enrol devices, revoke them.
 //! - [`serve`]: `tusach serve`: the long-running appliance, the data folder's one owner.
 //! - [`staff_cmd`]: `tusach staff`: staff accounts from the console.
+//! - [`import_cmd`], [`export_cmd`]: `tusach import marc`, `tusach export marc`.
 //! - [`bench`]: `tusach bench NAME --json`.
 //! - [`dev`]: hidden tools that process-level tests drive (acknowledged write streams, seeding).
 //! - [`process`]: facts about this process (peak memory) for benches.
@@ -45,9 +47,11 @@ pub mod data_dir;
 pub mod db;
 pub mod demo;
 pub mod dev;
+pub mod export_cmd;
 pub mod holdings;
 pub mod home_library;
 pub mod http;
+pub mod import_cmd;
 pub mod joining;
 pub mod labels;
 pub mod network_cmd;

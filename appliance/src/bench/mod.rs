@@ -13,12 +13,15 @@
 //!   a change takes to reach the others, and the bytes each sends per minute while idle.
 //! - `cuts`: a new desk bootstraps the demo library through a 960 B/s line cut every 12 s,
 //!   against the same line without cuts.
+//! - `import`: 100,000 MARC21 records imported by `tusach import marc` into an empty folder
+//!   and searched, against parsing the same file only.
 //! - `serial`: the `sync-delta` workload over a real 9600-baud serial line with 300 ms of
 //!   latency (the `phone-line` instrument), clean and noisy, against the line's floor.
 
 mod apply;
 mod bootstrap;
 mod cuts;
+mod import;
 mod neighbours;
 pub mod netns;
 mod search;
@@ -35,7 +38,7 @@ use crate::sample::SampleLibrary;
 
 #[derive(clap::Args)]
 pub struct BenchArgs {
-    /// sync-delta, bootstrap, apply, search, serve, startup, cuts, neighbours or serial.
+    /// sync-delta, bootstrap, apply, search, serve, startup, cuts, neighbours, serial or import.
     name: String,
     /// Print one JSON object (the default output is the same object, indented).
     #[arg(long)]
@@ -77,9 +80,10 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         })?,
         "neighbours" => neighbours::run(args.seconds.unwrap_or(60).max(1))?,
         "serial" => serial::run(args.records.unwrap_or(10_000), args.changes.unwrap_or(100))?,
+        "import" => import::run(args.records.unwrap_or(100_000))?,
         other => {
             bail!(
-                "unknown bench '{other}': try sync-delta, bootstrap, apply, search, serve, startup, cuts, neighbours or serial"
+                "unknown bench '{other}': try sync-delta, bootstrap, apply, search, serve, startup, cuts, neighbours, serial or import"
             )
         }
     };

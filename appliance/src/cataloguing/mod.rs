@@ -6,11 +6,13 @@
 //! copies to the library's own scope through its [`Desk`]. Each action checks everything before
 //! it writes, and writes one commit. `edits` changes records field by field with a history,
 //! `merge` merges records that describe one book, and `conflicts` is the catalogue's part of
-//! the exceptions inbox. This module knows nothing about HTTP.
+//! the exceptions inbox; `marc` brings MARC21 records in and out. This module knows nothing
+//! about HTTP.
 
 pub mod conflicts;
 pub mod edits;
 pub mod isbn;
+pub mod marc;
 pub mod merge;
 
 use chrono::NaiveDate;
@@ -168,7 +170,7 @@ pub struct RecordDraft {
     pub summary: Option<String>,
 }
 
-fn new_record_id() -> Result<String, CatalogueError> {
+pub(crate) fn new_record_id() -> Result<String, CatalogueError> {
     let mut bytes = [0u8; 8];
     getrandom::fill(&mut bytes).map_err(|e| CatalogueError::Random(e.to_string()))?;
     Ok(format!(
