@@ -14,6 +14,7 @@
 //! - [`cataloguing`]: adding copies and new records; ISBN check digits; MARC21 in and out.
 //! - [`stocktake`]: shelf-by-shelf scans and what they found missing or misplaced.
 //! - [`search`]: Vietnamese-aware catalogue search and the query tables behind it.
+//! - [`spreadsheets`]: books and readers from the `.xlsx` and `.csv` lists communes keep.
 //! - [`query_tables`]: the store observer that keeps every query table in step.
 //! - [`reports`]: statistics and the monthly report, counted from a snapshot of the library.
 //! - [`db`]: the appliance's own SQL (migrations and query-table statements).
@@ -58,6 +59,7 @@ pub mod query_tables;
 pub mod reports;
 pub mod sample;
 pub mod search;
+pub mod spreadsheets;
 pub mod serve;
 pub mod staff_cmd;
 pub mod stocktake;
