@@ -117,7 +117,7 @@ pub enum BooksError {
     #[error(transparent)]
     Catalogue(#[from] CatalogueError),
     #[error(
-        "Tệp có {0} dòng lỗi: không nhập gì. / The file has {0} lines with errors: nothing was imported."
+        "Tệp có {0} dòng lỗi: không nhập gì. / The file has {0} line(s) with errors: nothing was imported."
     )]
     HasErrors(usize),
 }
@@ -201,7 +201,8 @@ pub fn plan(
                 continue;
             }
             barcode_lines.insert(barcode.clone(), row.line);
-            if let Some(copy) = store.get(&EntityKey::new(desk.scope(), COPIES, barcode.as_str()))?
+            if let Some(copy) =
+                store.get(&EntityKey::new(desk.scope(), COPIES, barcode.as_str()))?
             {
                 let record = copy
                     .get("record")
@@ -224,7 +225,11 @@ pub fn plan(
         if errors.len() > before {
             continue;
         }
-        let key = book_key(&book.title, book.authors.first().map(String::as_str), book.year);
+        let key = book_key(
+            &book.title,
+            book.authors.first().map(String::as_str),
+            book.year,
+        );
         let earlier = match &book.isbn {
             Some(isbn) => planned_isbn.get(isbn),
             None => planned_key.get(&key),
@@ -289,7 +294,12 @@ impl Cells<'_> {
     fn bounded(&self, field: Field, errors: &mut Vec<RowError>) -> String {
         let text = self.text(field);
         if text.chars().count() > MAX_TEXT_CHARS {
-            errors.push(self.error(field, Problem::TooLong { max: MAX_TEXT_CHARS }));
+            errors.push(self.error(
+                field,
+                Problem::TooLong {
+                    max: MAX_TEXT_CHARS,
+                },
+            ));
             return String::new();
         }
         text

@@ -99,7 +99,9 @@ fn a_mutated_xlsx_never_panics_the_reader() {
     let sheet = workbook.add_worksheet();
     for (row, text) in ["Tên sách", "Truyện Kiều", "Dế Mèn"].iter().enumerate() {
         sheet.write_string(row as u32, 0, *text).expect("write");
-        sheet.write_number(row as u32, 1, row as f64).expect("write");
+        sheet
+            .write_number(row as u32, 1, row as f64)
+            .expect("write");
     }
     let original = workbook.save_to_buffer().expect("xlsx");
     let len = original.len();

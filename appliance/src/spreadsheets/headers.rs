@@ -66,7 +66,13 @@ impl Field {
             RowKind::Books => &[
                 (
                     Field::Title,
-                    &["ten sach", "nhan de", "ten tai lieu", "nhan de sach", "title"],
+                    &[
+                        "ten sach",
+                        "nhan de",
+                        "ten tai lieu",
+                        "nhan de sach",
+                        "title",
+                    ],
                 ),
                 (Field::Authors, &["tac gia", "author", "authors"]),
                 (Field::Publisher, &["nha xuat ban", "nxb", "publisher"]),
@@ -88,7 +94,13 @@ impl Field {
                 ),
                 (
                     Field::Ddc,
-                    &["mon loai", "ddc", "ky hieu phan loai", "phan loai", "so phan loai"],
+                    &[
+                        "mon loai",
+                        "ddc",
+                        "ky hieu phan loai",
+                        "phan loai",
+                        "so phan loai",
+                    ],
                 ),
                 (Field::Shelf, &["ke", "vi tri", "ke sach", "shelf"]),
                 (Field::Pages, &["so trang", "trang", "pages"]),
@@ -158,9 +170,7 @@ pub struct MapOverride {
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum MapError {
-    #[error(
-        "--map \"{0}\": cần dạng \"Tên cột=trường\" / needs the form \"Column name=field\""
-    )]
+    #[error("--map \"{0}\": cần dạng \"Tên cột=trường\" / needs the form \"Column name=field\"")]
     NoEquals(String),
     #[error(
         "--map: \"{field}\" không phải là trường (có: {choices}) / is not a field (choices: {choices})"

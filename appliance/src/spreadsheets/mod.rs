@@ -133,7 +133,9 @@ impl RowError {
             Problem::NotCategory(text) => format!(
                 "\"{text}\" không phải là đối tượng (Học sinh, Thiếu nhi, Giáo viên, Người lớn)"
             ),
-            Problem::NotCard(text) => format!("\"{text}\" không phải là số thẻ (không có khoảng trắng)"),
+            Problem::NotCard(text) => {
+                format!("\"{text}\" không phải là số thẻ (không có khoảng trắng)")
+            }
             Problem::CardTaken { card, name } => {
                 format!("thẻ {card} đã cấp cho bạn đọc khác ({name})")
             }

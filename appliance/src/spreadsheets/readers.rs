@@ -17,8 +17,8 @@ use tusach_sync::{Store, StoreError, Value, WriteBatch};
 
 use super::headers::{ColumnMap, Field, MapError, MapOverride, folded, map_columns};
 use super::{Problem, Row, RowError, RowKind, parse_date};
-use crate::circulation::library::{DeskError, READERS};
 use crate::circulation::library::Desk;
+use crate::circulation::library::{DeskError, READERS};
 use crate::circulation::readers::NewReader;
 
 const MAX_NAME_CHARS: usize = 80;
@@ -63,7 +63,7 @@ pub enum ReadersError {
     #[error(transparent)]
     Desk(#[from] DeskError),
     #[error(
-        "Tệp có {0} dòng lỗi: không nhập gì. / The file has {0} lines with errors: nothing was imported."
+        "Tệp có {0} dòng lỗi: không nhập gì. / The file has {0} line(s) with errors: nothing was imported."
     )]
     HasErrors(usize),
 }
@@ -213,8 +213,7 @@ pub fn plan(
         };
         let same_person = |card: &str| {
             registered.get(card).is_some_and(|r| {
-                person_key(&r.name, &r.class) == person_key(&name, &class)
-                    && r.category == category
+                person_key(&r.name, &r.class) == person_key(&name, &class) && r.category == category
             })
         };
         let card = if generate {
@@ -231,12 +230,17 @@ pub fn plan(
             let card = cells.text(Field::Card);
             if card.is_empty() {
                 errors.push(cells.error(Field::Card, Problem::Missing));
-            } else if card.chars().count() > MAX_CARD_CHARS
-                || card.chars().any(char::is_whitespace)
+            } else if card.chars().count() > MAX_CARD_CHARS || card.chars().any(char::is_whitespace)
             {
                 errors.push(cells.error(Field::Card, Problem::NotCard(card.clone())));
             } else if let Some(&line) = card_lines.get(&card) {
-                errors.push(cells.error(Field::Card, Problem::CardTwice { card: card.clone(), line }));
+                errors.push(cells.error(
+                    Field::Card,
+                    Problem::CardTwice {
+                        card: card.clone(),
+                        line,
+                    },
+                ));
             } else {
                 card_lines.insert(card.clone(), row.line);
                 if same_person(&card) {

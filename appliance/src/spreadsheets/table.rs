@@ -38,14 +38,18 @@ pub enum SheetError {
          The file is not UTF-8 (line {line}): in Excel, save it as \"CSV UTF-8\"."
     )]
     NotUtf8 { line: usize },
-    #[error("Không đọc được tệp CSV (dòng {line}): {why} / The CSV file cannot be read (line {line}): {why}")]
+    #[error(
+        "Không đọc được tệp CSV (dòng {line}): {why} / The CSV file cannot be read (line {line}): {why}"
+    )]
     Csv { line: usize, why: String },
     #[error(
         "Không đọc được tệp Excel: {0}. Tệp phải là .xlsx (Excel 2007 trở lên). / \
          The Excel file cannot be read: {0}. It must be an .xlsx (Excel 2007 or later)."
     )]
     Xlsx(String),
-    #[error("Tệp Excel không có trang tính \"{asked}\"; có: {have}. / The workbook has no sheet \"{asked}\"; it has: {have}.")]
+    #[error(
+        "Tệp Excel không có trang tính \"{asked}\"; có: {have}. / The workbook has no sheet \"{asked}\"; it has: {have}."
+    )]
     NoSuchSheet { asked: String, have: String },
     #[error("Tệp không có dòng nào. / The file has no rows.")]
     Empty,

@@ -200,9 +200,7 @@ fn books_workbook() -> Vec<u8> {
     let mut workbook = Workbook::new();
     let sheet = workbook.add_worksheet();
     sheet.set_name("Sách").expect("name");
-    sheet
-        .write_string(0, 0, "DANH MỤC SÁCH")
-        .expect("write");
+    sheet.write_string(0, 0, "DANH MỤC SÁCH").expect("write");
     let header = ["Tên sách", "Tác giả", "Năm", "Số ĐKCB", "Ngày nhập"];
     for (column, text) in header.iter().enumerate() {
         sheet.write_string(2, column as u16, *text).expect("write");
@@ -241,7 +239,11 @@ fn an_xlsx_reads_with_excel_line_numbers_numbers_and_dates() {
 
     let readers = table::read_xlsx(&bytes, Some("bạn đọc")).expect("second sheet");
     assert_eq!(readers[0].line, 1);
-    assert_eq!(readers[1].cells, ["", "Lê Thị Hoa"], "columns keep their places");
+    assert_eq!(
+        readers[1].cells,
+        ["", "Lê Thị Hoa"],
+        "columns keep their places"
+    );
     assert!(matches!(
         table::read_xlsx(&bytes, Some("Kho")),
         Err(SheetError::NoSuchSheet { .. })
@@ -340,7 +342,10 @@ fn books_make_or_find_records_and_import_in_one_commit() {
         (plan.new_records(), plan.existing_records(), plan.copies()),
         (2, 1, 5)
     );
-    assert!(matches!(plan.rows[1].target, books::Target::SameAs { line: 2, .. }));
+    assert!(matches!(
+        plan.rows[1].target,
+        books::Target::SameAs { line: 2, .. }
+    ));
     assert_eq!(plan.rows[2].target.id(), "rec-de-men");
     books::apply(&mut store, &desk, &plan, today()).expect("apply");
 
@@ -366,7 +371,10 @@ fn books_make_or_find_records_and_import_in_one_commit() {
         ))
         .expect("get")
         .expect("copy");
-    assert_eq!(copy.get("record").and_then(Value::as_str), Some("rec-de-men"));
+    assert_eq!(
+        copy.get("record").and_then(Value::as_str),
+        Some("rec-de-men")
+    );
     assert_eq!(copy.get("shelf").and_then(Value::as_str), Some("Kệ 2"));
 
     // The same file again: every barcode is taken, so nothing is written.
@@ -446,7 +454,8 @@ fn register(store: &mut Store, desk: &Desk, card: &str, name: &str, class: Optio
         contact: None,
         pin: None,
     };
-    desk.register_reader(store, &new, today()).expect("register");
+    desk.register_reader(store, &new, today())
+        .expect("register");
 }
 
 #[test]
@@ -540,7 +549,11 @@ fn a_list_without_cards_gets_them_in_the_librarys_style() {
     let cards: Vec<&str> = plan.rows.iter().map(|r| r.reader.card.as_str()).collect();
     assert_eq!(cards, ["TV-043", "TV-044"]);
     assert!(plan.rows.iter().all(|r| r.card_generated));
-    assert_eq!(plan.already, [(4, "TV-042".to_owned())], "B is already registered");
+    assert_eq!(
+        plan.already,
+        [(4, "TV-042".to_owned())],
+        "B is already registered"
+    );
 
     assert_eq!(
         CardStyle::of([]),
