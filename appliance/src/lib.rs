@@ -30,7 +30,8 @@
 //! - [`network_cmd`]: `tusach network`: make a network, enrol devices, revoke them.
 //! - [`serve`]: `tusach serve`: the long-running appliance, the data folder's one owner.
 //! - [`staff_cmd`]: `tusach staff`: staff accounts from the console.
-//! - [`import_cmd`], [`export_cmd`]: `tusach import marc`, `tusach export marc`.
+//! - [`import_cmd`], [`export_cmd`]: `tusach import marc`, `tusach export marc`;
+//!   [`import_sheet_cmd`]: `tusach import xlsx|csv FILE --as books|readers`.
 //! - [`bench`]: `tusach bench NAME --json`.
 //! - [`dev`]: hidden tools that process-level tests drive (acknowledged write streams, seeding).
 //! - [`process`]: facts about this process (peak memory) for benches.
@@ -52,6 +53,7 @@ pub mod holdings;
 pub mod home_library;
 pub mod http;
 pub mod import_cmd;
+pub mod import_sheet_cmd;
 pub mod joining;
 pub mod network_cmd;
 pub mod process;
@@ -59,8 +61,8 @@ pub mod query_tables;
 pub mod reports;
 pub mod sample;
 pub mod search;
-pub mod spreadsheets;
 pub mod serve;
+pub mod spreadsheets;
 pub mod staff_cmd;
 pub mod stocktake;
 pub mod sync_cmd;
