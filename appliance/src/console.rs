@@ -39,7 +39,8 @@ pub enum ConsoleCommand {
     Sync(SyncArgs),
     /// The library network: make it, enrol devices with one-time codes, revoke them.
     Network(NetworkArgs),
-    /// Bring records into the catalogue from a file (MARC21), all or nothing.
+    /// Bring records into the catalogue from a file (MARC21), or books and readers from a
+    /// .xlsx or .csv list, all or nothing.
     Import(ImportArgs),
     /// Write the catalogue, or some of its records, to a file (MARC21).
     Export(ExportArgs),

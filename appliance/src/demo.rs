@@ -11,7 +11,7 @@ use chrono::{Datelike, Days, NaiveDate};
 use tusach_sync::{EntityKey, Store, StoreError, Value, WriteBatch};
 
 use crate::catalogue;
-use crate::circulation::library::{COPIES, Desk, DeskError, LOANS};
+use crate::circulation::library::{Desk, DeskError, LOANS};
 use crate::circulation::policy::commune_defaults;
 use crate::sample::SampleLibrary;
 
@@ -105,11 +105,7 @@ fn add_copies(
                     400 + (count * 53) % (6 * 365)
                 };
                 let acquired = today.checked_sub_days(Days::new(days_ago)).unwrap_or(today);
-                batch.put(
-                    &EntityKey::new(desk.scope(), COPIES, barcode(count)),
-                    "acquired",
-                    acquired.format("%Y-%m-%d").to_string(),
-                );
+                desk.put_acquired(&mut batch, &barcode(count), acquired);
                 count += 1;
             }
         }

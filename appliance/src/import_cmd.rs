@@ -1,5 +1,6 @@
-//! `tusach import`: records from a file into the catalogue. Today MARC21 (ISO 2709 or
-//! MARCXML, told apart by their content); the import is planned in full first (`--dry-run`
+//! `tusach import`: records from a file into the catalogue. MARC21 (ISO 2709 or MARCXML,
+//! told apart by their content) here; books and readers lists (`.xlsx`, `.csv`) in
+//! [`crate::import_sheet_cmd`]. A MARC21 import is planned in full first (`--dry-run`
 //! stops there and says what would happen) and then written as one commit.
 //!
 //! The file is read and parsed before the store is taken, so `serve` keeps answering while a
@@ -14,6 +15,7 @@ use anyhow::Context;
 use crate::cataloguing::marc::{self, import::ImportPlan};
 use crate::clock::WallClock;
 use crate::console::Console;
+use crate::spreadsheets::SheetFormat;
 
 #[derive(clap::Args)]
 pub struct ImportArgs {
@@ -33,11 +35,27 @@ enum ImportWhat {
         #[arg(long)]
         json: bool,
     },
+    /// Books or readers from an Excel workbook (.xlsx), as communes keep their lists.
+    Xlsx {
+        #[command(flatten)]
+        list: crate::import_sheet_cmd::ListArgs,
+        /// The worksheet to read (by its name); the first when left out.
+        #[arg(long)]
+        sheet: Option<String>,
+    },
+    /// Books or readers from a .csv file (comma or semicolon separated, UTF-8).
+    Csv {
+        #[command(flatten)]
+        list: crate::import_sheet_cmd::ListArgs,
+    },
 }
 
 impl ImportArgs {
     pub fn resolve_paths(&mut self, cwd: &Path) {
-        let ImportWhat::Marc { file, .. } = &mut self.what;
+        let file = match &mut self.what {
+            ImportWhat::Marc { file, .. } => file,
+            ImportWhat::Xlsx { list, .. } | ImportWhat::Csv { list } => &mut list.file,
+        };
         if file.is_relative() {
             *file = cwd.join(&*file);
         }
@@ -45,11 +63,19 @@ impl ImportArgs {
 }
 
 pub fn run(console: &mut Console<'_>, args: ImportArgs) -> anyhow::Result<()> {
-    let ImportWhat::Marc {
-        file,
-        dry_run,
-        json,
-    } = args.what;
+    let (file, dry_run, json) = match args.what {
+        ImportWhat::Marc {
+            file,
+            dry_run,
+            json,
+        } => (file, dry_run, json),
+        ImportWhat::Xlsx { list, sheet } => {
+            return crate::import_sheet_cmd::run(console, SheetFormat::Xlsx, list, sheet);
+        }
+        ImportWhat::Csv { list } => {
+            return crate::import_sheet_cmd::run(console, SheetFormat::Csv, list, None);
+        }
+    };
     let started = Instant::now();
     let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
     // The whole file is read and checked before anything is planned, record by record so a

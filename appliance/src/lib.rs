@@ -15,6 +15,7 @@
 //! - [`labels`]: PDF sheets of spine labels and reader cards (Code 128, Noto Sans).
 //! - [`stocktake`]: shelf-by-shelf scans and what they found missing or misplaced.
 //! - [`search`]: Vietnamese-aware catalogue search and the query tables behind it.
+//! - [`spreadsheets`]: books and readers from the `.xlsx` and `.csv` lists communes keep.
 //! - [`query_tables`]: the store observer that keeps every query table in step.
 //! - [`reports`]: statistics and the monthly report, counted from a snapshot of the library.
 //! - [`db`]: the appliance's own SQL (migrations and query-table statements).
@@ -30,7 +31,8 @@
 //! - [`network_cmd`]: `tusach network`: make a network, enrol devices, revoke them.
 //! - [`serve`]: `tusach serve`: the long-running appliance, the data folder's one owner.
 //! - [`staff_cmd`]: `tusach staff`: staff accounts from the console.
-//! - [`import_cmd`], [`export_cmd`]: `tusach import marc`, `tusach export marc`.
+//! - [`import_cmd`], [`export_cmd`]: `tusach import marc`, `tusach export marc`;
+//!   [`import_sheet_cmd`]: `tusach import xlsx|csv FILE --as books|readers`.
 //! - [`bench`]: `tusach bench NAME --json`.
 //! - [`dev`]: hidden tools that process-level tests drive (acknowledged write streams, seeding).
 //! - [`process`]: facts about this process (peak memory) for benches.
@@ -52,6 +54,7 @@ pub mod holdings;
 pub mod home_library;
 pub mod http;
 pub mod import_cmd;
+pub mod import_sheet_cmd;
 pub mod joining;
 pub mod labels;
 pub mod network_cmd;
@@ -61,6 +64,7 @@ pub mod reports;
 pub mod sample;
 pub mod search;
 pub mod serve;
+pub mod spreadsheets;
 pub mod staff_cmd;
 pub mod stocktake;
 pub mod sync_cmd;

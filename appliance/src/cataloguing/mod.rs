@@ -145,11 +145,7 @@ pub fn add_copies(
             &copies.item_type,
             &copies.shelf,
         );
-        batch.put(
-            &EntityKey::new(desk.scope(), COPIES, barcode.as_str()),
-            "acquired",
-            copies.acquired.format("%Y-%m-%d").to_string(),
-        );
+        desk.put_acquired(&mut batch, barcode, copies.acquired);
     }
     store.commit(&batch)?;
     Ok(copies.barcodes.len())

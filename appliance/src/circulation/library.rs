@@ -167,6 +167,15 @@ impl Desk {
         batch.put(&self.key(COPIES, barcode), "shelf", shelf);
     }
 
+    /// Records the day a copy came into the library, which the acquisitions report counts.
+    pub fn put_acquired(&self, batch: &mut WriteBatch, barcode: &str, day: chrono::NaiveDate) {
+        batch.put(
+            &self.key(COPIES, barcode),
+            "acquired",
+            day.format("%Y-%m-%d").to_string(),
+        );
+    }
+
     pub fn add_copy(
         &self,
         store: &mut Store,

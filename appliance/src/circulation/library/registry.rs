@@ -36,11 +36,26 @@ impl Desk {
         new: &NewReader,
         today: NaiveDate,
     ) -> Result<(), DeskError> {
-        if !readers::CATEGORIES.contains(&new.category.as_str()) {
-            return Err(DeskError::Invalid(format!("category {:?}", new.category)));
-        }
         if self.card_in_use(store, &new.card)? {
             return Err(DeskError::CardTaken(new.card.clone()));
+        }
+        let mut batch = WriteBatch::new();
+        self.put_registration(&mut batch, new, today)?;
+        store.commit(&batch)?;
+        Ok(())
+    }
+
+    /// Adds to `batch` the edits that register `new` on day `today`, after checking its
+    /// category and PIN; the caller has checked the card is free (a spreadsheet import
+    /// registers many readers in one commit).
+    pub fn put_registration(
+        &self,
+        batch: &mut WriteBatch,
+        new: &NewReader,
+        today: NaiveDate,
+    ) -> Result<(), DeskError> {
+        if !readers::CATEGORIES.contains(&new.category.as_str()) {
+            return Err(DeskError::Invalid(format!("category {:?}", new.category)));
         }
         let mut person: Vec<(&str, Value)> = vec![
             ("name", new.name.as_str().into()),
@@ -70,7 +85,6 @@ impl Desk {
         let registration = new_id("reg")?;
         let key = self.key(READERS, &new.card);
         let reg_key = self.key(REGISTRATIONS, &registration);
-        let mut batch = WriteBatch::new();
         for (field, value) in person {
             batch
                 .put(&key, field, value.clone())
@@ -80,12 +94,11 @@ impl Desk {
             .put(&reg_key, "card", new.card.as_str())
             .put(&reg_key, "desk", self.desk.as_str())
             .put(&key, "registration", registration.as_str());
-        store.commit(&batch)?;
         Ok(())
     }
 
     /// Whether a reader or a registration already uses `card`.
-    pub(super) fn card_in_use(&self, store: &mut Store, card: &str) -> Result<bool, DeskError> {
+    pub fn card_in_use(&self, store: &mut Store, card: &str) -> Result<bool, DeskError> {
         Ok(store.get(&self.key(READERS, card))?.is_some()
             || !db::registrations_of_card(store.connection(), self.scope.as_str(), card)?
                 .is_empty())
