@@ -222,6 +222,13 @@ impl Link {
     /// A new connection (a call, or the line after a long silence) begins: nothing in flight
     /// survives it, and the circuit must be named again before data moves.
     pub fn reconnect(&mut self, now: u64) {
+        // The backoff doubled the resend timer while the line was silent; that silence was
+        // the cut, not a slow line. A new call starts again from the measured round trip, or
+        // else every frame lost to noise early in a short call waits out a backed-off timer
+        // and a line cut every few seconds never gets a sync through.
+        if self.srtt.is_some() {
+            self.rto = self.measured_rto();
+        }
         self.open = false;
         self.in_flight.clear();
         self.next_new = self.acked;
@@ -445,9 +452,15 @@ impl Link {
                 self.srtt = Some(0.875 * srtt + 0.125 * rtt);
             }
         }
-        let srtt = self.srtt.unwrap_or(rtt);
+        self.rto = self.measured_rto();
+    }
+
+    /// `srtt + 4·rttvar` of the round trips measured so far, between a floor from the line's
+    /// speed and [`MAX_RTO_MILLIS`].
+    fn measured_rto(&self) -> u64 {
         let floor = 200 + 2 * self.shape.millis_for(self.shape.payload + 16);
-        self.rto = ((srtt + 4.0 * self.rttvar) as u64).clamp(floor, MAX_RTO_MILLIS);
+        let srtt = self.srtt.unwrap_or(0.0);
+        ((srtt + 4.0 * self.rttvar) as u64).clamp(floor, MAX_RTO_MILLIS)
     }
 
     /// The next frame to write, if the line is free for it now.
