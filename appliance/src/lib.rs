@@ -50,6 +50,8 @@ pub mod db;
 pub mod demo;
 pub mod dev;
 pub mod export_cmd;
+#[cfg(test)]
+mod fuzzing;
 pub mod holdings;
 pub mod home_library;
 pub mod http;

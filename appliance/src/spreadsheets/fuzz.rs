@@ -4,53 +4,12 @@
 //! `TUSACH_FUZZ_SECS` seconds (as the MARC fuzz). The seed is printed; `TUSACH_FUZZ_SEED=N`
 //! replays a run.
 
-use std::time::{Duration, Instant};
-
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
 use super::headers::map_columns;
 use super::*;
 
-fn seconds() -> u64 {
-    std::env::var("TUSACH_FUZZ_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(2)
-}
-
-fn fuzz<S: Strategy>(name: &str, strategy: S, check: impl Fn(S::Value))
-where
-    S::Value: std::fmt::Debug,
-{
-    let seed: u64 = std::env::var("TUSACH_FUZZ_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| fastrand::u64(..));
-    eprintln!("fuzz {name}: seed {seed} (replay with TUSACH_FUZZ_SEED={seed})");
-    let deadline = Instant::now() + Duration::from_secs(seconds());
-    let mut round = 0u64;
-    while Instant::now() < deadline {
-        let mut bytes = [0u8; 32];
-        bytes[..8].copy_from_slice(&seed.to_le_bytes());
-        bytes[8..16].copy_from_slice(&round.to_le_bytes());
-        let config = Config {
-            cases: 256,
-            failure_persistence: None,
-            ..Config::default()
-        };
-        let mut runner =
-            TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &bytes));
-        let result = runner.run(&strategy, |value| {
-            check(value);
-            Ok(())
-        });
-        if let Err(failure) = result {
-            panic!("fuzz {name}: seed {seed}, round {round}: {failure}");
-        }
-        round += 1;
-    }
-}
+use crate::fuzzing::fuzz;
 
 /// What a CSV file is made of, weighted towards what confuses readers.
 fn csv_bytes() -> impl Strategy<Value = Vec<u8>> {
