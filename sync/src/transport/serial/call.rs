@@ -356,6 +356,7 @@ pub async fn sync_over_serial(
             }
         };
         let dead_after = Some(policy.dead_after);
+        let connections = link.stats.connections;
         let ending = pump(
             &mut port,
             &mut link,
@@ -366,6 +367,11 @@ pub async fn sync_over_serial(
             &mut || AppEnd::none(),
         )
         .await;
+        // A call that got through and moved data was a working line, not a busy number:
+        // the next redial waits the short pause again instead of a doubled one.
+        if link.stats.connections > connections {
+            pause = policy.redial_pause;
+        }
         end_call(line, &mut port, &mut text).await;
         drop(port);
         match ending {
@@ -442,6 +448,8 @@ pub async fn answer_calls(
     let clock = Instant::now();
     let mut app = AppEnd::none();
     let mut running: Option<SessionTask> = None;
+    // The session on the current circuit ended and was reported.
+    let mut reported = false;
     let mut calls = 0u32;
     loop {
         let answered = async {
@@ -483,6 +491,7 @@ pub async fn answer_calls(
                 if let Some(old) = running.take() {
                     old.abort();
                 }
+                reported = false;
                 let started = load_trust(&store).and_then(|trust| {
                     let guard = lock(&store)?;
                     Ok(SecureSession::respond(&guard, trust, options.clone())?
@@ -515,10 +524,10 @@ pub async fn answer_calls(
                     return;
                 }
             };
-            // A session that is over (the caller holds all it said, or went quiet after its
-            // last word) is reported, and the line waits for the next circuit. One cut
-            // mid-way waits for the caller's redial, which resumes it.
+            // A session that is over is reported. A cut mid-way waits for the caller's
+            // redial, which resumes the circuit.
             if let Some(task) = running.take_if(|task| task.is_finished()) {
+                reported = true;
                 if let Ok((session, result)) = task.await {
                     if let Err(TcpSyncError::Secure(error)) = &result {
                         note_refusal(&store, &key, &session, error);
@@ -530,6 +539,13 @@ pub async fn answer_calls(
                     });
                     on_session(key.clone(), report.map_err(SerialError::from));
                 }
+            }
+            // The circuit is over once its session ended and the caller holds everything the
+            // session said. Until then the caller needs the rest, and a redial resumes the
+            // circuit to deliver it: forgetting it here left the caller waiting for bytes
+            // no one would send, call after call.
+            if reported && app.closed && link.all_acknowledged() {
+                reported = false;
                 app = AppEnd::none();
                 link = Link::answer(line.shape());
                 calls = 1;

@@ -260,6 +260,17 @@ impl Link {
         match self.end {
             End::Answerer => {
                 let ours = circuit == self.circuit && circuit != [0; 8];
+                if !ours && !fresh {
+                    // A caller resuming a circuit we do not hold (we restarted, or moved on):
+                    // adopting it would take its offsets for ours and leave a hole nothing
+                    // fills. "Who are you?" makes it start its conversation again.
+                    self.hello_reply = Some(Frame::Hello {
+                        circuit: [0; 8],
+                        fresh: true,
+                        received: 0,
+                    });
+                    return;
+                }
                 if !ours {
                     // A new conversation: start this end afresh under the caller's id.
                     let shape = self.shape;
@@ -738,5 +749,51 @@ mod tests {
                 "seed {seed}: {stats:?} in {millis} ms"
             );
         }
+    }
+
+    /// Carries every frame one side has ready to the other, with no loss, at time `now`.
+    fn deliver(from: &mut Link, to: &mut Link, now: u64) {
+        let mut deframer = Deframer::default();
+        let mut frames = Vec::new();
+        while let Some(bytes) = from.poll_transmit(now) {
+            frames.extend(deframer.push(&bytes));
+        }
+        to.receive(now, frames);
+    }
+
+    #[test]
+    fn an_answerer_that_lost_a_circuit_makes_its_caller_start_again() {
+        let shape = LineShape::at_baud(9600);
+        let mut caller = Link::call(shape);
+        let mut answerer = Link::answer(shape);
+        caller.reconnect(0);
+        caller.send(b"the first half of a conversation");
+        let mut now = 0;
+        let mut heard = Vec::new();
+        while heard.is_empty() || !caller.all_acknowledged() {
+            now += 50;
+            deliver(&mut caller, &mut answerer, now);
+            deliver(&mut answerer, &mut caller, now);
+            heard.extend(answerer.take_received());
+            assert!(now < 60_000, "the first call never carried the bytes");
+        }
+        // The answerer restarts (or moved on to another caller) while the line is down.
+        answerer = Link::answer(shape);
+        now += 5_000;
+        caller.reconnect(now);
+        answerer.reconnect(now);
+        for _ in 0..4 {
+            now += 50;
+            deliver(&mut caller, &mut answerer, now);
+            deliver(&mut answerer, &mut caller, now);
+        }
+        // Adopting the circuit would have taken the caller's offsets for a stream it never
+        // saw; instead the caller learns its conversation is gone.
+        assert!(
+            !answerer.is_open(),
+            "the answerer adopted a circuit it never held"
+        );
+        assert!(answerer.take_events().is_empty());
+        assert_eq!(caller.take_events(), vec![LinkEvent::CircuitLost]);
     }
 }
