@@ -1,7 +1,8 @@
 //! The fuzz harness the readers' tests share: proptest runners, one fresh runner per round
-//! seeded from a printed seed and the round number, for a few seconds or
-//! `TUSACH_FUZZ_SECS` seconds per target (CI sets 60). `TUSACH_FUZZ_SEED=N` replays a run
-//! and `TUSACH_FUZZ_ROUND=R` starts at the round a failure names.
+//! seeded from a printed seed and the round number. Each reader (MARC, CSV, xlsx) is fuzzed
+//! for a few seconds, or `TUSACH_FUZZ_SECS` seconds (CI sets 60), shared among its targets.
+//! `TUSACH_FUZZ_SEED=N` replays a run and `TUSACH_FUZZ_ROUND=R` starts at the round a
+//! failure names.
 
 use std::time::{Duration, Instant};
 
@@ -17,7 +18,9 @@ fn seconds() -> u64 {
         .unwrap_or(2)
 }
 
-pub(crate) fn fuzz<S: Strategy>(name: &str, strategy: S, check: impl Fn(S::Value))
+/// Fuzzes `check` with inputs from `strategy` for `1/share` of the reader's time (`share`:
+/// how many targets fuzz the same reader), and at least one round.
+pub(crate) fn fuzz<S: Strategy>(name: &str, share: u32, strategy: S, check: impl Fn(S::Value))
 where
     S::Value: std::fmt::Debug,
 {
@@ -31,7 +34,7 @@ where
         failure_persistence: None,
         ..Config::default()
     };
-    let deadline = Instant::now() + Duration::from_secs(seconds());
+    let deadline = Instant::now() + Duration::from_secs(seconds()) / share.max(1);
     let first: u64 = std::env::var("TUSACH_FUZZ_ROUND")
         .ok()
         .and_then(|s| s.parse().ok())

@@ -3,8 +3,8 @@
 //! decoder gets bytes biased towards escapes and marks. What reads must write and read back
 //! the same (so an import can always be exported).
 //!
-//! Each target runs for a few seconds, or `TUSACH_FUZZ_SECS` seconds each (CI sets 60). The
-//! seed is printed; `TUSACH_FUZZ_SEED=N` replays a run, and a failure names its round
+//! The three targets share the MARC reader's few seconds, or `TUSACH_FUZZ_SECS` seconds (CI
+//! sets 60). The seed is printed; `TUSACH_FUZZ_SEED=N` replays a run, and a failure names its round
 //! (`TUSACH_FUZZ_ROUND=R` starts there).
 
 use proptest::prelude::*;
@@ -13,6 +13,9 @@ use super::tests::{field, iso, kieu};
 use super::*;
 
 use crate::fuzzing::fuzz;
+
+/// The targets below, which share the MARC reader's fuzzing time.
+const MARC_TARGETS: u32 = 3;
 
 /// Reads `bytes`; whatever reads must survive a write and a read back unchanged.
 fn reads_and_writes_back(bytes: &[u8]) {
@@ -103,6 +106,7 @@ fn mutate(mut bytes: Vec<u8>, mutations: &[Mutation]) -> Vec<u8> {
 fn arbitrary_bytes_never_panic() {
     fuzz(
         "arbitrary bytes",
+        MARC_TARGETS,
         proptest::collection::vec(any::<u8>(), 0..600),
         |bytes| {
             let _ = iso2709::read(&bytes);
@@ -119,6 +123,7 @@ fn mutated_records_never_panic() {
     let size = corpus.len();
     fuzz(
         "mutated records",
+        MARC_TARGETS,
         (0..size, proptest::collection::vec(mutation(), 1..6)),
         move |(which, mutations)| {
             let bytes = mutate(corpus[which].clone(), &mutations);
@@ -138,6 +143,7 @@ fn marc8_decoder_never_panics() {
     ];
     fuzz(
         "MARC-8",
+        MARC_TARGETS,
         proptest::collection::vec(interesting, 0..64),
         |bytes| {
             if let Ok(text) = marc8::decode(&bytes) {
