@@ -127,6 +127,29 @@ impl ModemText {
     }
 }
 
+impl ModemText {
+    /// Reads and forgets whatever the modem says until it has been quiet for `quiet` (two
+    /// seconds at most, against a line that never stops).
+    pub async fn discard_stale<L: ModemLine>(
+        &mut self,
+        line: &mut L,
+        quiet: Duration,
+    ) -> Result<(), ModemError> {
+        let give_up = Instant::now() + Duration::from_secs(2);
+        let mut bytes = [0u8; 64];
+        while Instant::now() < give_up {
+            match tokio::time::timeout(quiet, line.read(&mut bytes)).await {
+                Err(_) => break,
+                Ok(Ok(0)) => return Err(ModemError::Io("the serial device closed".to_owned())),
+                Ok(Ok(_)) => continue,
+                Ok(Err(e)) => return Err(e.into()),
+            }
+        }
+        self.partial.clear();
+        Ok(())
+    }
+}
+
 fn result_error(command: &str, result: &str) -> ModemError {
     match result {
         "ERROR" => ModemError::Refused(command.to_owned()),
@@ -181,6 +204,10 @@ pub async fn set_up<L: ModemLine>(
     settings: &ModemSettings,
 ) -> Result<(), ModemError> {
     let _ = line.set_dtr(true);
+    // A reply still on its way from the last call (the OK to a late `+++`) would be taken for
+    // the answer to our next command and shift every answer after it by one: a dial that
+    // "answered OK".
+    text.discard_stale(line, Duration::from_millis(150)).await?;
     if expect_ok(line, text, "AT").await.is_err() {
         expect_ok(line, text, "AT").await?;
     }
