@@ -241,8 +241,14 @@ impl Store {
             let outcome = cached.doc.transact_with(
                 |_| CommitOptions::default().with_message(message.clone()),
                 |tx| {
+                    let mut previous: Option<&str> = None;
+                    let mut known = None;
                     for (entity, op) in ops.iter().map(|e| (&e.0, &e.1)) {
-                        shard::apply_op(tx, &entity.id, op)?;
+                        if previous != Some(entity.id.as_str()) {
+                            known = None;
+                        }
+                        shard::apply_op(tx, &entity.id, op, &mut known)?;
+                        previous = Some(entity.id.as_str());
                     }
                     Ok::<(), StoreError>(())
                 },
@@ -251,11 +257,12 @@ impl Store {
                 Ok(success) => success.hash,
                 Err(failure) => return Err(failure.error),
             };
+            // Each changed entity is read once, however many of its fields the batch set.
             for entity in ops.iter().map(|e| &e.0) {
-                changes.insert(
-                    entity.clone(),
-                    shard::entity_state(&cached.doc, &entity.id, want_fields),
-                );
+                if !changes.contains_key(entity) {
+                    let state = shard::entity_state(&cached.doc, &entity.id, want_fields);
+                    changes.insert(entity.clone(), state);
+                }
             }
             let Some(hash) = hash else { continue };
             next_oseq.insert(key.scope.clone(), oseq);

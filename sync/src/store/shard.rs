@@ -105,37 +105,59 @@ fn load_document(
     Ok(doc.with_actor(actor.clone()))
 }
 
-/// Applies one entity edit inside an automerge transaction.
+/// Applies one entity edit inside an automerge transaction. `known` carries the entity's maps
+/// from the previous edit of the same entity in this transaction (`None`: look them up):
+/// finding an entity among a shard's thousands costs more than writing one field, and a
+/// record arrives as a dozen edits in a row.
 pub(crate) fn apply_op(
     tx: &mut impl Transactable,
     id: &str,
     op: &EntityOp,
+    known: &mut Option<Vec<ObjId>>,
 ) -> Result<(), StoreError> {
     if let EntityOp::Delete = op {
+        *known = None;
         if tx.get(ROOT, id)?.is_some() {
             tx.delete(ROOT, id)?;
         }
         return Ok(());
     }
-    let maps = entity_maps(&*tx, id);
-    let entity = match maps.first() {
-        Some(winner) => winner.clone(),
-        None => tx.put_object(ROOT, id, ObjType::Map)?,
+    let maps = match known.take() {
+        Some(maps) if !maps.is_empty() => maps,
+        _ => entity_maps(&*tx, id),
     };
+    let (entity, maps) = match maps.first() {
+        Some(winner) => (winner.clone(), maps),
+        None => {
+            let created = tx.put_object(ROOT, id, ObjType::Map)?;
+            (created.clone(), vec![created])
+        }
+    };
+    let result = apply_to_maps(tx, op, &entity, &maps);
+    *known = Some(maps);
+    result
+}
+
+fn apply_to_maps(
+    tx: &mut impl Transactable,
+    op: &EntityOp,
+    entity: &ObjId,
+    maps: &[ObjId],
+) -> Result<(), StoreError> {
     match op {
         EntityOp::Put { field, value } => match value {
             Value::List(items) => {
-                let list = tx.put_object(&entity, field.as_str(), ObjType::List)?;
+                let list = tx.put_object(entity, field.as_str(), ObjType::List)?;
                 for (index, item) in items.iter().enumerate() {
                     tx.insert(&list, index, scalar(item)?)?;
                 }
             }
-            other => tx.put(&entity, field.as_str(), scalar(other)?)?,
+            other => tx.put(entity, field.as_str(), scalar(other)?)?,
         },
         EntityOp::Increment { field, by } => {
             // The counter may live in a map another device created concurrently: add to it
             // there, or a new counter in the winning map would hide its count.
-            let home = field_home(&*tx, &maps, field).unwrap_or_else(|| entity.clone());
+            let home = field_home(&*tx, maps, field).unwrap_or_else(|| entity.clone());
             increment(tx, &home, field, *by)?
         }
 
@@ -144,7 +166,7 @@ pub(crate) fn apply_op(
             index,
             value,
         } => {
-            let home = field_home(&*tx, &maps, field).unwrap_or_else(|| entity.clone());
+            let home = field_home(&*tx, maps, field).unwrap_or_else(|| entity.clone());
             let list = list_of(tx, &home, field, true)?;
             if *index > tx.length(&list) {
                 return Err(StoreError::InvalidEdit(format!(
@@ -154,7 +176,7 @@ pub(crate) fn apply_op(
             tx.insert(&list, *index, scalar(value)?)?;
         }
         EntityOp::ListRemove { field, index } => {
-            let home = field_home(&*tx, &maps, field).unwrap_or_else(|| entity.clone());
+            let home = field_home(&*tx, maps, field).unwrap_or_else(|| entity.clone());
             let list = list_of(tx, &home, field, false)?;
             if *index >= tx.length(&list) {
                 return Err(StoreError::InvalidEdit(format!(
