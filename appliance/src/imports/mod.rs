@@ -263,6 +263,9 @@ pub struct ColumnView {
 /// Values shown beside each column.
 const EXAMPLES: usize = 3;
 
+/// The most columns a librarian is asked about; the rest are ignored.
+pub const MAX_COLUMNS: usize = 60;
+
 /// The header row of a list (the librarian's, else the one it seems to be) and what each
 /// column holds (the librarian's choice for that row, else what its header names).
 pub fn columns_view(file: &ImportFile, choices: &ListChoices) -> Result<ColumnsView, ImportError> {
@@ -276,9 +279,17 @@ pub fn columns_view(file: &ImportFile, choices: &ListChoices) -> Result<ColumnsV
         .as_ref()
         .filter(|_| choices.header_line == Some(guess.header_line));
     let below = &rows[guess.header_index + 1..];
+    // Up to the last column with a header: a sheet's used range often runs further.
+    let width = guess
+        .columns
+        .iter()
+        .rposition(|(header, _)| !header.is_empty())
+        .map_or(0, |last| last + 1)
+        .min(MAX_COLUMNS);
     let columns = guess
         .columns
         .iter()
+        .take(width)
         .enumerate()
         .map(|(column, (header, recognised))| ColumnView {
             letter: spreadsheets::headers::column_letter(column),
@@ -315,6 +326,18 @@ pub fn columns_view(file: &ImportFile, choices: &ListChoices) -> Result<ColumnsV
         header_line: guess.header_line,
         columns,
     })
+}
+
+/// Reads the whole file once, so a file that cannot be read is refused when it is uploaded
+/// rather than at a later step: a list's chosen sheet, every record of a MARC file.
+pub fn check_file(file: &ImportFile, choices: &ListChoices) -> Result<(), ImportError> {
+    if file.is_list() {
+        columns_view(file, choices).map(|_| ())
+    } else {
+        marc::check(&file.bytes)
+            .map(|_| ())
+            .map_err(ImportError::from)
+    }
 }
 
 /// Checks a librarian's choice of columns against the list: two columns may not hold one
@@ -466,7 +489,7 @@ fn run_list(
             readers::apply(&mut store, desk, &plan, today)?;
             let mut given = plan.rows.iter().filter(|r| r.card_generated);
             let first = given.next().map(|r| r.reader.card.clone());
-            let last = given.last().map(|r| r.reader.card.clone());
+            let last = given.next_back().map(|r| r.reader.card.clone());
             Ok(ImportSummary::Readers {
                 registered: plan.rows.len(),
                 already: plan.already.len(),
