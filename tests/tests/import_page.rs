@@ -403,8 +403,27 @@ fn strangers_stale_forms_other_librarians_and_large_files_are_refused() {
     let forced = lan.post_form(&format!("{import}/start"), &[]);
     assert_eq!(forced.status, 404, "{}", forced.body);
     assert!(titles_found(&server, "lao hac").is_empty());
-    // The admin's own import is still there, untouched.
+    // The admin's own import is still there, untouched; its later forms check the token too.
     assert_eq!(admin.get(&format!("{import}/preview")).status, 200);
+    for step in ["", "/start"] {
+        let stale = admin.post_form(&format!("{import}{step}"), &[("csrf", "wrong")]);
+        assert_eq!(stale.status, 403, "{step}: {}", stale.body);
+    }
+    assert!(titles_found(&server, "lao hac").is_empty());
+
+    // Markup in a file name or a cell is shown as text.
+    let script = "Tên sách;Số ĐKCB\r\n<script>alert(1)</script>;400201\r\n";
+    let import = upload(&mut admin, "<b>sach</b>.csv", script.as_bytes(), "books");
+    for step in ["", "/preview"] {
+        let page = admin.get(&format!("{import}{step}"));
+        assert!(!page.body.contains("<script>alert"), "{}", page.body);
+        assert!(!page.body.contains("<b>sach"), "{}", page.body);
+        assert!(
+            page.body.contains("&lt;script&gt;alert(1)"),
+            "{}",
+            page.body
+        );
+    }
 
     // Over 20 MB: refused with the reason, in Vietnamese.
     let large = vec![b'x'; 21 * 1024 * 1024];
