@@ -310,6 +310,13 @@ fn lists_and_marc_files_import_from_the_staff_page_with_progress() {
         preview.body
     );
     assert!(preview.body.contains("bỏ qua: không có nhan đề (245 $a)"));
+    assert!(
+        preview
+            .body
+            .contains("<li>Biểu ghi 2: bỏ qua: không có nhan đề (245 $a)</li>"),
+        "{}",
+        preview.body
+    );
     let done = import_and_follow(&mut librarian, &import);
     assert!(done.body.contains("data-phase=\"done\""), "{}", done.body);
     assert_eq!(

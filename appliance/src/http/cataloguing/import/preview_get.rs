@@ -25,6 +25,8 @@ use crate::spreadsheets::books::Target;
 const FIRST_ROWS: usize = 20;
 /// Errors listed; a file with more is wrong throughout, and the first ones say how.
 const ERRORS_SHOWN: usize = 200;
+/// Skipped MARC records listed by number.
+const SKIPPED_SHOWN: usize = 200;
 
 pub fn get(
     state: &AppState,
@@ -82,6 +84,22 @@ pub fn get(
                     .replace("{columns}", &ignored.join(", "))
             )
         );
+    }
+    if let Preview::Marc { plan, .. } = &preview {
+        // Every skipped record by its number and reason, not only those in the first rows.
+        let skipped = plan.skipped();
+        if !skipped.is_empty() {
+            body.push_str("<ul class=\"skipped\">");
+            for (record, reason) in skipped.iter().take(SKIPPED_SHOWN) {
+                let _ = write!(
+                    body,
+                    "<li>{} {record}: {}</li>",
+                    lang.t("import.col.record"),
+                    escape(&skip_words(lang, reason))
+                );
+            }
+            body.push_str("</ul>");
+        }
     }
     let errors = preview.errors();
     if errors.is_empty() {
