@@ -16,6 +16,8 @@
 //! - [`stocktake`]: shelf-by-shelf scans and what they found missing or misplaced.
 //! - [`search`]: Vietnamese-aware catalogue search and the query tables behind it.
 //! - [`spreadsheets`]: books and readers from the `.xlsx` and `.csv` lists communes keep.
+//! - [`imports`]: lists and MARC files imported from the staff pages: the files kept between
+//!   the steps, the preview, the run in the background and its progress.
 //! - [`query_tables`]: the store observer that keeps every query table in step.
 //! - [`reports`]: statistics and the monthly report, counted from a snapshot of the library.
 //! - [`db`]: the appliance's own SQL (migrations and query-table statements).
@@ -57,6 +59,7 @@ pub mod home_library;
 pub mod http;
 pub mod import_cmd;
 pub mod import_sheet_cmd;
+pub mod imports;
 pub mod joining;
 pub mod labels;
 pub mod network_cmd;

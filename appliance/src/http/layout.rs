@@ -31,6 +31,16 @@ fn asset_version(name: &str) -> String {
 
 /// A whole HTML document around `body` (which the caller has escaped).
 pub fn page(frame: &Frame<'_>, title: &str, body: &str) -> String {
+    document(frame, title, "", body)
+}
+
+/// A page that reloads itself every `seconds`: a progress page that needs no JavaScript.
+pub fn page_refreshing(frame: &Frame<'_>, title: &str, body: &str, seconds: u32) -> String {
+    let head = format!("<meta http-equiv=\"refresh\" content=\"{seconds}\">");
+    document(frame, title, &head, body)
+}
+
+fn document(frame: &Frame<'_>, title: &str, head: &str, body: &str) -> String {
     let lang = frame.lang;
     let mut html = String::with_capacity(body.len() + 2048);
     let separator = if frame.here.contains('?') {
@@ -41,7 +51,7 @@ pub fn page(frame: &Frame<'_>, title: &str, body: &str) -> String {
     let _ = write!(
         html,
         "<!doctype html><html lang=\"{code}\"><head><meta charset=\"utf-8\">\
-<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">{head}\
 <title>{title} — {library}</title>\
 <link rel=\"stylesheet\" href=\"/static/tusach.css?v={css}\"></head><body>\
 <header><a class=\"brand\" href=\"/search?lang={code}\">{app} · {library}</a>\

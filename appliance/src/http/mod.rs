@@ -78,6 +78,8 @@ pub struct AppState {
     pub recent_staff_checks: Mutex<HashMap<String, (std::time::Instant, Staff)>>,
     /// Sessions with peers, for the sync status page.
     pub sync: Arc<crate::sync_service::SyncService>,
+    /// Files uploaded on the import page, between its steps (in memory only).
+    pub imports: Mutex<crate::imports::pending::PendingImports>,
 }
 
 impl AppState {
@@ -111,6 +113,7 @@ impl AppState {
             login_limiter: Mutex::new(LoginLimiter::new()),
             recent_staff_checks: Mutex::new(HashMap::new()),
             sync,
+            imports: Mutex::new(crate::imports::pending::PendingImports::new()),
             library,
             desk,
             readers,

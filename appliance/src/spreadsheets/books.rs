@@ -172,13 +172,27 @@ pub fn plan(
     today: NaiveDate,
 ) -> Result<BooksPlan, BooksError> {
     let columns = map_columns(RowKind::Books, rows, overrides)?;
+    plan_mapped(store, desk, rows, columns, today, &mut |_| {})
+}
+
+/// [`plan`] with the columns already mapped (by a librarian on the import page, say), telling
+/// `checked` how many rows after the header it has checked as it goes.
+pub fn plan_mapped(
+    store: &mut Store,
+    desk: &Desk,
+    rows: &[Row],
+    columns: ColumnMap,
+    today: NaiveDate,
+    checked: &mut dyn FnMut(usize),
+) -> Result<BooksPlan, BooksError> {
     let catalogue = Catalogue::load(store)?;
     let mut planned_isbn: HashMap<String, (usize, String)> = HashMap::new();
     let mut planned_key: HashMap<BookKey, (usize, String)> = HashMap::new();
     let mut barcode_lines: HashMap<String, usize> = HashMap::new();
     let mut planned = Vec::new();
     let mut errors = Vec::new();
-    for row in rows.iter().skip(columns.header_index + 1) {
+    for (done, row) in rows.iter().skip(columns.header_index + 1).enumerate() {
+        checked(done);
         if row.is_blank() {
             continue;
         }

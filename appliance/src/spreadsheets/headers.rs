@@ -2,6 +2,11 @@
 //! "Số ĐKCB", "Họ và tên", "Lớp"…), recognised with or without diacritics, in any case and
 //! with any spacing or punctuation, plus the librarian's own `--map "Cột X=title"` for the
 //! rest. Columns nobody recognises are ignored and listed, never guessed at.
+//!
+//! The staff import page asks the librarian instead of taking `--map`: [`guess_columns`] says
+//! which row looks like the header and what each of its columns seems to hold (by the same
+//! recognition), and [`map_chosen`] turns the librarian's answer, column by column, into the
+//! same [`ColumnMap`] the planners take.
 
 use std::collections::HashMap;
 
@@ -142,6 +147,20 @@ impl Field {
     pub fn names(kind: RowKind) -> Vec<&'static str> {
         Field::known(kind).iter().map(|(f, _)| f.name()).collect()
     }
+
+    /// Every field of one kind of list, in the order a librarian is offered them.
+    pub fn all(kind: RowKind) -> impl Iterator<Item = Field> {
+        Field::known(kind).iter().map(|(field, _)| *field)
+    }
+
+    /// The field a header row must have and every row must fill: the title of a book, the
+    /// name of a reader.
+    pub fn key(kind: RowKind) -> Field {
+        match kind {
+            RowKind::Books => Field::Title,
+            RowKind::Readers => Field::Name,
+        }
+    }
 }
 
 /// A header as it is compared: marks removed, đ as d, lowercase, words separated by one
@@ -185,6 +204,22 @@ pub enum MapError {
          No header row with a {needed} column was found; use --map \"Column name={field}\"."
     )]
     NoHeader { needed: String, field: &'static str },
+    /// A choice of columns in which two columns hold the same field.
+    #[error(
+        "Hai cột \"{first}\" và \"{second}\" cùng được chọn là {field}. / \
+         Columns \"{first}\" and \"{second}\" are both chosen as {field}."
+    )]
+    FieldTwice {
+        field: &'static str,
+        first: String,
+        second: String,
+    },
+    /// A choice of columns with none for the key field (title or name).
+    #[error("Chưa chọn cột nào là {field}. / No column is chosen as {field}.")]
+    KeyNotChosen { field: &'static str },
+    /// The header row chosen is not a row of the sheet.
+    #[error("Không có dòng {0} trong trang tính. / The sheet has no line {0}.")]
+    NoSuchLine(usize),
 }
 
 /// Parses `--map` arguments for `kind`.
@@ -256,10 +291,7 @@ pub fn map_columns(
     rows: &[Row],
     overrides: &[MapOverride],
 ) -> Result<ColumnMap, MapError> {
-    let key_field = match kind {
-        RowKind::Books => Field::Title,
-        RowKind::Readers => Field::Name,
-    };
+    let key_field = Field::key(kind);
     for (index, row) in rows.iter().enumerate().take(HEADER_SEARCH_ROWS) {
         let map = map_row(kind, index, row, overrides);
         if map.columns.contains_key(&key_field) {
@@ -310,4 +342,143 @@ fn map_row(kind: RowKind, index: usize, row: &Row, overrides: &[MapOverride]) ->
         columns,
         ignored,
     }
+}
+
+/// What the columns of a list seem to hold, for the librarian to confirm or change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ColumnGuess {
+    /// Index of the header row among the rows.
+    pub header_index: usize,
+    pub header_line: usize,
+    /// Each column of the header row, in order: its header as written (empty when the cell
+    /// is) and the field it seems to hold.
+    pub columns: Vec<(String, Option<Field>)>,
+}
+
+/// Which row looks like the header and what each of its columns seems to hold: the row
+/// [`map_columns`] would take; else, among the first rows, the one that names the most fields
+/// we know; else the one with the most cells filled (a list's title fills one cell, its header
+/// every column). `header_line` is the librarian's own choice of header row, which wins.
+/// Columns are recognised as `map_columns` recognises them; a field's second column is left
+/// unchosen. `None` when the rows are empty or have no such line.
+pub fn guess_columns(
+    kind: RowKind,
+    rows: &[Row],
+    header_line: Option<usize>,
+) -> Option<ColumnGuess> {
+    let header_index = match header_line {
+        Some(line) => rows.iter().position(|row| row.line == line)?,
+        None => match map_columns(kind, rows, &[]) {
+            Ok(map) => map.header_index,
+            Err(_) => best_header_row(kind, rows)?,
+        },
+    };
+    let row = &rows[header_index];
+    let mut taken = Vec::new();
+    let columns = row
+        .cells
+        .iter()
+        .map(|header| {
+            let field = recognise(kind, header).filter(|field| !taken.contains(field));
+            taken.extend(field);
+            (header.clone(), field)
+        })
+        .collect();
+    Some(ColumnGuess {
+        header_index,
+        header_line: row.line,
+        columns,
+    })
+}
+
+fn best_header_row(kind: RowKind, rows: &[Row]) -> Option<usize> {
+    let score = |row: &Row| {
+        let known = row
+            .cells
+            .iter()
+            .filter(|c| recognise(kind, c).is_some())
+            .count();
+        let filled = row.cells.iter().filter(|c| !c.is_empty()).count();
+        (known, filled)
+    };
+    let mut best: Option<(usize, (usize, usize))> = None;
+    for (index, row) in rows.iter().enumerate().take(HEADER_SEARCH_ROWS) {
+        let this = score(row);
+        // The earliest of equals: the header comes before rows just as full.
+        if this.1 > 0 && best.is_none_or(|(_, top)| this > top) {
+            best = Some((index, this));
+        }
+    }
+    best.map(|(index, _)| index)
+}
+
+/// The rows a librarian may choose as the header: the first non-blank ones.
+pub fn header_candidates(rows: &[Row]) -> impl Iterator<Item = &Row> {
+    rows.iter()
+        .take(HEADER_SEARCH_ROWS)
+        .filter(|row| !row.is_blank())
+}
+
+/// A column's letter as Excel shows it: A … Z, AA, AB …
+pub fn column_letter(column: usize) -> String {
+    let mut letters = Vec::new();
+    let mut n = column + 1;
+    while n > 0 {
+        let rest = (n - 1) % 26;
+        letters.push(char::from(b'A' + rest as u8));
+        n = (n - 1) / 26;
+    }
+    letters.iter().rev().collect()
+}
+
+/// The librarian's choice of what each column of the header row (on `header_line`) holds,
+/// by column (`None`: ignore it), as the map the planners take. Two columns may not hold one
+/// field, and the key field (title or name) must have a column. A column without a header is
+/// named by its letter in messages ("cột C").
+pub fn map_chosen(
+    kind: RowKind,
+    rows: &[Row],
+    header_line: usize,
+    chosen: &[Option<Field>],
+) -> Result<ColumnMap, MapError> {
+    let header_index = rows
+        .iter()
+        .position(|row| row.line == header_line)
+        .ok_or(MapError::NoSuchLine(header_line))?;
+    let row = &rows[header_index];
+    let mut columns: HashMap<Field, (usize, String)> = HashMap::new();
+    let mut ignored = Vec::new();
+    let width = row.cells.len().max(chosen.len());
+    for column in 0..width {
+        let written = row.cell(column);
+        let header = if written.is_empty() {
+            column_letter(column)
+        } else {
+            written.to_owned()
+        };
+        match chosen.get(column).copied().flatten() {
+            Some(field) => {
+                if let Some((_, first)) = columns.get(&field) {
+                    return Err(MapError::FieldTwice {
+                        field: field.name(),
+                        first: first.clone(),
+                        second: header,
+                    });
+                }
+                columns.insert(field, (column, header));
+            }
+            None if !written.is_empty() => ignored.push(header),
+            None => {}
+        }
+    }
+    let key = Field::key(kind);
+    if !columns.contains_key(&key) {
+        return Err(MapError::KeyNotChosen { field: key.name() });
+    }
+    Ok(ColumnMap {
+        header_line: row.line,
+        header_index,
+        columns,
+        ignored,
+    })
 }

@@ -146,6 +146,19 @@ pub fn plan(
     today: NaiveDate,
 ) -> Result<ReadersPlan, ReadersError> {
     let columns = map_columns(RowKind::Readers, rows, overrides)?;
+    plan_mapped(store, desk, rows, columns, today, &mut |_| {})
+}
+
+/// [`plan`] with the columns already mapped (by a librarian on the import page, say), telling
+/// `checked` how many rows after the header it has checked as it goes.
+pub fn plan_mapped(
+    store: &mut Store,
+    desk: &Desk,
+    rows: &[Row],
+    columns: ColumnMap,
+    today: NaiveDate,
+    checked: &mut dyn FnMut(usize),
+) -> Result<ReadersPlan, ReadersError> {
     let mut registered: HashMap<String, Registered> = HashMap::new();
     store.scan(desk.scope(), READERS, |card, fields| {
         let text = |name: &str| {
@@ -174,7 +187,8 @@ pub fn plan(
     let mut planned = Vec::new();
     let mut already = Vec::new();
     let mut errors = Vec::new();
-    for row in rows.iter().skip(columns.header_index + 1) {
+    for (done, row) in rows.iter().skip(columns.header_index + 1).enumerate() {
+        checked(done);
         if row.is_blank() {
             continue;
         }

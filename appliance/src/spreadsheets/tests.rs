@@ -5,7 +5,10 @@
 use chrono::NaiveDate;
 use tusach_sync::{Store, Value, WriteBatch};
 
-use super::headers::{Field, MapError, folded, map_columns, parse_overrides, recognise};
+use super::headers::{
+    Field, MapError, column_letter, folded, guess_columns, map_chosen, map_columns,
+    parse_overrides, recognise,
+};
 use super::readers::CardStyle;
 use super::*;
 use crate::circulation::library::Desk;
@@ -150,6 +153,76 @@ fn the_header_row_is_found_below_a_title_and_unknown_columns_are_listed() {
         map_columns(RowKind::Books, &csv_rows("Tên sách\nA\n"), &overrides),
         Err(MapError::NoSuchColumn(_))
     ));
+}
+
+/// What the import page offers: the header row and each column's field, as guessed.
+fn guessed(kind: RowKind, text: &str, line: Option<usize>) -> (usize, Vec<Option<Field>>) {
+    let guess = guess_columns(kind, &csv_rows(text), line).expect("a guess");
+    let fields = guess.columns.iter().map(|(_, field)| *field).collect();
+    (guess.header_line, fields)
+}
+
+#[test]
+fn the_import_page_guesses_the_header_and_maps_the_columns_a_librarian_chose() {
+    use Field::*;
+    let list = "DANH MỤC SÁCH\n\
+                ,,\n\
+                STT,Tên truyện,Tác giả,Tác giả,Năm\n\
+                1,Dế Mèn,Tô Hoài,,2019\n";
+    // No title column is recognised, so the header is the row naming the most fields; a
+    // field's second column is left for the librarian.
+    assert_eq!(
+        guessed(RowKind::Books, list, None),
+        (3, vec![None, None, Some(Authors), None, Some(Year)])
+    );
+    // The librarian's own header row wins, even a poor one.
+    assert_eq!(guessed(RowKind::Books, list, Some(1)).0, 1);
+    assert!(guess_columns(RowKind::Books, &csv_rows(list), Some(9)).is_none());
+    // Recognised headers: the row map_columns takes.
+    assert_eq!(
+        guessed(RowKind::Readers, "Họ và tên;Lớp;Ghi chú\nAn;5A;\n", None),
+        (1, vec![Some(Name), Some(Class), None])
+    );
+    // Nothing recognised at all: the fullest of the first rows.
+    assert_eq!(guessed(RowKind::Books, "Sổ\nA,B,C\nx,y,\n", None).0, 2);
+
+    let rows = csv_rows(list);
+    let map = map_chosen(
+        RowKind::Books,
+        &rows,
+        3,
+        &[None, Some(Title), Some(Authors), None, Some(Year)],
+    )
+    .expect("map");
+    assert_eq!(map.header_index, 2);
+    assert_eq!(map.column(Title), Some(1));
+    assert_eq!(map.header(Title), "Tên truyện");
+    assert_eq!(map.ignored, ["STT", "Tác giả"]);
+    // A column without a header is named by its letter.
+    let map = map_chosen(
+        RowKind::Books,
+        &csv_rows("Tên,\nA,1\n"),
+        1,
+        &[Some(Title), Some(Year)],
+    )
+    .expect("map");
+    assert_eq!(map.header(Year), "B");
+    assert!(matches!(
+        map_chosen(RowKind::Books, &rows, 3, &[None, Some(Title), Some(Title)]),
+        Err(MapError::FieldTwice { field: "title", .. })
+    ));
+    assert!(matches!(
+        map_chosen(RowKind::Books, &rows, 3, &[None, Some(Authors)]),
+        Err(MapError::KeyNotChosen { field: "title" })
+    ));
+    assert!(matches!(
+        map_chosen(RowKind::Books, &rows, 7, &[Some(Title)]),
+        Err(MapError::NoSuchLine(7))
+    ));
+    assert_eq!(
+        [0, 25, 26, 27, 701].map(column_letter),
+        ["A", "Z", "AA", "AB", "ZZ"]
+    );
 }
 
 #[test]

@@ -49,9 +49,11 @@ pub fn get(state: &AppState, staff: &Staff, request: &PageRequest) -> warp::repl
         None => {
             let _ = write!(
                 body,
-                "<p class=\"hint\">{}</p><p><a href=\"/staff/catalogue/labels\">{}</a></p>",
+                "<p class=\"hint\">{}</p><p><a href=\"/staff/catalogue/labels\">{}</a></p>\
+<p><a href=\"/staff/catalogue/import\">{}</a></p>",
                 lang.t("cat.search.hint"),
-                lang.t("labels.spine.link")
+                lang.t("labels.spine.link"),
+                lang.t("import.link")
             );
             Ok(())
         }

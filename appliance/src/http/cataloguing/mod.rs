@@ -4,11 +4,13 @@
 //! merged at `/staff/catalogue/records/{id}` (`PATCH /api/records/{id}`,
 //! `POST /api/records/{id}/merge`, `GET /api/records/{id}/history`), and the catalogue's
 //! exceptions (`conflicts`) are resolved under `/staff/exceptions/catalogue`. Spine labels
-//! are printed as a PDF from `/staff/catalogue/labels`.
+//! are printed as a PDF from `/staff/catalogue/labels`. Books and readers lists and MARC21
+//! files are imported from `/staff/catalogue/import` (`import/`).
 
 mod catalogue_get;
 pub mod conflicts;
 mod copies_create;
+mod import;
 mod record_edit;
 mod record_edit_get;
 mod record_merge;
@@ -229,6 +231,7 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(warp::reply::Response,)> {
     );
     any_of(vec![
         page,
+        import::routes(state.clone()),
         labels_page,
         labels_pdf,
         copies_form,
