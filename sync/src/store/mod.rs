@@ -197,10 +197,12 @@ impl Store {
         &mut self.conn
     }
 
-    /// Applies a batch of edits as one durable commit and returns the entities it changed.
-    /// On error nothing is written, in the database or in memory.
+    /// Applies a batch of edits as one durable commit and returns the entities it changed and
+    /// how, in key order (their fields went to the [`ChangeObserver`]; [`Store::get`] reads
+    /// them). On error nothing is written, in the database or in memory.
     pub fn commit(&mut self, batch: &WriteBatch) -> Result<Vec<EntityChange>, StoreError> {
-        let mut by_shard: BTreeMap<ShardKey, Vec<&(EntityKey, types::EntityOp)>> = BTreeMap::new();
+        let mut by_shard: BTreeMap<ShardKey, Vec<&(EntityKey, Vec<types::EntityOp>)>> =
+            BTreeMap::new();
         for entry in &batch.ops {
             if !entry.0.is_valid() {
                 return Err(StoreError::InvalidKey(format!("{:?}", entry.0)));
@@ -217,7 +219,7 @@ impl Store {
 
     fn commit_grouped(
         &mut self,
-        by_shard: &BTreeMap<ShardKey, Vec<&(EntityKey, types::EntityOp)>>,
+        by_shard: &BTreeMap<ShardKey, Vec<&(EntityKey, Vec<types::EntityOp>)>>,
         touched: &mut Vec<i64>,
     ) -> Result<Vec<EntityChange>, StoreError> {
         let me = self.device_id();
@@ -225,7 +227,7 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut next_oseq: BTreeMap<Scope, u64> = BTreeMap::new();
-        let mut changes: BTreeMap<EntityKey, (EntityChangeKind, Option<Entity>)> = BTreeMap::new();
+        let mut changed: Vec<EntityChange> = Vec::new();
         let want_fields = self.observer.is_some();
         for (key, ops) in by_shard {
             let shard_id = db::ensure_shard(&tx, key)?;
@@ -241,14 +243,11 @@ impl Store {
             let outcome = cached.doc.transact_with(
                 |_| CommitOptions::default().with_message(message.clone()),
                 |tx| {
-                    let mut previous: Option<&str> = None;
-                    let mut known = None;
-                    for (entity, op) in ops.iter().map(|e| (&e.0, &e.1)) {
-                        if previous != Some(entity.id.as_str()) {
-                            known = None;
+                    for (entity, run) in ops.iter().map(|e| (&e.0, &e.1)) {
+                        let mut known = None;
+                        for op in run {
+                            shard::apply_op(tx, &entity.id, op, &mut known)?;
                         }
-                        shard::apply_op(tx, &entity.id, op, &mut known)?;
-                        previous = Some(entity.id.as_str());
                     }
                     Ok::<(), StoreError>(())
                 },
@@ -257,13 +256,31 @@ impl Store {
                 Ok(success) => success.hash,
                 Err(failure) => return Err(failure.error),
             };
-            // Each changed entity is read once, however many of its fields the batch set.
+            // Each changed entity is read once, however many of its fields the batch set, and
+            // the observer is told shard by shard (in the same transaction), so a large import
+            // never holds every entity's fields at once.
+            let mut seen = BTreeSet::new();
+            let mut shard_changes = Vec::new();
             for entity in ops.iter().map(|e| &e.0) {
-                if !changes.contains_key(entity) {
-                    let state = shard::entity_state(&cached.doc, &entity.id, want_fields);
-                    changes.insert(entity.clone(), state);
+                if seen.insert(entity.id.as_str()) {
+                    let (kind, fields) = shard::entity_state(&cached.doc, &entity.id, want_fields);
+                    shard_changes.push(EntityChange {
+                        key: entity.clone(),
+                        kind,
+                        origin: ChangeOrigin::Local,
+                        fields,
+                    });
                 }
             }
+            if let Some(observer) = self.observer.as_mut() {
+                observer
+                    .entities_changed(&tx, &shard_changes)
+                    .map_err(StoreError::Observer)?;
+            }
+            changed.extend(shard_changes.into_iter().map(|change| EntityChange {
+                fields: None,
+                ..change
+            }));
             let Some(hash) = hash else { continue };
             next_oseq.insert(key.scope.clone(), oseq);
             let tail = cached.doc.save_after(&before);
@@ -286,22 +303,9 @@ impl Store {
         for scope in next_oseq.keys() {
             db::advance_mark(&tx, scope, &me)?;
         }
-        let changes: Vec<EntityChange> = changes
-            .into_iter()
-            .map(|(key, (kind, fields))| EntityChange {
-                key,
-                kind,
-                origin: ChangeOrigin::Local,
-                fields,
-            })
-            .collect();
-        if let Some(observer) = self.observer.as_mut() {
-            observer
-                .entities_changed(&tx, &changes)
-                .map_err(StoreError::Observer)?;
-        }
         tx.commit()?;
-        Ok(changes)
+        changed.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(changed)
     }
 
     /// After a failed transaction: its documents in memory may hold changes the database does

