@@ -11,6 +11,9 @@
 //!   After every kill both databases pass the integrity check, keep their device ids and still
 //!   hold a sample of the writes they acknowledged; at the end one clean sync completes, leaves
 //!   both with the same content, and each holds every write either side acknowledged.
+//! - `killed_during_a_large_import`: `tusach import marc` of a few thousand records (one
+//!   commit, written shard by shard) killed at random moments into fresh folders: each folder
+//!   then holds none of the records or all of them, in the documents and in the search table.
 //!
 //! The kills are real signals against real processes, so timing varies between runs; the
 //! seed fixes the choices (delays, targets, writes) and is printed for replay:
@@ -24,6 +27,9 @@ use std::path::Path;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use chrono::Utc;
+use tusach::cataloguing::marc::{iso2709, mapping};
+use tusach::sample::SampleLibrary;
 use tusach_sync::{DeviceId, EntityKey, Scope, Store, StoreOptions, Value};
 use tusach_tests::process::{Tusach, env_number, run_ok, seed_from_env};
 
@@ -423,6 +429,85 @@ fn sync_and_kill(
             (completed, connected, error)
         }
     }
+}
+
+/// A province's MARC file of `records` sample records.
+fn province_file(records: u64) -> Vec<u8> {
+    let library = SampleLibrary::new(7);
+    let mut file = Vec::new();
+    for n in 0..records {
+        let sample = library.record(n);
+        let book = mapping::BookFields {
+            title: sample.title,
+            authors: sample.authors,
+            publisher: sample.publisher,
+            year: Some(sample.year),
+            isbn: None,
+            language: sample.language,
+            ddc: sample.ddc,
+            subjects: sample.subjects,
+            summary: Some(sample.summary).filter(|s| !s.is_empty()),
+            pages: Some(sample.pages),
+        };
+        let record = mapping::generate(&format!("TV{n:06}"), &book, None, Utc::now());
+        iso2709::write(&record, &mut file).expect("a sample record fits ISO 2709");
+    }
+    file
+}
+
+#[test]
+fn killed_during_a_large_import() {
+    const RECORDS: u64 = 3_000;
+    let seed = seed_from_env();
+    println!("seed {seed} (replay: TUSACH_SEED={seed} {REPLAY} killed_during_a_large_import)");
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let folder = tempfile::tempdir().expect("a temporary folder");
+    let file = folder.path().join("province.mrc");
+    std::fs::write(&file, province_file(RECORDS)).expect("the MARC file is written");
+    let file = file.to_string_lossy().into_owned();
+    let network = Scope::new("network").expect("a valid scope name");
+    let mut outcomes = Vec::new();
+    // The last round is never killed: it shows what "all" is.
+    let rounds = rounds().min(6);
+    for round in 0..=rounds {
+        let data = folder.path().join(format!("library-{round}"));
+        let device = device_id_of(&data);
+        let mut import = Tusach::spawn(&data, &["import", "marc", &file]);
+        if round < rounds {
+            thread::sleep(Duration::from_millis(rng.u64(200..=6_000)));
+            import.kill_hard();
+        } else {
+            let status = import.wait_timeout(Duration::from_secs(600));
+            assert!(
+                status.is_some_and(|s| s.success()),
+                "the import that was not killed failed"
+            );
+        }
+        let mut store = open_unused(&data, &device);
+        let mut in_documents: i64 = 0;
+        store
+            .scan(&network, "records", |_, _| in_documents += 1)
+            .expect("the records can be read");
+        let searchable =
+            tusach::db::record_count(store.connection()).expect("the search table is counted");
+        assert_eq!(
+            in_documents, searchable,
+            "round {round}: {in_documents} records in the documents, {searchable} searchable"
+        );
+        outcomes.push(in_documents);
+    }
+    let all = *outcomes.last().expect("a last round");
+    assert!(
+        all > RECORDS as i64 / 2,
+        "the clean import made {all} records"
+    );
+    for (round, found) in outcomes.iter().enumerate() {
+        assert!(
+            *found == 0 || *found == all,
+            "round {round}: a killed import left {found} of {all} records"
+        );
+    }
+    println!("killed imports left {outcomes:?} records");
 }
 
 fn feed_len(data: &Path, device: &DeviceId) -> i64 {

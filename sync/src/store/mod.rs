@@ -201,25 +201,35 @@ impl Store {
     /// how, in key order (their fields went to the [`ChangeObserver`]; [`Store::get`] reads
     /// them). On error nothing is written, in the database or in memory.
     pub fn commit(&mut self, batch: &WriteBatch) -> Result<Vec<EntityChange>, StoreError> {
-        let mut by_shard: BTreeMap<ShardKey, Vec<&(EntityKey, Vec<types::EntityOp>)>> =
-            BTreeMap::new();
-        for entry in &batch.ops {
-            if !entry.0.is_valid() {
-                return Err(StoreError::InvalidKey(format!("{:?}", entry.0)));
-            }
-            by_shard.entry(entry.0.shard()).or_default().push(entry);
-        }
+        self.commit_all(std::iter::once(batch))
+    }
+
+    /// Applies batches as one durable commit, all or nothing like [`Store::commit`], taking
+    /// each part as it is made: a large import builds the next part after the last one went
+    /// into the documents, so it never holds every edit at once. A part should keep to a few
+    /// shards (a shard met in several parts is one automerge change per part).
+    pub fn commit_parts(
+        &mut self,
+        parts: impl IntoIterator<Item = WriteBatch>,
+    ) -> Result<Vec<EntityChange>, StoreError> {
+        self.commit_all(parts.into_iter())
+    }
+
+    fn commit_all<B: std::borrow::Borrow<WriteBatch>>(
+        &mut self,
+        parts: impl Iterator<Item = B>,
+    ) -> Result<Vec<EntityChange>, StoreError> {
         let mut touched = Vec::new();
-        let result = self.commit_grouped(&by_shard, &mut touched);
+        let result = self.commit_in_transaction(parts, &mut touched);
         if result.is_err() {
             self.forget_shards(&touched);
         }
         result
     }
 
-    fn commit_grouped(
+    fn commit_in_transaction<B: std::borrow::Borrow<WriteBatch>>(
         &mut self,
-        by_shard: &BTreeMap<ShardKey, Vec<&(EntityKey, Vec<types::EntityOp>)>>,
+        parts: impl Iterator<Item = B>,
         touched: &mut Vec<i64>,
     ) -> Result<Vec<EntityChange>, StoreError> {
         let me = self.device_id();
@@ -229,76 +239,87 @@ impl Store {
         let mut next_oseq: BTreeMap<Scope, u64> = BTreeMap::new();
         let mut changed: Vec<EntityChange> = Vec::new();
         let want_fields = self.observer.is_some();
-        for (key, ops) in by_shard {
-            let shard_id = db::ensure_shard(&tx, key)?;
-            self.shard_ids.insert(key.clone(), shard_id);
-            touched.push(shard_id);
-            let oseq = match next_oseq.get(&key.scope) {
-                Some(n) => n + 1,
-                None => db::mark(&tx, &key.scope, &me)? + 1,
-            };
-            let cached = self.cache.load(&tx, shard_id, key, &self.actor)?;
-            let before = cached.doc.get_heads();
-            let message = oseq.to_string();
-            let outcome = cached.doc.transact_with(
-                |_| CommitOptions::default().with_message(message.clone()),
-                |tx| {
-                    for (entity, run) in ops.iter().map(|e| (&e.0, &e.1)) {
-                        let mut known = None;
-                        for op in run {
-                            shard::apply_op(tx, &entity.id, op, &mut known)?;
-                        }
-                    }
-                    Ok::<(), StoreError>(())
-                },
-            );
-            let hash = match outcome {
-                Ok(success) => success.hash,
-                Err(failure) => return Err(failure.error),
-            };
-            // Each changed entity is read once, however many of its fields the batch set, and
-            // the observer is told shard by shard (in the same transaction), so a large import
-            // never holds every entity's fields at once.
-            let mut seen = BTreeSet::new();
-            let mut shard_changes = Vec::new();
-            for entity in ops.iter().map(|e| &e.0) {
-                if seen.insert(entity.id.as_str()) {
-                    let (kind, fields) = shard::entity_state(&cached.doc, &entity.id, want_fields);
-                    shard_changes.push(EntityChange {
-                        key: entity.clone(),
-                        kind,
-                        origin: ChangeOrigin::Local,
-                        fields,
-                    });
+        for part in parts {
+            let mut by_shard: BTreeMap<ShardKey, Vec<&(EntityKey, Vec<types::EntityOp>)>> =
+                BTreeMap::new();
+            for entry in &part.borrow().ops {
+                if !entry.0.is_valid() {
+                    return Err(StoreError::InvalidKey(format!("{:?}", entry.0)));
                 }
+                by_shard.entry(entry.0.shard()).or_default().push(entry);
             }
-            if let Some(observer) = self.observer.as_mut() {
-                observer
-                    .entities_changed(&tx, &shard_changes)
-                    .map_err(StoreError::Observer)?;
+            for (key, ops) in &by_shard {
+                let shard_id = db::ensure_shard(&tx, key)?;
+                self.shard_ids.insert(key.clone(), shard_id);
+                touched.push(shard_id);
+                let oseq = match next_oseq.get(&key.scope) {
+                    Some(n) => n + 1,
+                    None => db::mark(&tx, &key.scope, &me)? + 1,
+                };
+                let cached = self.cache.load(&tx, shard_id, key, &self.actor)?;
+                let before = cached.doc.get_heads();
+                let message = oseq.to_string();
+                let outcome = cached.doc.transact_with(
+                    |_| CommitOptions::default().with_message(message.clone()),
+                    |tx| {
+                        for (entity, run) in ops.iter().map(|e| (&e.0, &e.1)) {
+                            let mut known = None;
+                            for op in run {
+                                shard::apply_op(tx, &entity.id, op, &mut known)?;
+                            }
+                        }
+                        Ok::<(), StoreError>(())
+                    },
+                );
+                let hash = match outcome {
+                    Ok(success) => success.hash,
+                    Err(failure) => return Err(failure.error),
+                };
+                // Each changed entity is read once, however many of its fields the batch set, and
+                // the observer is told shard by shard (in the same transaction), so a large import
+                // never holds every entity's fields at once.
+                let mut seen = BTreeSet::new();
+                let mut shard_changes = Vec::new();
+                for entity in ops.iter().map(|e| &e.0) {
+                    if seen.insert(entity.id.as_str()) {
+                        let (kind, fields) =
+                            shard::entity_state(&cached.doc, &entity.id, want_fields);
+                        shard_changes.push(EntityChange {
+                            key: entity.clone(),
+                            kind,
+                            origin: ChangeOrigin::Local,
+                            fields,
+                        });
+                    }
+                }
+                if let Some(observer) = self.observer.as_mut() {
+                    observer
+                        .entities_changed(&tx, &shard_changes)
+                        .map_err(StoreError::Observer)?;
+                }
+                changed.extend(shard_changes.into_iter().map(|change| EntityChange {
+                    fields: None,
+                    ..change
+                }));
+                let Some(hash) = hash else { continue };
+                next_oseq.insert(key.scope.clone(), oseq);
+                let tail = cached.doc.save_after(&before);
+                let (codec, data) = codec::encode_chunk(&tail);
+                db::append_chunk(&tx, shard_id, codec, &data, 1)?;
+                db::feed_append(
+                    &tx,
+                    &db::NewFeedEntry {
+                        shard: shard_id,
+                        scope: &key.scope,
+                        hash: &hash.0,
+                        origin: &me,
+                        oseq,
+                        change: Some(&tail),
+                    },
+                )?;
+                db::set_heads_digest(&tx, shard_id, shard::heads_digest(&cached.doc.get_heads()))?;
+                compact_if_due(&tx, shard_id, &mut cached.doc)?;
             }
-            changed.extend(shard_changes.into_iter().map(|change| EntityChange {
-                fields: None,
-                ..change
-            }));
-            let Some(hash) = hash else { continue };
-            next_oseq.insert(key.scope.clone(), oseq);
-            let tail = cached.doc.save_after(&before);
-            let (codec, data) = codec::encode_chunk(&tail);
-            db::append_chunk(&tx, shard_id, codec, &data, 1)?;
-            db::feed_append(
-                &tx,
-                &db::NewFeedEntry {
-                    shard: shard_id,
-                    scope: &key.scope,
-                    hash: &hash.0,
-                    origin: &me,
-                    oseq,
-                    change: Some(&tail),
-                },
-            )?;
-            db::set_heads_digest(&tx, shard_id, shard::heads_digest(&cached.doc.get_heads()))?;
-            compact_if_due(&tx, shard_id, &mut cached.doc)?;
         }
         for scope in next_oseq.keys() {
             db::advance_mark(&tx, scope, &me)?;

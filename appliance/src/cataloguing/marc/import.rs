@@ -290,60 +290,85 @@ fn original_text(record: &Record) -> Option<String> {
 }
 
 /// Writes `plan` as one commit; records created get `today` as the day they were added.
-/// The values move from the plan into the commit (a large import holds them once); the plan
+/// The values move from the plan into the commit, one shard's records at a time, so a large
+/// import holds its edits once and never all of them as edits at the same time; the plan
 /// keeps what it reports: which records were created, merged and skipped.
 pub fn apply(
     store: &mut Store,
     plan: &mut ImportPlan,
     today: NaiveDate,
 ) -> Result<(), ImportError> {
-    let mut batch = WriteBatch::new();
-    let list = |items: Vec<String>| Value::List(items.into_iter().map(Value::Str).collect());
     let added = today.format("%Y-%m-%d").to_string();
-    for outcome in &mut plan.outcomes {
-        match outcome {
-            Outcome::Create {
-                id,
-                book,
-                control_numbers,
-                marc,
-                ..
-            } => {
-                let key = record_key(id);
-                for (name, value) in std::mem::take(book).into_values() {
-                    batch.put(&key, name, value);
-                }
-                batch.put(&key, "added", added.as_str());
-                if !control_numbers.is_empty() {
-                    batch.put(&key, CONTROL_NUMBERS, list(std::mem::take(control_numbers)));
-                }
-                if let Some(marc) = marc.take() {
-                    batch.put(&key, MARC, marc);
-                }
-            }
-            Outcome::Merge {
-                into,
-                fill,
-                control_numbers,
-                marc,
-                ..
-            } => {
-                let key = record_key(into);
-                for (name, value) in std::mem::take(fill) {
-                    batch.put(&key, name, value);
-                }
-                if let Some(numbers) = control_numbers.take() {
-                    batch.put(&key, CONTROL_NUMBERS, list(numbers));
-                }
-                if let Some(marc) = marc.take() {
-                    batch.put(&key, MARC, marc);
-                }
-            }
-            Outcome::Skip { .. } => {}
+    // The outcomes that write, in the order of the shard their record lives in.
+    let mut order: Vec<(u16, usize)> = plan
+        .outcomes
+        .iter()
+        .enumerate()
+        .filter_map(|(index, outcome)| match outcome {
+            Outcome::Create { id, .. } => Some((record_key(id).shard().bucket, index)),
+            Outcome::Merge { into, .. } => Some((record_key(into).shard().bucket, index)),
+            Outcome::Skip { .. } => None,
+        })
+        .collect();
+    order.sort_by_key(|(bucket, _)| *bucket);
+    let outcomes = &mut plan.outcomes;
+    let mut next = 0;
+    let parts = std::iter::from_fn(|| {
+        let (bucket, _) = *order.get(next)?;
+        let mut batch = WriteBatch::new();
+        while let Some(&(b, index)) = order.get(next)
+            && b == bucket
+        {
+            put_outcome(&mut batch, &mut outcomes[index], &added);
+            next += 1;
         }
-    }
-    if !batch.is_empty() {
-        store.commit(&batch)?;
-    }
+        Some(batch)
+    });
+    store.commit_parts(parts)?;
     Ok(())
+}
+
+/// Adds the edits of one outcome to `batch`, moving its values out of the plan.
+fn put_outcome(batch: &mut WriteBatch, outcome: &mut Outcome, added: &str) {
+    let list = |items: Vec<String>| Value::List(items.into_iter().map(Value::Str).collect());
+    match outcome {
+        Outcome::Create {
+            id,
+            book,
+            control_numbers,
+            marc,
+            ..
+        } => {
+            let key = record_key(id);
+            for (name, value) in std::mem::take(book).into_values() {
+                batch.put(&key, name, value);
+            }
+            batch.put(&key, "added", added);
+            if !control_numbers.is_empty() {
+                batch.put(&key, CONTROL_NUMBERS, list(std::mem::take(control_numbers)));
+            }
+            if let Some(marc) = marc.take() {
+                batch.put(&key, MARC, marc);
+            }
+        }
+        Outcome::Merge {
+            into,
+            fill,
+            control_numbers,
+            marc,
+            ..
+        } => {
+            let key = record_key(into);
+            for (name, value) in std::mem::take(fill) {
+                batch.put(&key, name, value);
+            }
+            if let Some(numbers) = control_numbers.take() {
+                batch.put(&key, CONTROL_NUMBERS, list(numbers));
+            }
+            if let Some(marc) = marc.take() {
+                batch.put(&key, MARC, marc);
+            }
+        }
+        Outcome::Skip { .. } => {}
+    }
 }
