@@ -27,8 +27,6 @@ use std::path::Path;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
-use tusach::cataloguing::marc::{iso2709, mapping};
 use tusach::sample::SampleLibrary;
 use tusach_sync::{DeviceId, EntityKey, Scope, Store, StoreOptions, Value};
 use tusach_tests::process::{Tusach, env_number, run_ok, seed_from_env};
@@ -431,30 +429,6 @@ fn sync_and_kill(
     }
 }
 
-/// A province's MARC file of `records` sample records.
-fn province_file(records: u64) -> Vec<u8> {
-    let library = SampleLibrary::new(7);
-    let mut file = Vec::new();
-    for n in 0..records {
-        let sample = library.record(n);
-        let book = mapping::BookFields {
-            title: sample.title,
-            authors: sample.authors,
-            publisher: sample.publisher,
-            year: Some(sample.year),
-            isbn: None,
-            language: sample.language,
-            ddc: sample.ddc,
-            subjects: sample.subjects,
-            summary: Some(sample.summary).filter(|s| !s.is_empty()),
-            pages: Some(sample.pages),
-        };
-        let record = mapping::generate(&format!("TV{n:06}"), &book, None, Utc::now());
-        iso2709::write(&record, &mut file).expect("a sample record fits ISO 2709");
-    }
-    file
-}
-
 #[test]
 fn killed_during_a_large_import() {
     const RECORDS: u64 = 3_000;
@@ -463,7 +437,8 @@ fn killed_during_a_large_import() {
     let mut rng = fastrand::Rng::with_seed(seed);
     let folder = tempfile::tempdir().expect("a temporary folder");
     let file = folder.path().join("province.mrc");
-    std::fs::write(&file, province_file(RECORDS)).expect("the MARC file is written");
+    let province = SampleLibrary::new(7).marc_file(RECORDS);
+    std::fs::write(&file, province).expect("the MARC file is written");
     let file = file.to_string_lossy().into_owned();
     let network = Scope::new("network").expect("a valid scope name");
     let mut outcomes = Vec::new();

@@ -8,49 +8,20 @@ use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use chrono::Utc;
 use rusqlite::{Connection, OpenFlags};
 use serde_json::json;
 
-use crate::cataloguing::marc::{self, iso2709, mapping};
+use crate::cataloguing::marc;
 use crate::data_dir::DataDir;
 use crate::db;
 use crate::sample::SampleLibrary;
 use crate::search::{self, SearchQuery};
 
-/// The sample records as one ISO 2709 file, each with a province control number.
-fn marc_file(records: u64) -> anyhow::Result<Vec<u8>> {
-    let library = SampleLibrary::new(2026);
-    let now = Utc::now();
-    let mut file = Vec::new();
-    for n in 0..records {
-        let sample = library.record(n);
-        let book = mapping::BookFields {
-            title: sample.title,
-            authors: sample.authors,
-            publisher: sample.publisher,
-            year: Some(sample.year),
-            isbn: Some(sample.isbn).filter(|i| !i.is_empty()),
-            language: sample.language,
-            ddc: sample.ddc,
-            subjects: sample.subjects,
-            summary: Some(sample.summary).filter(|s| !s.is_empty()),
-            pages: Some(sample.pages),
-        };
-        let mut record = mapping::generate(&format!("TV{n:08}"), &book, None, now);
-        record
-            .add_control_field("003", "VN-NgheAn")
-            .map_err(anyhow::Error::msg)?;
-        iso2709::write(&record, &mut file).context("a sample record is too long")?;
-    }
-    Ok(file)
-}
-
 pub fn run(records: u64) -> anyhow::Result<serde_json::Value> {
     let exe = std::env::current_exe().context("finding the tusach binary")?;
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("province.mrc");
-    let bytes = marc_file(records)?;
+    let bytes = SampleLibrary::new(2026).marc_file(records);
     std::fs::write(&path, &bytes)?;
     let file_mb = bytes.len() as f64 / 1e6;
 
