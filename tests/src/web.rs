@@ -159,6 +159,20 @@ impl Server {
             csrf: String::new(),
         }
     }
+
+    /// The titles the readers' search (`/api/records?q=`) finds for `query`.
+    pub fn titles_found(&self, query: &str) -> Vec<String> {
+        let found = self
+            .client()
+            .get(&format!("/api/records?q={}", percent_encode(query)))
+            .json();
+        found["records"]
+            .as_array()
+            .expect("records")
+            .iter()
+            .filter_map(|r| r["title"].as_str().map(str::to_owned))
+            .collect()
+    }
 }
 
 /// One HTTP answer.

@@ -13,7 +13,7 @@ use chrono::{TimeZone, Utc};
 use rust_xlsxwriter::Workbook;
 use tusach::cataloguing::marc::iso2709;
 use tusach::cataloguing::marc::mapping::{self, BookFields};
-use tusach_tests::web::{Client, Response, Server, percent_encode};
+use tusach_tests::web::{Client, Response, Server};
 
 const PAGE: &str = "/staff/catalogue/import";
 
@@ -72,19 +72,6 @@ fn district_marc() -> Vec<u8> {
         iso2709::write(&record, &mut bytes).expect("fits");
     }
     bytes
-}
-
-fn titles_found(server: &Server, query: &str) -> Vec<String> {
-    let found = server
-        .client()
-        .get(&format!("/api/records?q={}", percent_encode(query)))
-        .json();
-    found["records"]
-        .as_array()
-        .expect("records")
-        .iter()
-        .filter_map(|r| r["title"].as_str().map(str::to_owned))
-        .collect()
 }
 
 fn location(response: &Response) -> String {
@@ -230,7 +217,7 @@ fn lists_and_marc_files_import_from_the_staff_page_with_progress() {
     assert!(preview.body.contains("như dòng 4"), "{}", preview.body);
     assert!(preview.body.contains(&format!("action=\"{import}/start\"")));
     assert!(
-        titles_found(&server, "goc san").is_empty(),
+        server.titles_found("goc san").is_empty(),
         "a preview writes nothing"
     );
 
@@ -242,10 +229,14 @@ fn lists_and_marc_files_import_from_the_staff_page_with_progress() {
         done.body
     );
     assert_eq!(
-        titles_found(&server, "goc san va khoang troi"),
+        server.titles_found("goc san va khoang troi"),
         ["Góc sân và khoảng trời"]
     );
-    assert!(titles_found(&server, "vo quang").contains(&"Quê nội".to_owned()));
+    assert!(
+        server
+            .titles_found("vo quang")
+            .contains(&"Quê nội".to_owned())
+    );
     let opac = server.client().get("/search?q=que+noi");
     assert!(opac.body.contains("Quê nội"), "{}", opac.body);
     // Started once: posting again only shows the result.
@@ -320,7 +311,7 @@ fn lists_and_marc_files_import_from_the_staff_page_with_progress() {
     let done = import_and_follow(&mut librarian, &import);
     assert!(done.body.contains("data-phase=\"done\""), "{}", done.body);
     assert_eq!(
-        titles_found(&server, "dat rung phuong nam"),
+        server.titles_found("dat rung phuong nam"),
         ["Đất rừng phương Nam"]
     );
 }
@@ -409,14 +400,14 @@ fn strangers_stale_forms_other_librarians_and_large_files_are_refused() {
     }
     let forced = lan.post_form(&format!("{import}/start"), &[]);
     assert_eq!(forced.status, 404, "{}", forced.body);
-    assert!(titles_found(&server, "lao hac").is_empty());
+    assert!(server.titles_found("lao hac").is_empty());
     // The admin's own import is still there, untouched; its later forms check the token too.
     assert_eq!(admin.get(&format!("{import}/preview")).status, 200);
     for step in ["", "/start"] {
         let stale = admin.post_form(&format!("{import}{step}"), &[("csrf", "wrong")]);
         assert_eq!(stale.status, 403, "{step}: {}", stale.body);
     }
-    assert!(titles_found(&server, "lao hac").is_empty());
+    assert!(server.titles_found("lao hac").is_empty());
 
     // Markup in a file name or a cell is shown as text.
     let script = "Tên sách;Số ĐKCB\r\n<script>alert(1)</script>;400201\r\n";

@@ -13,7 +13,7 @@ use tusach::cataloguing::marc::mapping::{self, BookFields};
 use tusach::cataloguing::marc::{self, Record, iso2709};
 use tusach::sample::SampleLibrary;
 use tusach_tests::cli::{ok_in, tusach_in};
-use tusach_tests::web::{Server, percent_encode};
+use tusach_tests::web::Server;
 
 const BOOKS: usize = 50;
 
@@ -92,19 +92,6 @@ fn raw_record(charset: u8, fields: &[(&str, &[u8])]) -> Vec<u8> {
 /// `tusach import|export …` typed in `cwd` (file names relative to it); must succeed.
 fn run(cwd: &Path, server: &Server, args: &[&str]) -> String {
     ok_in(cwd, server.data(), args, "")
-}
-
-fn titles_found(server: &Server, query: &str) -> Vec<String> {
-    let found = server
-        .client()
-        .get(&format!("/api/records?q={}", percent_encode(query)))
-        .json();
-    found["records"]
-        .as_array()
-        .expect("records")
-        .iter()
-        .filter_map(|r| r["title"].as_str().map(str::to_owned))
-        .collect()
 }
 
 /// The records of a file as plain data: leader, then each field as tag, indicators and
@@ -215,7 +202,7 @@ fn marc_files_go_in_and_out_through_a_running_serve() {
         )
     );
     assert!(
-        titles_found(&server, "truyen kieu").is_empty(),
+        server.titles_found("truyen kieu").is_empty(),
         "a preview writes nothing"
     );
 
@@ -237,8 +224,8 @@ fn marc_files_go_in_and_out_through_a_running_serve() {
     );
 
     // Found by the readers' search, the MARC-8 record with its Vietnamese letters whole.
-    assert_eq!(titles_found(&server, "truyen kieu"), ["Truyện Kiều"]);
-    assert_eq!(titles_found(&server, "Truyện Kiều"), ["Truyện Kiều"]);
+    assert_eq!(server.titles_found("truyen kieu"), ["Truyện Kiều"]);
+    assert_eq!(server.titles_found("Truyện Kiều"), ["Truyện Kiều"]);
     let from_pymarc = pymarc_title_of_marc8();
     assert_eq!(
         from_pymarc, "Truyện Kiều",
@@ -246,7 +233,7 @@ fn marc_files_go_in_and_out_through_a_running_serve() {
     );
     let sample = SampleLibrary::new(1212).record(5000);
     assert!(
-        titles_found(&server, &sample.title).contains(&sample.title),
+        server.titles_found(&sample.title).contains(&sample.title),
         "{:?} is found",
         sample.title
     );
@@ -358,7 +345,7 @@ fn marc_files_go_in_and_out_through_a_running_serve() {
         ("bad-leader.mrc", BOOKS + 2 + 3, "bad leader"),
         ("truncated.mrc", 30, "truncated file"),
     ] {
-        let before = titles_found(&server, "truyen kieu");
+        let before = server.titles_found("truyen kieu");
         let refused = tusach_in(dir, server.data(), &["import", "marc", file], "");
         assert!(!refused.status.success(), "{file} was imported");
         let message = String::from_utf8_lossy(&refused.stderr);
@@ -371,7 +358,7 @@ fn marc_files_go_in_and_out_through_a_running_serve() {
             message.contains("nothing was imported"),
             "{file}: {message}"
         );
-        assert_eq!(titles_found(&server, "truyen kieu"), before);
+        assert_eq!(server.titles_found("truyen kieu"), before);
     }
     let said = run(dir, &server, &["export", "marc", "after.mrc"]);
     assert!(

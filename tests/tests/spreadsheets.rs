@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use rust_xlsxwriter::Workbook;
 use tusach_tests::cli::{ok_in, tusach_in};
-use tusach_tests::web::{Server, percent_encode};
+use tusach_tests::web::Server;
 
 /// A commune's books workbook: a title row, a blank row, the header on row 3 with an "STT"
 /// column and a "Ghi chú" we do not read; years and barcodes typed as numbers; two rows of
@@ -97,19 +97,6 @@ fn text(output: &Output) -> String {
     )
 }
 
-fn titles_found(server: &Server, query: &str) -> Vec<String> {
-    let found = server
-        .client()
-        .get(&format!("/api/records?q={}", percent_encode(query)))
-        .json();
-    found["records"]
-        .as_array()
-        .expect("records")
-        .iter()
-        .filter_map(|r| r["title"].as_str().map(str::to_owned))
-        .collect()
-}
-
 #[test]
 fn books_and_readers_lists_import_through_a_running_serve() {
     let server = Server::with_records(10);
@@ -130,7 +117,7 @@ fn books_and_readers_lists_import_through_a_running_serve() {
     );
     assert!(preview.contains("Bỏ qua cột: STT, Ghi chú"), "{preview}");
     assert!(
-        titles_found(&server, "truyen kieu").is_empty(),
+        server.titles_found("truyen kieu").is_empty(),
         "a preview writes nothing"
     );
 
@@ -153,12 +140,22 @@ fn books_and_readers_lists_import_through_a_running_serve() {
         "the import ran inside serve: {}",
         server.process.stderr()
     );
-    assert_eq!(titles_found(&server, "truyen kieu"), ["Truyện Kiều"]);
+    assert_eq!(server.titles_found("truyen kieu"), ["Truyện Kiều"]);
     // The ten sample records may share words with these; the imported book must be there.
-    assert!(titles_found(&server, "nguyen du").contains(&"Truyện Kiều".to_owned()));
-    assert!(titles_found(&server, "DE MEN").contains(&"Dế Mèn phiêu lưu ký".to_owned()));
     assert!(
-        titles_found(&server, "huy can").contains(&"Thơ Xuân Diệu".to_owned()),
+        server
+            .titles_found("nguyen du")
+            .contains(&"Truyện Kiều".to_owned())
+    );
+    assert!(
+        server
+            .titles_found("DE MEN")
+            .contains(&"Dế Mèn phiêu lưu ký".to_owned())
+    );
+    assert!(
+        server
+            .titles_found("huy can")
+            .contains(&"Thơ Xuân Diệu".to_owned()),
         "found by its second author"
     );
 
@@ -242,11 +239,11 @@ fn books_and_readers_lists_import_through_a_running_serve() {
         "{said}"
     );
     assert!(
-        titles_found(&server, "lao hac").is_empty(),
+        server.titles_found("lao hac").is_empty(),
         "nothing half-imported"
     );
     assert!(
-        titles_found(&server, "chi pheo").is_empty(),
+        server.titles_found("chi pheo").is_empty(),
         "nothing half-imported"
     );
 
@@ -272,5 +269,5 @@ fn books_and_readers_lists_import_through_a_running_serve() {
         "",
     );
     assert!(said.contains("1 sách mới"), "{said}");
-    assert_eq!(titles_found(&server, "lao hac"), ["Lão Hạc"]);
+    assert_eq!(server.titles_found("lao hac"), ["Lão Hạc"]);
 }
