@@ -532,7 +532,9 @@ fn run_marc(
     });
     let mut plan = marc::import::plan(&mut store, format, counted)?;
     progress.enter(Phase::Writing, plan.created() + plan.merged());
-    marc::import::apply(&mut store, &mut plan, today)?;
+    marc::import::apply_counting(&mut store, &mut plan, today, &mut |done| {
+        progress.advance(done)
+    })?;
     Ok(ImportSummary::Marc {
         records,
         created: plan.created(),

@@ -298,6 +298,17 @@ pub fn apply(
     plan: &mut ImportPlan,
     today: NaiveDate,
 ) -> Result<(), ImportError> {
+    apply_counting(store, plan, today, &mut |_| {})
+}
+
+/// [`apply`], telling `written` how many of the records it writes have gone into the store
+/// (the import page's progress bar); the commit still lands all at once at the end.
+pub fn apply_counting(
+    store: &mut Store,
+    plan: &mut ImportPlan,
+    today: NaiveDate,
+    written: &mut dyn FnMut(usize),
+) -> Result<(), ImportError> {
     let added = today.format("%Y-%m-%d").to_string();
     // The outcomes that write, in the order of the shard their record lives in.
     let mut order: Vec<(u16, usize)> = plan
@@ -314,6 +325,8 @@ pub fn apply(
     let outcomes = &mut plan.outcomes;
     let mut next = 0;
     let parts = std::iter::from_fn(|| {
+        // The store asks for the next part once it has written the last one.
+        written(next);
         let (bucket, _) = *order.get(next)?;
         let mut batch = WriteBatch::new();
         while let Some(&(b, index)) = order.get(next)

@@ -611,3 +611,29 @@ fn exports_import_again_as_the_same_records() {
         Err(export::ExportError::UnknownRecord(_))
     ));
 }
+
+#[test]
+fn a_large_import_counts_its_records_into_the_store_shard_by_shard() {
+    let (mut store, _dir) = open();
+    let file = crate::sample::SampleLibrary::new(3).marc_file(400);
+    let (format, _) = check(&file).expect("reads");
+    let (_, records) = records(&file).expect("reads again");
+    let mut plan = import::plan(&mut store, format, records).expect("plan");
+    let writing = plan.created() + plan.merged();
+    let mut told = Vec::new();
+    import::apply_counting(
+        &mut store,
+        &mut plan,
+        NaiveDate::from_ymd_opt(2026, 12, 7).expect("day"),
+        &mut |done| told.push(done),
+    )
+    .expect("apply");
+    assert!(told.windows(2).all(|w| w[0] <= w[1]), "{told:?}");
+    assert_eq!(told.last(), Some(&writing));
+    // One step per shard the records fall in (64 of them for 400 records), not one at the end.
+    assert!(told.len() > 32, "{} steps", told.len());
+    assert_eq!(
+        db::record_count(store.connection()).expect("count"),
+        writing as i64
+    );
+}

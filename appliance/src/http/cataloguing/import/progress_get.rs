@@ -77,11 +77,18 @@ fn write_running(body: &mut String, lang: Lang, view: &ProgressView) {
             .t("import.phase.checking")
             .replace("{done}", &view.done.to_string())
             .replace("{total}", &view.total.to_string()),
+        // A MARC import counts the records handed to its one commit, shard by shard.
+        Phase::Writing if view.done > 0 => lang
+            .t("import.phase.writing_records")
+            .replace("{done}", &view.done.to_string())
+            .replace("{total}", &view.total.to_string()),
         Phase::Writing | Phase::Done | Phase::Failed => lang.t("import.phase.writing").to_owned(),
     };
-    // A bar with a value only where the count is known: the check, row by row. Reading and
-    // the one commit show a bar that moves without saying how far.
-    let bar = if view.phase == Phase::Checking && view.total > 0 {
+    // A bar with a value only where the count is known: the check, row by row, and a MARC
+    // import's writing. Reading and a list's commit show a bar that moves without saying how
+    // far.
+    let counted = view.phase == Phase::Checking || (view.phase == Phase::Writing && view.done > 0);
+    let bar = if counted && view.total > 0 {
         format!(
             "<progress value=\"{}\" max=\"{}\">{}</progress>",
             view.done.min(view.total),
@@ -255,5 +262,12 @@ mod tests {
         let writing = running(Phase::Writing, 0, 3);
         assert!(writing.contains("<progress>"), "{writing}");
         assert!(writing.contains("<li class=\"current\">… Ghi vào thư viện</li>"));
+        // A MARC import's writing counts records as the store takes them.
+        let marc = running(Phase::Writing, 1_500, 96_138);
+        assert!(
+            marc.contains("<progress value=\"1500\" max=\"96138\">"),
+            "{marc}"
+        );
+        assert!(marc.contains("1500 / 96138 biểu ghi"), "{marc}");
     }
 }
