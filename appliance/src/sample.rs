@@ -24,6 +24,24 @@ pub struct SampleRecord {
     pub summary: String,
 }
 
+impl SampleRecord {
+    /// The record as the catalogue's book fields (what a MARC record maps to and from).
+    pub fn book_fields(self) -> crate::cataloguing::marc::mapping::BookFields {
+        crate::cataloguing::marc::mapping::BookFields {
+            title: self.title,
+            authors: self.authors,
+            publisher: self.publisher,
+            year: Some(self.year),
+            isbn: Some(self.isbn).filter(|i| !i.is_empty()),
+            language: self.language,
+            ddc: self.ddc,
+            subjects: self.subjects,
+            summary: Some(self.summary).filter(|s| !s.is_empty()),
+            pages: Some(self.pages),
+        }
+    }
+}
+
 /// A deterministic source of sample records, readers and edits.
 pub struct SampleLibrary {
     seed: u64,
@@ -517,19 +535,7 @@ impl SampleLibrary {
         let now = chrono::Utc::now();
         let mut file = Vec::new();
         for n in 0..records {
-            let sample = self.record(n);
-            let book = mapping::BookFields {
-                title: sample.title,
-                authors: sample.authors,
-                publisher: sample.publisher,
-                year: Some(sample.year),
-                isbn: Some(sample.isbn).filter(|i| !i.is_empty()),
-                language: sample.language,
-                ddc: sample.ddc,
-                subjects: sample.subjects,
-                summary: Some(sample.summary).filter(|s| !s.is_empty()),
-                pages: Some(sample.pages),
-            };
+            let book = self.record(n).book_fields();
             let mut record = mapping::generate(&format!("TV{n:08}"), &book, None, now);
             // Both writes only fail on a record over ISO 2709's 99,999 bytes; a sample record
             // is a few hundred, so what cannot happen is skipped rather than unwrapped.

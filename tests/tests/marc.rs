@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
-use tusach::cataloguing::marc::mapping::{self, BookFields};
+use tusach::cataloguing::marc::mapping;
 use tusach::cataloguing::marc::{self, Record, iso2709};
 use tusach::sample::SampleLibrary;
 use tusach_tests::cli::{ok_in, tusach_in};
@@ -27,19 +27,7 @@ fn district_file() -> Vec<u8> {
         .expect("time");
     let mut file = Vec::new();
     for n in 0..BOOKS {
-        let sample = library.record(n as u64 + 5000);
-        let book = BookFields {
-            title: sample.title,
-            authors: sample.authors,
-            publisher: sample.publisher,
-            year: Some(sample.year),
-            isbn: Some(sample.isbn).filter(|i| !i.is_empty()),
-            language: sample.language,
-            ddc: sample.ddc,
-            subjects: sample.subjects,
-            summary: Some(sample.summary).filter(|s| !s.is_empty()),
-            pages: Some(sample.pages),
-        };
+        let book = library.record(n as u64 + 5000).book_fields();
         let mut record: Record = mapping::generate(&format!("HN{n:06}"), &book, None, now);
         record
             .add_control_field("003", "VN-HaNoi")
