@@ -245,13 +245,29 @@ fn marc_files_go_in_and_out_through_a_running_serve() {
     let (mrc, xml) = (dir.join("all.mrc"), dir.join("all.xml"));
     assert_eq!(yaz_reads(&mrc, "marc"), total);
     assert_eq!(yaz_reads(&xml, "marcxml"), total);
-    let converted = Command::new("yaz-marcdump")
-        .args(["-i", "marcxml", "-o", "marc"])
-        .arg(&xml)
-        .output()
-        .expect("run yaz-marcdump");
+    let converted = |xml: &Path| {
+        Command::new("yaz-marcdump")
+            .args(["-i", "marcxml", "-o", "marc"])
+            .arg(xml)
+            .output()
+            .expect("run yaz-marcdump")
+            .stdout
+    };
+    // A record made here carries the export's time in 005, so two exports that straddle a
+    // second differ there; such a pair is made again (a real difference repeats).
+    for _ in 0..3 {
+        if converted(&xml) == std::fs::read(&mrc).expect("read export") {
+            break;
+        }
+        run(dir, &server, &["export", "marc", "all.mrc"]);
+        run(
+            dir,
+            &server,
+            &["export", "marc", "all.xml", "--format", "marcxml"],
+        );
+    }
     assert_eq!(
-        converted.stdout,
+        converted(&xml),
         std::fs::read(&mrc).expect("read export"),
         "yaz turns our MARCXML into our ISO 2709, byte for byte"
     );
