@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_copy_index.sql"),
     include_str!("migrations/0007_loans_kept_and_registrations.sql"),
     include_str!("migrations/0008_record_edits_and_merges.sql"),
+    include_str!("migrations/0009_search_hash_size.sql"),
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
@@ -51,36 +52,61 @@ pub fn upsert_record(
     folded: &str,
     toned: &str,
 ) -> rusqlite::Result<()> {
-    let rowid: i64 = tx
-        .prepare_cached(
-            "INSERT INTO record_index
-                (id, title, authors, publisher, year, isbn, language, ddc, subjects, toned)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-             ON CONFLICT (id) DO UPDATE SET
-                title = excluded.title, authors = excluded.authors,
-                publisher = excluded.publisher, year = excluded.year, isbn = excluded.isbn,
-                language = excluded.language, ddc = excluded.ddc,
-                subjects = excluded.subjects, toned = excluded.toned
-             RETURNING rowid",
-        )?
-        .query_row(
-            params![
-                row.id,
+    // Plain single-row statements on purpose: an UPSERT, or a DELETE from the search table,
+    // opens a statement journal, and SQLite then asks FTS5 for a savepoint, which writes its
+    // pending terms out as a new segment — per record, and a bulk load spends its time
+    // merging thousands of one-record segments.
+    let authors = row.authors.join(LIST_SEPARATOR);
+    let subjects = row.subjects.join(LIST_SEPARATOR);
+    let existing: Option<i64> = tx
+        .prepare_cached("SELECT rowid FROM record_index WHERE id = ?1")?
+        .query_row([&row.id], |r| r.get(0))
+        .optional()?;
+    let rowid = match existing {
+        Some(rowid) => {
+            tx.prepare_cached(
+                "UPDATE record_index SET title = ?2, authors = ?3, publisher = ?4, year = ?5,
+                    isbn = ?6, language = ?7, ddc = ?8, subjects = ?9, toned = ?10
+                 WHERE rowid = ?1",
+            )?
+            .execute(params![
+                rowid,
                 row.title,
-                row.authors.join(LIST_SEPARATOR),
+                authors,
                 row.publisher,
                 row.year,
                 row.isbn,
                 row.language,
                 row.ddc,
-                row.subjects.join(LIST_SEPARATOR),
+                subjects,
                 toned
-            ],
-            |r| r.get(0),
-        )?;
-    // The search row of an updated record is replaced; for a new record there is none yet.
-    tx.prepare_cached("DELETE FROM record_search WHERE rowid = ?1")?
-        .execute([rowid])?;
+            ])?;
+            // The search row of an updated record is replaced.
+            tx.prepare_cached("DELETE FROM record_search WHERE rowid = ?1")?
+                .execute([rowid])?;
+            rowid
+        }
+        None => {
+            tx.prepare_cached(
+                "INSERT INTO record_index
+                    (id, title, authors, publisher, year, isbn, language, ddc, subjects, toned)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?
+            .execute(params![
+                row.id,
+                row.title,
+                authors,
+                row.publisher,
+                row.year,
+                row.isbn,
+                row.language,
+                row.ddc,
+                subjects,
+                toned
+            ])?;
+            tx.last_insert_rowid()
+        }
+    };
     tx.prepare_cached("INSERT INTO record_search (rowid, folded, toned) VALUES (?1, ?2, ?3)")?
         .execute(params![rowid, folded, toned])?;
     Ok(())

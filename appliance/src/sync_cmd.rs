@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use tusach_sync::{DeviceId, SessionReport};
+use tusach_sync::{ApplyStages, DeviceId, SessionReport};
 
 use tusach_sync::transport::serial::{Device, ModemSettings, SerialLine};
 
@@ -266,6 +266,17 @@ fn over_serial(
     Ok(())
 }
 
+/// Seconds per stage of merging what arrived, as `sync --json` and the benches report them.
+pub(crate) fn stages_json(stages: &ApplyStages) -> serde_json::Value {
+    serde_json::json!({
+        "merge_seconds": stages.merge.as_secs_f64(),
+        "record_seconds": stages.record.as_secs_f64(),
+        "read_seconds": stages.read.as_secs_f64(),
+        "index_seconds": stages.observe.as_secs_f64(),
+        "commit_seconds": stages.commit.as_secs_f64(),
+    })
+}
+
 fn print_report(
     out: &mut dyn Write,
     report: &SessionReport,
@@ -289,6 +300,7 @@ fn print_report(
                 "bytes_out": report.bytes_out,
                 "handshake_bytes": report.handshake_bytes,
                 "seconds": elapsed.as_secs_f64(),
+                "stages": stages_json(&report.received.stages),
             })
         )
     } else {

@@ -30,7 +30,7 @@ pub use identity::DeviceId;
 pub use protocol::policy::{AllowAll, ScopePolicy, ScopeSet};
 pub use protocol::session::{Role, Session, SessionError, SessionReport};
 pub use store::{
-    ApplyReport, Batch, ChangeObserver, ChangeOrigin, Durability, Entity, EntityChange,
-    EntityChangeKind, EntityKey, Knowledge, Payload, Scope, ShardKey, Store, StoreError,
-    StoreOptions, Value, WriteBatch,
+    ApplyReport, ApplyStages, Batch, ChangeObserver, ChangeOrigin, Durability, Entity,
+    EntityChange, EntityChangeKind, EntityKey, Knowledge, Payload, Scope, ShardKey, Store,
+    StoreError, StoreOptions, Value, WriteBatch,
 };

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use serde_json::json;
+use tusach_sync::Knowledge;
 
 use super::serve::{Connection, QUERIES, Request, addresses, encode, percentile, spawn_serve};
 use crate::data_dir::DataDir;
@@ -74,6 +75,7 @@ pub fn run(records: u64) -> anyhow::Result<serde_json::Value> {
     let sender_peak = peak_rss_mb(&sender_stderr);
     let receiver_peak = peak_rss_mb(&receiver_stderr);
     let converged = sender_digest == receiver_digest;
+    let apply_only_seconds = apply_only(&sender_dir, dir.path())?;
     let served = bootstrap_from_serve(&exe, &sender_dir, &dir.path().join("receiver-2"))?;
     Ok(json!({
         "bench": "bootstrap",
@@ -84,6 +86,8 @@ pub fn run(records: u64) -> anyhow::Result<serde_json::Value> {
         "sender_peak_rss_mb": sender_peak,
         "receiver_peak_rss_mb": receiver_peak,
         "seed_seconds": seed_seconds,
+        "apply_only_seconds": apply_only_seconds,
+        "receiver_stages": report["stages"],
         "serve_bootstrap_seconds": served.seconds,
         "serve_search_p99_ms_idle": percentile(&served.idle, 0.99),
         "serve_search_p99_ms_during": percentile(&served.during, 0.99),
@@ -95,6 +99,23 @@ pub fn run(records: u64) -> anyhow::Result<serde_json::Value> {
             && sender_peak.is_some_and(|mb| mb <= 200.0)
             && receiver_peak.is_some_and(|mb| mb <= 200.0),
     }))
+}
+
+/// The baseline: the same whole documents cut into the same batches and merged into a bare
+/// store (no query tables, no network, no encryption) in this process.
+fn apply_only(sender: &std::path::Path, scratch: &std::path::Path) -> anyhow::Result<f64> {
+    let mut source = DataDir::new(sender).open_store()?;
+    let mut replica = super::bench_store(scratch, "apply-only.db")?;
+    let mut plan = source.plan_for(&Knowledge::default(), |_| true)?;
+    let mut batches = Vec::new();
+    while let Some(batch) = source.next_batch(&mut plan, 256 * 1024)? {
+        batches.push(batch);
+    }
+    let started = Instant::now();
+    for batch in &batches {
+        replica.apply_batch(batch)?;
+    }
+    Ok(started.elapsed().as_secs_f64())
 }
 
 /// Reads the sender's `listening on ADDR` line.

@@ -39,8 +39,8 @@
 //!   look-alike `Ð` (U+00D0, Icelandic eth), which turns up in Vietnamese
 //!   text typed or converted on Latin-1 systems, is read as `Đ`.
 
-use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::{IsNormalized, UnicodeNormalization};
 
 /// The five tone marks and their digits (huyền=1, sắc=2, hỏi=3, ngã=4, nặng=5).
 fn tone_digit(c: char) -> Option<char> {
@@ -78,6 +78,13 @@ fn is_ignorable(c: char) -> bool {
 /// NFC, with the `Ð` look-alike read as `Đ`, then lowercased (whole-string
 /// lowercasing, so Greek final sigma is right). Callers decompose it.
 fn lower_nfc(text: &str) -> String {
+    // Stored text is nearly always NFC already: checking is several times cheaper than
+    // recomposing, and a bulk load of the catalogue folds every title.
+    if !text.contains('\u{00D0}')
+        && unicode_normalization::is_nfc_quick(text.chars()) == IsNormalized::Yes
+    {
+        return text.to_lowercase();
+    }
     let nfc: String = text
         .nfc()
         .map(|c| if c == '\u{00D0}' { '\u{0110}' } else { c })
@@ -118,7 +125,11 @@ pub fn fold(text: &str) -> String {
         out.pop();
     }
     // Recompose what is left (e.g. Hangul jamo back into syllables); no
-    // combining marks remain, so Latin letters stay bare.
+    // combining marks remain, so Latin letters stay bare. Plain ASCII, the
+    // usual result for Vietnamese, is NFC as it stands.
+    if out.is_ascii() {
+        return out;
+    }
     out.nfc().collect()
 }
 
@@ -168,6 +179,9 @@ pub fn toned(text: &str) -> String {
         out.pop();
     }
     // Recompose: u + horn → ư, e + circumflex → ê, and so on.
+    if out.is_ascii() {
+        return out;
+    }
     out.nfc().collect()
 }
 

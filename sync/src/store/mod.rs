@@ -31,7 +31,9 @@ use sha2::{Digest, Sha256};
 
 pub use db::{Durability, migrate};
 pub use peers::PeerStatus;
-pub use replicate::{ApplyReport, Batch, Knowledge, OutgoingPlan, Payload, ShardPayload};
+pub use replicate::{
+    ApplyReport, ApplyStages, Batch, Knowledge, OutgoingPlan, Payload, ShardPayload,
+};
 pub use types::{
     BUCKETS_PER_COLLECTION, ChangeOrigin, Entity, EntityChange, EntityChangeKind, EntityKey, Scope,
     ShardKey, Value, WriteBatch,
@@ -263,6 +265,9 @@ impl Store {
                     |_| CommitOptions::default().with_message(message.clone()),
                     |tx| {
                         for (entity, run) in ops.iter().map(|e| (&e.0, &e.1)) {
+                            if shard::create_entity(tx, &entity.id, run)? {
+                                continue;
+                            }
                             let mut known = None;
                             for op in run {
                                 shard::apply_op(tx, &entity.id, op, &mut known)?;
@@ -381,14 +386,13 @@ impl Store {
                 continue;
             };
             let cached = self.cache.load(&self.conn, shard_id, &key, &self.actor)?;
-            for id in shard::entity_ids(&cached.doc) {
-                if types::bucket_of(collection, &id) != bucket {
-                    continue;
+            shard::read_all_entities(&cached.doc, true, |id, entity| {
+                if let Some(entity) = entity
+                    && types::bucket_of(collection, id) == bucket
+                {
+                    visit(id, &entity);
                 }
-                if let Some(entity) = shard::read_entity(&cached.doc, &id) {
-                    visit(&id, &entity);
-                }
-            }
+            });
         }
         Ok(())
     }

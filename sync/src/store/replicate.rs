@@ -10,6 +10,7 @@
 //! change by change: that is how a new replica bootstraps cheaply.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::time::{Duration, Instant};
 
 use automerge::{Automerge, Change, ChangeHash, PatchLog, ReadDoc};
 use rusqlite::TransactionBehavior;
@@ -130,6 +131,33 @@ pub struct ApplyReport {
     pub duplicates: usize,
     /// Entities changed, as the observer was told.
     pub entities: usize,
+    /// Where the time went.
+    pub stages: ApplyStages,
+}
+
+/// The time a merge spent in each of its stages, so a slow bootstrap says which one is slow.
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub struct ApplyStages {
+    /// Decoding and merging changes or documents into the automerge documents.
+    pub merge: Duration,
+    /// Writing the change feed, marks and document chunks (encoding and compressing them).
+    pub record: Duration,
+    /// Reading the changed entities' states out of the documents.
+    pub read: Duration,
+    /// The observer: the domain's query tables.
+    pub observe: Duration,
+    /// SQLite's commit.
+    pub commit: Duration,
+}
+
+impl std::ops::AddAssign for ApplyStages {
+    fn add_assign(&mut self, other: ApplyStages) {
+        self.merge += other.merge;
+        self.record += other.record;
+        self.read += other.read;
+        self.observe += other.observe;
+        self.commit += other.commit;
+    }
 }
 
 impl std::ops::AddAssign for ApplyReport {
@@ -137,6 +165,7 @@ impl std::ops::AddAssign for ApplyReport {
         self.new_changes += other.new_changes;
         self.duplicates += other.duplicates;
         self.entities += other.entities;
+        self.stages += other.stages;
     }
 }
 
@@ -360,6 +389,7 @@ impl Store {
             let shard_id = db::ensure_shard(&tx, key)?;
             self.shard_ids.insert(key.clone(), shard_id);
             touched.push(shard_id);
+            let merging = Instant::now();
             let cached = self.cache.load(&tx, shard_id, key, &self.actor)?;
             let before = cached.doc.get_heads();
             let mut arrived: HashMap<ChangeHash, &[u8]> = HashMap::new();
@@ -401,6 +431,8 @@ impl Store {
                 }
             }
             let after = cached.doc.get_heads();
+            let recording = Instant::now();
+            report.stages.merge += recording - merging;
             if after == before {
                 if let super::Payload::Document(_) = item.payload {
                     report.duplicates += 1;
@@ -437,22 +469,43 @@ impl Store {
             report.new_changes += new_changes;
             db::set_heads_digest(&tx, shard_id, shard::heads_digest(&after))?;
             if before.is_empty() {
-                let (codec, data) = codec::encode_chunk(&cached.doc.save());
+                // A whole document that loaded is kept as it came: saving it again would
+                // spend as long as loading it to write the same changes.
+                let snapshot = match &item.payload {
+                    super::Payload::Document(bytes) => std::borrow::Cow::Borrowed(bytes.as_slice()),
+                    super::Payload::Changes(_) => std::borrow::Cow::Owned(cached.doc.save()),
+                };
+                let (codec, data) = codec::encode_chunk(&snapshot);
                 db::replace_with_snapshot(&tx, shard_id, codec, &data, new_changes)?;
             } else {
                 let (codec, data) = codec::encode_chunk(&cached.doc.save_after(&before));
                 db::append_chunk(&tx, shard_id, codec, &data, new_changes)?;
                 compact_if_due(&tx, shard_id, &mut cached.doc)?;
             }
-            let patches = (!before.is_empty()).then(|| cached.doc.make_patches(&mut patch_log));
-            for id in shard::touched_entities(&cached.doc, patches) {
-                // An entity filed under the wrong bucket can only come from a faulty or hostile
-                // peer; it stays inert in the document and is never shown.
-                if bucket_of(&key.collection, &id) == key.bucket {
-                    let state = shard::entity_state(&cached.doc, &id, want_fields);
-                    changes.insert(EntityKey::new(&key.scope, &key.collection, id), state);
+            let reading = Instant::now();
+            report.stages.record += reading - recording;
+            // An entity filed under the wrong bucket can only come from a faulty or hostile
+            // peer; it stays inert in the document and is never shown.
+            if before.is_empty() {
+                // A shard new to this replica: every entity in it is new, read in one pass.
+                shard::read_all_entities(&cached.doc, want_fields, |id, fields| {
+                    if bucket_of(&key.collection, id) == key.bucket {
+                        changes.insert(
+                            EntityKey::new(&key.scope, &key.collection, id),
+                            (super::EntityChangeKind::Upserted, fields),
+                        );
+                    }
+                });
+            } else {
+                let patches = cached.doc.make_patches(&mut patch_log);
+                for id in shard::touched_entities(patches) {
+                    if bucket_of(&key.collection, &id) == key.bucket {
+                        let state = shard::entity_state(&cached.doc, &id, want_fields);
+                        changes.insert(EntityKey::new(&key.scope, &key.collection, id), state);
+                    }
                 }
             }
+            report.stages.read += reading.elapsed();
         }
         for (scope, origin) in &origins {
             db::advance_mark(&tx, scope, origin)?;
@@ -467,6 +520,7 @@ impl Store {
             })
             .collect();
         report.entities = changes.len();
+        let observing = Instant::now();
         if !changes.is_empty()
             && let Some(observer) = self.observer.as_mut()
         {
@@ -474,7 +528,10 @@ impl Store {
                 .entities_changed(&tx, &changes)
                 .map_err(StoreError::Observer)?;
         }
+        let committing = Instant::now();
+        report.stages.observe += committing - observing;
         tx.commit()?;
+        report.stages.commit += committing.elapsed();
         Ok(report)
     }
 }

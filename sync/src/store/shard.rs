@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use automerge::{
     ActorId, Automerge, ChangeHash, ObjId, ObjType, Prop, ROOT, ReadDoc, ScalarValue,
-    transaction::Transactable,
+    ScalarValueRef, hydrate, transaction::Transactable,
 };
 use rusqlite::Connection;
 
@@ -136,6 +136,38 @@ pub(crate) fn apply_op(
     let result = apply_to_maps(tx, op, &entity, &maps);
     *known = Some(maps);
     result
+}
+
+/// Writes a new entity made only of plain puts (a catalogued record, an imported reader) as
+/// one nested value: automerge then splices the document twice instead of once per field and
+/// list item, about five times faster, with the same end state. Returns false, having written
+/// nothing, when the entity already exists or the run holds any other kind of edit; the
+/// caller then applies the run edit by edit.
+pub(crate) fn create_entity(
+    tx: &mut impl Transactable,
+    id: &str,
+    run: &[EntityOp],
+) -> Result<bool, StoreError> {
+    if !run.iter().all(|op| matches!(op, EntityOp::Put { .. })) || tx.get(ROOT, id)?.is_some() {
+        return Ok(false);
+    }
+    let mut fields: HashMap<String, hydrate::Value> = HashMap::with_capacity(run.len());
+    for op in run {
+        if let EntityOp::Put { field, value } = op {
+            let value = match value {
+                Value::List(items) => hydrate::Value::from(
+                    items
+                        .iter()
+                        .map(|item| scalar(item).map(hydrate::Value::from))
+                        .collect::<Result<Vec<_>, _>>()?,
+                ),
+                other => hydrate::Value::from(scalar(other)?),
+            };
+            fields.insert(field.clone(), value);
+        }
+    }
+    tx.batch_create_object(ROOT, id, &hydrate::Map::from(fields).into(), false)?;
+    Ok(true)
 }
 
 fn apply_to_maps(
@@ -297,22 +329,98 @@ fn from_scalar(s: &ScalarValue) -> Value {
     }
 }
 
+/// [`from_scalar`] without first copying the value out of the document.
+fn from_scalar_ref(s: ScalarValueRef<'_>) -> Value {
+    match s {
+        ScalarValueRef::Null => Value::Null,
+        ScalarValueRef::Boolean(b) => Value::Bool(b),
+        ScalarValueRef::Int(n) => Value::Int(n),
+        ScalarValueRef::Uint(n) => Value::Int(i64::try_from(n).unwrap_or(i64::MAX)),
+        ScalarValueRef::F64(f) => Value::Float(f),
+        ScalarValueRef::Str(s) => Value::Str(s.into_owned()),
+        ScalarValueRef::Bytes(b) => Value::Bytes(b.into_owned()),
+        ScalarValueRef::Counter(c) => Value::Counter(c),
+        ScalarValueRef::Timestamp(t) => Value::Int(t),
+        ScalarValueRef::Unknown { .. } => Value::Null,
+    }
+}
+
 /// Reads one entity from a shard document: the union of its maps, where a field present in
 /// several takes the value from the map that wins (the same on every replica).
 pub(crate) fn read_entity(doc: &Automerge, id: &str) -> Option<Entity> {
     let maps = entity_maps(doc, id);
-    if maps.is_empty() {
-        return None;
-    }
+    (!maps.is_empty()).then(|| union_of(doc, &maps))
+}
+
+/// The fields of an entity's maps, winner first in `maps`: a field in the winner shows its
+/// value there, one only in a losing map still shows.
+fn union_of(doc: &Automerge, maps: &[ObjId]) -> Entity {
     let mut entity = Entity::new();
     for map in maps.iter().rev() {
-        for field in doc.keys(map) {
-            if let Ok(Some((value, child))) = doc.get(map, field.as_str()) {
-                entity.insert(field.to_string(), from_automerge(&value, doc, &child));
-            }
-        }
+        read_map(doc, map, &mut entity);
     }
-    Some(entity)
+    entity
+}
+
+/// Adds the fields of one entity map, in one pass over it (a `get` per field seeks each one
+/// among the document's ops, several times slower).
+fn read_map(doc: &Automerge, map: &ObjId, entity: &mut Entity) {
+    for field in doc.map_range(map, ..) {
+        let value = match field.value {
+            // A counter's value is its increments' sum, which `get` adds up.
+            automerge::ValueRef::Scalar(ScalarValueRef::Counter(_)) => {
+                match doc.get(map, field.key.as_ref()) {
+                    Ok(Some((value, child))) => from_automerge(&value, doc, &child),
+                    _ => Value::Null,
+                }
+            }
+            automerge::ValueRef::Scalar(scalar) => from_scalar_ref(scalar),
+            automerge::ValueRef::Object(ObjType::List) => {
+                let list = field.id();
+                Value::List(
+                    doc.list_range(&list, ..)
+                        .map(|element| match element.value.into_value() {
+                            automerge::Value::Scalar(s) => from_scalar(&s),
+                            _ => Value::Null,
+                        })
+                        .collect(),
+                )
+            }
+            automerge::ValueRef::Object(_) => Value::Null,
+        };
+        entity.insert(field.key.into_owned(), value);
+    }
+}
+
+/// Every entity of a shard document with its fields, in one pass over the root map: the way
+/// to read a whole shard (a bootstrap, a rebuild of the query tables). Reading entity by entity
+/// seeks every field by key, several times slower at thousands of entities per shard. An
+/// entity whose map itself is in conflict (two devices created it apart) takes the careful
+/// path, [`read_entity`], for the union of its maps. Without `with_fields` only the ids are
+/// visited.
+pub(crate) fn read_all_entities(
+    doc: &Automerge,
+    with_fields: bool,
+    mut visit: impl FnMut(&str, Option<Entity>),
+) {
+    for item in doc.map_range(ROOT, ..) {
+        if !matches!(item.value, automerge::ValueRef::Object(ObjType::Map)) {
+            continue;
+        }
+        if !with_fields {
+            visit(&item.key, None);
+            continue;
+        }
+        if item.conflict {
+            if let Some(entity) = read_entity(doc, &item.key) {
+                visit(&item.key, Some(entity));
+            }
+            continue;
+        }
+        let mut entity = Entity::new();
+        read_map(doc, &item.id(), &mut entity);
+        visit(&item.key, Some(entity));
+    }
 }
 
 pub(crate) fn entity_ids(doc: &Automerge) -> Vec<String> {
@@ -341,35 +449,29 @@ pub(crate) fn entity_state(
     id: &str,
     with_fields: bool,
 ) -> (EntityChangeKind, Option<Entity>) {
-    let exists = !entity_maps(doc, id).is_empty();
-    match (exists, with_fields) {
-        (false, _) => (EntityChangeKind::Deleted, None),
-        (true, false) => (EntityChangeKind::Upserted, None),
-        (true, true) => (EntityChangeKind::Upserted, read_entity(doc, id)),
+    let maps = entity_maps(doc, id);
+    match (maps.is_empty(), with_fields) {
+        (true, _) => (EntityChangeKind::Deleted, None),
+        (false, false) => (EntityChangeKind::Upserted, None),
+        (false, true) => (EntityChangeKind::Upserted, Some(union_of(doc, &maps))),
     }
 }
 
-/// The entities a merge touched. `patches` come from a
+/// The entities a merge into a non-empty document touched. `patches` come from a
 /// [`automerge::PatchLog`] kept while applying, which costs in proportion to the change (a
-/// `diff` between heads walks the whole document); `None` means the document was empty before,
-/// so every entity in it is new.
-pub(crate) fn touched_entities(
-    doc: &Automerge,
-    patches: Option<Vec<automerge::Patch>>,
-) -> BTreeSet<String> {
-    match patches {
-        None => entity_ids(doc).into_iter().collect(),
-        Some(patches) => patches
-            .into_iter()
-            .filter_map(|patch| match patch.path.first() {
-                Some((_, Prop::Map(id))) => Some(id.clone()),
-                Some(_) => None,
-                None => match patch.action {
-                    automerge::PatchAction::PutMap { key, .. } => Some(key),
-                    automerge::PatchAction::DeleteMap { key } => Some(key),
-                    _ => None,
-                },
-            })
-            .collect(),
-    }
+/// `diff` between heads walks the whole document). A document that was empty before is read
+/// whole instead ([`read_all_entities`]).
+pub(crate) fn touched_entities(patches: Vec<automerge::Patch>) -> BTreeSet<String> {
+    patches
+        .into_iter()
+        .filter_map(|patch| match patch.path.first() {
+            Some((_, Prop::Map(id))) => Some(id.clone()),
+            Some(_) => None,
+            None => match patch.action {
+                automerge::PatchAction::PutMap { key, .. } => Some(key),
+                automerge::PatchAction::DeleteMap { key } => Some(key),
+                _ => None,
+            },
+        })
+        .collect()
 }
