@@ -21,10 +21,32 @@ use crate::db::{self, RecordRow};
 /// The most words of a query that are searched; the rest are ignored.
 const MAX_QUERY_WORDS: usize = 8;
 
-/// Writes a record's row and search keys (called by [`crate::query_tables::QueryTables`]).
+/// A record's row with its two search keys, ready to be written.
+pub(crate) struct IndexedRecord {
+    row: RecordRow,
+    folded: String,
+    toned: String,
+}
+
+impl IndexedRecord {
+    pub(crate) fn new(row: RecordRow) -> IndexedRecord {
+        let text = searchable_text(&row);
+        IndexedRecord {
+            folded: fold::fold(&text),
+            toned: fold::toned(&text),
+            row,
+        }
+    }
+
+    /// Writes the row and its search keys (called by [`crate::query_tables::QueryTables`]).
+    pub(crate) fn write(&self, tx: &Transaction<'_>) -> rusqlite::Result<()> {
+        db::upsert_record(tx, &self.row, &self.folded, &self.toned)
+    }
+}
+
+/// Writes a record's row and search keys.
 pub(crate) fn index_record(tx: &Transaction<'_>, row: &RecordRow) -> rusqlite::Result<()> {
-    let text = searchable_text(row);
-    db::upsert_record(tx, row, &fold::fold(&text), &fold::toned(&text))
+    IndexedRecord::new(row.clone()).write(tx)
 }
 
 fn searchable_text(row: &RecordRow) -> String {
