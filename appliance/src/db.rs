@@ -134,16 +134,21 @@ const RECORD_COLUMNS: &str =
     "ri.id, ri.title, ri.authors, ri.publisher, ri.year, ri.isbn, ri.language, ri.ddc, ri.subjects";
 
 fn record_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RecordRow> {
+    record_from_row_at(row, 0)
+}
+
+/// A record from the [`RECORD_COLUMNS`] starting at column `at`.
+fn record_from_row_at(row: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<RecordRow> {
     Ok(RecordRow {
-        id: row.get(0)?,
-        title: row.get(1)?,
-        authors: split_list(row.get(2)?),
-        publisher: row.get(3)?,
-        year: row.get(4)?,
-        isbn: row.get(5)?,
-        language: row.get(6)?,
-        ddc: row.get(7)?,
-        subjects: split_list(row.get(8)?),
+        id: row.get(at)?,
+        title: row.get(at + 1)?,
+        authors: split_list(row.get(at + 2)?),
+        publisher: row.get(at + 3)?,
+        year: row.get(at + 4)?,
+        isbn: row.get(at + 5)?,
+        language: row.get(at + 6)?,
+        ddc: row.get(at + 7)?,
+        subjects: split_list(row.get(at + 8)?),
     })
 }
 
@@ -205,6 +210,45 @@ pub fn bare_fts(conn: &Connection, fts_query: &str, limit: usize) -> rusqlite::R
     )?;
     let rows = stmt.query_map(params![fts_query, limit as i64], |r| r.get(0))?;
     rows.collect()
+}
+
+/// Every row of the catalogue index with its rowid (which keys its search row).
+pub fn all_records_by_rowid(conn: &Connection) -> rusqlite::Result<Vec<(i64, RecordRow)>> {
+    let sql = format!("SELECT ri.rowid, {RECORD_COLUMNS} FROM record_index ri ORDER BY ri.rowid");
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map([], |r| {
+        let rowid: i64 = r.get(0)?;
+        Ok((rowid, record_from_row_at(r, 1)?))
+    })?;
+    rows.collect()
+}
+
+/// Whether an FTS5 query on the search table finds the row `rowid`.
+pub fn search_finds(conn: &Connection, fts_query: &str, rowid: i64) -> rusqlite::Result<bool> {
+    conn.prepare_cached(
+        "SELECT count(*) FROM record_search WHERE record_search MATCH ?1 AND rowid = ?2",
+    )?
+    .query_row(params![fts_query, rowid], |r| r.get::<_, i64>(0))
+    .map(|n| n > 0)
+}
+
+/// Rows in the search table.
+pub fn search_row_count(conn: &Connection) -> rusqlite::Result<usize> {
+    conn.query_row("SELECT count(*) FROM record_search", [], |r| {
+        r.get::<_, i64>(0)
+    })
+    .map(|n| n as usize)
+}
+
+/// Whether the database has a table of that name (the query tables of a database whose
+/// first open was cut short may not exist yet).
+pub fn has_table(conn: &Connection, name: &str) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?1",
+        [name],
+        |r| r.get::<_, i64>(0),
+    )
+    .map(|n| n > 0)
 }
 
 /// One record by id.

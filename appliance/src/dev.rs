@@ -4,10 +4,11 @@
 //!   durable: a crash test kills the process at random and then checks every acknowledged id.
 //! - `seed` and `edit` make realistic catalogue data in a data folder.
 //! - `digest` prints what the store holds, so tests compare replicas across processes.
+//! - `check-tables` compares the catalogue's query tables with the documents, after a kill.
 
 use std::io::Write;
 
-use tusach_sync::{Durability, StoreOptions, WriteBatch};
+use tusach_sync::{Durability, Store, StoreOptions, WriteBatch};
 
 use crate::catalogue;
 use crate::data_dir::DataDir;
@@ -49,6 +50,9 @@ enum DevCommand {
     },
     /// Print the content digest, feed length and integrity check.
     Digest,
+    /// Compare the catalogue's query tables with the documents, as a rebuild would write them;
+    /// fails if they differ.
+    CheckTables,
 }
 
 pub fn run(data: &DataDir, args: DevArgs) -> anyhow::Result<()> {
@@ -66,7 +70,30 @@ pub fn run(data: &DataDir, args: DevArgs) -> anyhow::Result<()> {
         }
         DevCommand::Edit { records, round } => edit(data, records, round),
         DevCommand::Digest => digest(data),
+        DevCommand::CheckTables => check_tables(data),
     }
+}
+
+fn check_tables(data: &DataDir) -> anyhow::Result<()> {
+    // The bare store: attaching the query tables would rebuild empty ones from the documents
+    // and hide the very fault this looks for.
+    let mut store = Store::open(&data.database_path())?;
+    let check = crate::search::check_index(&mut store)?;
+    for problem in check.problems.iter().take(20) {
+        println!("{problem}");
+    }
+    if !check.problems.is_empty() {
+        anyhow::bail!(
+            "the query tables differ from the documents in {} ways ({} records)",
+            check.problems.len(),
+            check.records
+        );
+    }
+    println!(
+        "query tables match the documents ({} records)",
+        check.records
+    );
+    Ok(())
 }
 
 fn write_stream(data: &DataDir, prefix: &str, count: u64) -> anyhow::Result<()> {

@@ -129,7 +129,7 @@ fn prepare_records(changes: &[EntityChange]) -> Vec<Option<IndexedRecord>> {
 }
 
 /// The record a merged record went into (its `merged_into` field), if it was merged.
-fn merged_into(fields: &Entity) -> Option<&str> {
+pub(crate) fn merged_into(fields: &Entity) -> Option<&str> {
     fields
         .get("merged_into")
         .and_then(Value::as_str)

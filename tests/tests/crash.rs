@@ -14,6 +14,10 @@
 //! - `killed_during_a_large_import`: `tusach import marc` of a few thousand records (one
 //!   commit, written shard by shard) killed at random moments into fresh folders: each folder
 //!   then holds none of the records or all of them, in the documents and in the search table.
+//! - `killed_during_a_bootstrap`: new replicas receiving 8,000 records as whole documents are
+//!   killed at random moments within the time an uncut bootstrap takes; after every kill the
+//!   catalogue's query tables equal what a rebuild from the documents would write
+//!   (`search::check_index`), and the last cut replica resumes to the hub's content.
 //!
 //! The kills are real signals against real processes, so timing varies between runs; the
 //! seed fixes the choices (delays, targets, writes) and is printed for replay:
@@ -484,6 +488,143 @@ fn killed_during_a_large_import() {
         );
     }
     println!("killed imports left {outcomes:?} records");
+}
+
+#[test]
+fn killed_during_a_bootstrap() {
+    const RECORDS: u64 = 8_000;
+    let seed = seed_from_env();
+    println!("seed {seed} (replay: TUSACH_SEED={seed} {REPLAY} killed_during_a_bootstrap)");
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let folders = tempfile::tempdir().expect("a temporary folder");
+    let hub = folders.path().join("hub");
+    let records = RECORDS.to_string();
+    run_ok(
+        &hub,
+        &[
+            "dev",
+            "seed",
+            "--records",
+            &records,
+            "--per-commit",
+            "500",
+            "--relaxed",
+        ],
+        FINISH,
+    );
+    // Round 0 is not cut: it shows how long a bootstrap takes here. Every later round starts
+    // a new replica and kills it at a random moment within that time.
+    let mut bootstrap_time = Duration::ZERO;
+    let mut held = Vec::new();
+    let mut last = None;
+    for round in 0..=rounds().min(6) {
+        let appliance = folders.path().join(format!("appliance-{round}"));
+        tusach_tests::network::enrol(&hub, &appliance, None);
+        let device = device_id_of(&appliance);
+        let started = Instant::now();
+        let cut = bootstrap(&hub, &appliance, round, |receiver| {
+            if round == 0 {
+                assert!(
+                    receiver.wait(Duration::from_secs(120)).success(),
+                    "the bootstrap that was not cut failed\n{}",
+                    receiver.diagnostics()
+                );
+                false
+            } else {
+                let delay = rng.u64(0..=bootstrap_time.as_millis() as u64 * 6 / 5);
+                receiver.wait_timeout(Duration::from_millis(delay));
+                receiver.kill_hard()
+            }
+        });
+        if round == 0 {
+            bootstrap_time = started.elapsed();
+        }
+        held.push((cut, check_tables_match(&appliance, &device, round)));
+        last = Some((appliance, device));
+    }
+    println!(
+        "an uncut bootstrap took {:.1} s; (cut, records held) per round: {held:?}",
+        bootstrap_time.as_secs_f64()
+    );
+    assert_eq!(
+        held[0].1, RECORDS as usize,
+        "the uncut bootstrap ended short"
+    );
+
+    // The last cut replica finishes its bootstrap with one clean sync.
+    let (appliance, device) = last.expect("a last round");
+    bootstrap(&hub, &appliance, 99, |receiver| {
+        assert!(
+            receiver.wait(Duration::from_secs(120)).success(),
+            "resuming the cut bootstrap failed\n{}",
+            receiver.diagnostics()
+        );
+        false
+    });
+    assert_eq!(
+        check_tables_match(&appliance, &device, 99),
+        RECORDS as usize
+    );
+    // (Each enrolment wrote to the hub too, so its digest is taken only now.)
+    let hub_digest = open_unused(&hub, &device_id_of(&hub))
+        .content_digest()
+        .expect("the hub's digest");
+    assert_eq!(
+        open_unused(&appliance, &device)
+            .content_digest()
+            .expect("the appliance's digest"),
+        hub_digest,
+        "the resumed replica does not hold what the hub holds"
+    );
+    // The engineer's tool says the same.
+    let said = run_ok(&appliance, &["dev", "check-tables"], FINISH);
+    assert!(
+        said.stdout
+            .iter()
+            .any(|line| line.starts_with("query tables match the documents (8000 records)")),
+        "{:?}",
+        said.stdout
+    );
+}
+
+/// One sync of `appliance` from the hub; `finish` waits for it or kills it and says whether
+/// it cut the session.
+fn bootstrap(
+    hub: &Path,
+    appliance: &Path,
+    round: u64,
+    finish: impl FnOnce(&mut Tusach) -> bool,
+) -> bool {
+    let mut listener = Tusach::spawn(
+        hub,
+        &["sync", "--listen", "127.0.0.1:0", "--timeout-secs", "10"],
+    );
+    let addr = listener.listening_address();
+    let mut receiver = Tusach::spawn(
+        appliance,
+        &["sync", "--peer", &addr, "--json", "--timeout-secs", "10"],
+    );
+    let cut = finish(&mut receiver);
+    assert!(
+        listener.terminate(Duration::from_secs(10)),
+        "round {round}: the hub listener did not stop on SIGTERM\n{}",
+        listener.diagnostics()
+    );
+    cut
+}
+
+/// Whatever a kill cut, the documents and the catalogue's query tables agree row for row, as
+/// a rebuild from the documents would write them. Returns the records held.
+fn check_tables_match(appliance: &Path, device: &DeviceId, round: u64) -> usize {
+    let mut store = open_unused(appliance, device);
+    let check = tusach::search::check_index(&mut store).expect("the tables can be checked");
+    assert!(
+        check.problems.is_empty(),
+        "round {round}: {} records in the documents, and the query tables differ:\n{}",
+        check.records,
+        check.problems.join("\n")
+    );
+    check.records
 }
 
 fn feed_len(data: &Path, device: &DeviceId) -> i64 {

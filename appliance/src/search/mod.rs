@@ -100,7 +100,7 @@ pub(crate) fn rebuild_if_empty(store: &mut Store) -> Result<(), StoreError> {
     let mut rows = Vec::new();
     store.scan(&network_scope(), RECORDS, |id, fields| {
         // Merged records stay out of the catalogue (see `query_tables`).
-        if fields.get("merged_into").and_then(Value::as_str).is_none() {
+        if crate::query_tables::merged_into(fields).is_none() {
             rows.push(record_row(id, fields))
         }
     })?;
@@ -110,6 +110,81 @@ pub(crate) fn rebuild_if_empty(store: &mut Store) -> Result<(), StoreError> {
     }
     tx.commit()?;
     Ok(())
+}
+
+/// What [`check_index`] found.
+#[derive(Debug, Default)]
+pub struct IndexCheck {
+    /// Catalogue records in the documents.
+    pub records: usize,
+    /// Each difference between the tables and the documents, in words.
+    pub problems: Vec<String>,
+}
+
+/// Compares the catalogue's query tables with what a rebuild from the documents would write:
+/// the same records with the same rows in `record_index`, and each one found in `record_search`
+/// by both its keys under its own rowid, with no other search rows. Reads the tables as they
+/// are (the store need not have the observer attached, which would rebuild empty tables).
+pub fn check_index(store: &mut Store) -> Result<IndexCheck, StoreError> {
+    let mut expected = std::collections::BTreeMap::new();
+    store.scan(&network_scope(), RECORDS, |id, fields| {
+        if crate::query_tables::merged_into(fields).is_none() {
+            expected.insert(id.to_owned(), IndexedRecord::new(record_row(id, fields)));
+        }
+    })?;
+    let conn = store.connection();
+    let mut check = IndexCheck {
+        records: expected.len(),
+        problems: Vec::new(),
+    };
+    let actual = if db::has_table(conn, "record_index")? {
+        db::all_records_by_rowid(conn)?
+    } else {
+        Vec::new()
+    };
+    let mut indexed = std::collections::BTreeSet::new();
+    for (rowid, row) in &actual {
+        indexed.insert(row.id.clone());
+        let Some(wanted) = expected.get(&row.id) else {
+            check
+                .problems
+                .push(format!("{} is indexed but not in the documents", row.id));
+            continue;
+        };
+        if wanted.row != *row {
+            check.problems.push(format!(
+                "{}: the index holds {row:?}, the documents {:?}",
+                row.id, wanted.row
+            ));
+        }
+        for (key, column) in [(&wanted.folded, Key::Folded), (&wanted.toned, Key::Toned)] {
+            if let Some(query) = fts_query(key, column, false)
+                && !db::search_finds(conn, &query, *rowid)?
+            {
+                check.problems.push(format!(
+                    "{}: the search table does not find it by {query}",
+                    row.id
+                ));
+            }
+        }
+    }
+    for id in expected.keys().filter(|id| !indexed.contains(*id)) {
+        check
+            .problems
+            .push(format!("{id} is in the documents but not indexed"));
+    }
+    let search_rows = if actual.is_empty() {
+        0
+    } else {
+        db::search_row_count(conn)?
+    };
+    if search_rows != actual.len() {
+        check.problems.push(format!(
+            "the search table has {search_rows} rows for {} indexed records",
+            actual.len()
+        ));
+    }
+    Ok(check)
 }
 
 /// Why a search could not run.

@@ -271,3 +271,36 @@ fn facets_count_decades_languages_subjects_and_libraries_and_filter_by_them() {
     let page = search_faceted(conn, "van hoc", &Filters::default(), 3).expect("search");
     assert_eq!((page.records.len(), page.total), (3, 7));
 }
+
+#[test]
+fn the_index_check_finds_tables_that_differ_from_the_documents() {
+    let mut library = library(&classics());
+    let clean = check_index(&mut library.store).expect("check");
+    assert_eq!(clean.records, 7);
+    assert!(clean.problems.is_empty(), "{:?}", clean.problems);
+
+    // A title changed behind the store's back, and a search row lost.
+    let conn = library.store.connection();
+    conn.execute(
+        "UPDATE record_index SET title = 'Truyện Kiều (sửa tay)' WHERE id = 'kieu'",
+        [],
+    )
+    .expect("update");
+    let rowid: i64 = conn
+        .query_row(
+            "SELECT rowid FROM record_index WHERE id = 'thuy'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("rowid");
+    conn.execute("DELETE FROM record_search WHERE rowid = ?1", [rowid])
+        .expect("delete");
+    let damaged = check_index(&mut library.store).expect("check");
+    let said = damaged.problems.join("\n");
+    assert!(said.contains("kieu: the index holds"), "{said}");
+    assert!(
+        said.contains("thuy: the search table does not find it"),
+        "{said}"
+    );
+    assert!(said.contains("the search table has 6 rows for 7"), "{said}");
+}
