@@ -75,8 +75,35 @@ pub fn run(records: u64) -> anyhow::Result<serde_json::Value> {
     let sender_peak = peak_rss_mb(&sender_stderr);
     let receiver_peak = peak_rss_mb(&receiver_stderr);
     let converged = sender_digest == receiver_digest;
+    let db_bytes = database_bytes(&DataDir::new(&receiver_dir));
+    // The readers' search on what the bootstrap built, not on a separately seeded catalogue.
+    let search = super::search::measure(&DataDir::new(&receiver_dir))?;
     let apply_only_seconds = apply_only(&sender_dir, dir.path())?;
-    let served = bootstrap_from_serve(&exe, &sender_dir, &dir.path().join("receiver-2"))?;
+    let goals_met = converged
+        && goal_met(
+            records,
+            seed_seconds,
+            seconds,
+            apply_only_seconds,
+            sender_peak,
+            receiver_peak,
+            search.p95(),
+        );
+    // A second bootstrap from `serve` shows what it costs the readers; at a province's size it
+    // would double a long run to say the same.
+    let served = if records <= 100_000 {
+        let served = bootstrap_from_serve(&exe, &sender_dir, &dir.path().join("receiver-2"))?;
+        json!({
+            "serve_bootstrap_seconds": served.seconds,
+            "serve_search_p99_ms_idle": percentile(&served.idle, 0.99),
+            "serve_search_p99_ms_during": percentile(&served.during, 0.99),
+            "serve_search_p50_ms_during": percentile(&served.during, 0.50),
+            "serve_searches_during": served.during.len(),
+            "serve_search_errors": served.errors,
+        })
+    } else {
+        json!(null)
+    };
     Ok(json!({
         "bench": "bootstrap",
         "records": records,
@@ -88,17 +115,49 @@ pub fn run(records: u64) -> anyhow::Result<serde_json::Value> {
         "seed_seconds": seed_seconds,
         "apply_only_seconds": apply_only_seconds,
         "receiver_stages": report["stages"],
-        "serve_bootstrap_seconds": served.seconds,
-        "serve_search_p99_ms_idle": percentile(&served.idle, 0.99),
-        "serve_search_p99_ms_during": percentile(&served.during, 0.99),
-        "serve_search_p50_ms_during": percentile(&served.during, 0.50),
-        "serve_searches_during": served.during.len(),
-        "serve_search_errors": served.errors,
+        "db_bytes": db_bytes,
+        "receiver_search_p50_ms": search.ours.get(search.ours.len() / 2).copied().unwrap_or(0.0),
+        "receiver_search_p95_ms": search.p95(),
+        "from_serve": served,
         "converged": converged,
-        "goal_met": converged && seconds <= 30.0
-            && sender_peak.is_some_and(|mb| mb <= 200.0)
-            && receiver_peak.is_some_and(|mb| mb <= 200.0),
+        "goal_met": goals_met,
     }))
+}
+
+/// Issue 15's goals: at 100,000 records (or fewer) ≤ 5 s and ≤ 2 × the apply-only baseline;
+/// at a province's 1,000,000 ≤ 60 s; peak RSS ≤ 300 MB on each side; the readers' search
+/// p95 on the result ≤ 10 ms; seeding the sender ≤ 10 s per 100,000 records.
+fn goal_met(
+    records: u64,
+    seed_seconds: f64,
+    seconds: f64,
+    apply_only_seconds: f64,
+    sender_peak: Option<f64>,
+    receiver_peak: Option<f64>,
+    search_p95: f64,
+) -> bool {
+    let time_ok = if records <= 100_000 {
+        seconds <= 5.0 && seconds <= 2.0 * apply_only_seconds
+    } else {
+        seconds <= 60.0 * records as f64 / 1_000_000.0
+    };
+    time_ok
+        && seed_seconds <= 10.0 * records as f64 / 100_000.0
+        && sender_peak.is_some_and(|mb| mb <= 300.0)
+        && receiver_peak.is_some_and(|mb| mb <= 300.0)
+        && search_p95 <= 10.0
+}
+
+/// The database's size on disk, with its write-ahead log.
+fn database_bytes(data: &DataDir) -> u64 {
+    let path = data.database_path();
+    let mut wal = path.clone().into_os_string();
+    wal.push("-wal");
+    [path, wal.into()]
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum()
 }
 
 /// The baseline: the same whole documents cut into the same batches and merged into a bare
