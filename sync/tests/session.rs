@@ -228,8 +228,9 @@ fn a_bootstrap_cut_midway_resumes_without_sending_applied_shards_again() {
         write_records(&mut hub.store, 0..400, "Truyện cổ tích Việt Nam");
         (hub, replica())
     };
+    // Whole documents may fill eight budgets: 500 bytes makes batches of about 4 KB.
     let options = SessionOptions {
-        batch_bytes: 4_000,
+        batch_bytes: 500,
         window: 2,
         ..SessionOptions::default()
     };
