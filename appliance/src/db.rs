@@ -62,25 +62,27 @@ pub fn upsert_record(
         .prepare_cached("SELECT rowid FROM record_index WHERE id = ?1")?
         .query_row([&row.id], |r| r.get(0))
         .optional()?;
+    // ?1 is the record's id in both statements, so they share one list of values.
+    let values = params![
+        row.id,
+        row.title,
+        authors,
+        row.publisher,
+        row.year,
+        row.isbn,
+        row.language,
+        row.ddc,
+        subjects,
+        toned
+    ];
     let rowid = match existing {
         Some(rowid) => {
             tx.prepare_cached(
                 "UPDATE record_index SET title = ?2, authors = ?3, publisher = ?4, year = ?5,
                     isbn = ?6, language = ?7, ddc = ?8, subjects = ?9, toned = ?10
-                 WHERE rowid = ?1",
+                 WHERE id = ?1",
             )?
-            .execute(params![
-                rowid,
-                row.title,
-                authors,
-                row.publisher,
-                row.year,
-                row.isbn,
-                row.language,
-                row.ddc,
-                subjects,
-                toned
-            ])?;
+            .execute(values)?;
             // The search row of an updated record is replaced.
             tx.prepare_cached("DELETE FROM record_search WHERE rowid = ?1")?
                 .execute([rowid])?;
@@ -92,18 +94,7 @@ pub fn upsert_record(
                     (id, title, authors, publisher, year, isbn, language, ddc, subjects, toned)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?
-            .execute(params![
-                row.id,
-                row.title,
-                authors,
-                row.publisher,
-                row.year,
-                row.isbn,
-                row.language,
-                row.ddc,
-                subjects,
-                toned
-            ])?;
+            .execute(values)?;
             tx.last_insert_rowid()
         }
     };
